@@ -1,0 +1,58 @@
+"""The contract between the action vocabulary and a phone.
+
+``actions`` executes against this protocol and never imports adbutils; ``phone_agent.device.adb``
+implements it over ADB, and tests may implement it in-process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """One captured frame: the PNG bytes exactly as the phone sent them, and its pixel size.
+
+    ``secure`` is True when the capture failed or came back entirely black (a FLAG_SECURE window
+    such as a payment page), so the image tells the model nothing.
+    """
+
+    png: bytes
+    width: int
+    height: int
+    secure: bool = False
+
+
+class Device(Protocol):
+    """What the agent needs from a phone. Coordinates are pixels of the current screenshot."""
+
+    serial: str
+
+    def screenshot(self) -> Screenshot:
+        """Capture the screen. Raises: DeviceError when the phone cannot be reached."""
+        ...
+
+    def current_app(self) -> str:
+        """The package name of the app in front (empty when unknown)."""
+        ...
+
+    def tap(self, x: int, y: int) -> None: ...
+
+    def double_tap(self, x: int, y: int) -> None: ...
+
+    def long_press(self, x: int, y: int, duration_ms: int = 800) -> None: ...
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None: ...
+
+    def back(self) -> None: ...
+
+    def home(self) -> None: ...
+
+    def launch(self, package: str, activity: str | None = None) -> None:
+        """Start an app and wait until it is in front. Raises: LaunchError."""
+        ...
+
+    def type_text(self, text: str) -> None:
+        """Replace the focused field's content with ``text``. Raises: TextInputError."""
+        ...
