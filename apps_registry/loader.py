@@ -1,0 +1,77 @@
+"""Reading app data files (YAML lists of entries) into validated `App` objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from apps_registry.app import App
+from apps_registry.errors import AppDataError
+
+
+def parse_app_file(text: str, source: str) -> list[App]:
+    """Parse the YAML text of one data file; `source` names the file in errors.
+
+    Raises:
+        AppDataError: the text is not YAML, not a list of mappings, or an entry does not validate.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise AppDataError(f"{source}: not valid YAML: {exc}") from exc
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise AppDataError(f"{source}: expected a list of app entries, got {type(data).__name__}")
+    return [_parse_entry(entry, source, number) for number, entry in enumerate(data, start=1)]
+
+
+def read_app_file(path: Path) -> list[App]:
+    """Read and validate one data file from disk.
+
+    Raises:
+        AppDataError: the file cannot be read or does not validate.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AppDataError(f"{path}: cannot read app file: {exc}") from exc
+    return parse_app_file(text, str(path))
+
+
+def shipped_app_files() -> Iterator[tuple[str, list[App]]]:
+    """Yield `(file name, apps)` for each data file shipped in `apps_registry/data`, in name order."""
+    data_dir = resources.files("apps_registry") / "data"
+    for item in sorted(data_dir.iterdir(), key=lambda entry: entry.name):
+        if item.name.endswith((".yaml", ".yml")):
+            yield item.name, parse_app_file(item.read_text(encoding="utf-8"), item.name)
+
+
+def _parse_entry(entry: Any, source: str, number: int) -> App:
+    """Validate one entry, naming the file, entry number and app in any error."""
+    label = _entry_label(entry, number)
+    if not isinstance(entry, dict):
+        raise AppDataError(f"{source}: {label}: expected a mapping with name, package, ...")
+    try:
+        return App.model_validate(entry)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise AppDataError(f"{source}: {label}: {problems}") from exc
+
+
+def _entry_label(entry: Any, number: int) -> str:
+    """Say which entry this is: its number, and its name when it has one."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return f'entry {number} ("{name}")' if isinstance(name, str) else f"entry {number}"
+
+
+def _describe(error: Any) -> str:
+    """Render one pydantic error as `field: message`."""
+    field = ".".join(str(part) for part in error["loc"]) or "entry"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{field}: {message}"
