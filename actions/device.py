@@ -49,8 +49,12 @@ class Device(Protocol):
 
     def home(self) -> None: ...
 
-    def launch(self, package: str, activity: str | None = None) -> None:
-        """Start an app and wait until it is in front. Raises: LaunchError."""
+    def installed_packages(self) -> frozenset[str]:
+        """Package names installed on the phone (empty when the phone cannot list them)."""
+        ...
+
+    def launch(self, package: str, activity: str | None = None) -> bool:
+        """Start an app and wait until it is in front; False when it did not come to the front."""
         ...
 
     def type_text(self, text: str) -> None:

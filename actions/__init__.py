@@ -1,0 +1,31 @@
+"""The action vocabulary: typed actions, the AutoGLM grammar, coordinates and execution."""
+
+from actions.coords import to_pixels
+from actions.device import Device, Screenshot
+from actions.execute import Context, Environment, NoteEntry, Outcome, execute
+from actions.grammar import ActionParseError, ParsedReply, format_action, parse_action, parse_reply
+from actions.models import (
+    Action,
+    Back,
+    CallAPI,
+    DoubleTap,
+    Finish,
+    Home,
+    Interact,
+    Launch,
+    LongPress,
+    Note,
+    Swipe,
+    TakeOver,
+    Tap,
+    Type,
+    TypeName,
+    Wait,
+)
+
+__all__ = [
+    "Action", "ActionParseError", "Back", "CallAPI", "Context", "Device", "DoubleTap", "Environment",
+    "Finish", "Home", "Interact", "Launch", "LongPress", "Note", "NoteEntry", "Outcome", "ParsedReply",
+    "Screenshot", "Swipe", "Tap", "TakeOver", "Type", "TypeName", "Wait", "execute", "format_action",
+    "parse_action", "parse_reply", "to_pixels",
+]
