@@ -1,0 +1,513 @@
+"""An OpenAI-compatible chat client: streaming over SSE, timings, retries and typed provider errors.
+
+Every ``httpx`` failure and every error body is translated here, once, into the ``ModelError``
+tree of ``phone_agent.errors``. Errors are classified by status code and by the provider's JSON
+error code, never by their message text. The API key is kept out of every message and repr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from phone_agent.errors import (
+    ArrearsError,
+    AuthenticationError,
+    ContentRefusedError,
+    ModelError,
+    ModelResponseError,
+    ModelUnreachableError,
+    RateLimitError,
+    UnknownModelError,
+)
+from phone_agent.model.providers import key_hint
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+RETRY_AFTER_CAP = 60.0  # seconds; a provider asking for longer is better reported than waited on
+BACKOFF_BASE = 1.0  # seconds before the first retry; doubled for each one after
+
+# z.ai / BigModel business codes, found in {"error": {"code": "1302", "message": ...}}.
+_AUTH_CODES = range(1000, 1005)
+_ARREARS_CODE = 1113
+_UNKNOWN_MODEL_CODE = 1211
+_REFUSED_CODE = 1301
+_RATE_LIMIT_CODES = frozenset({1302, 1303, 1305})
+# "sensitive" is how z.ai ends a stream its moderation cut off; "content_filter" is OpenAI's word.
+_REFUSAL_FINISH_REASONS = frozenset({"sensitive", "content_filter"})
+
+_ANSWER_END = "</answer>"
+_THINKING_ENDS = ("</think>", "<answer>")
+_LONGEST_MARKER = max(len(marker) for marker in (_ANSWER_END, *_THINKING_ENDS))
+_EOL = re.compile(rb"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One reply from the model, with timings in seconds measured from the call to ``complete``."""
+
+    text: str
+    time_to_first_token: float
+    total_time: float
+    thinking_time: float | None
+    retries: int
+    request_bytes: int
+
+
+class _Retryable(Exception):
+    """A failed attempt worth repeating; if attempts run out, ``error_type(message)`` is raised."""
+
+    def __init__(
+        self,
+        error_type: type[ModelError],
+        message: str,
+        *,
+        retry_after: float | None = None,
+        dropped: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.retry_after = retry_after
+        self.dropped = dropped
+
+
+class ChatClient:
+    """Talks to one OpenAI-compatible chat endpoint over a single reused ``httpx.Client``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        *,
+        stream: bool = True,
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+        max_tokens: int = 3000,
+        temperature: float = 0.0,
+        api_key_env: Sequence[str] = (),
+    ) -> None:
+        """Set up the client; ``api_key_env`` names the provider's key variables for error hints."""
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.stream = stream
+        self.max_retries = max_retries
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._api_key = api_key or None
+        self._key_hint = key_hint(tuple(api_key_env))
+        self._sleep = sleep
+        self._clock = clock
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+
+    def __repr__(self) -> str:
+        """Describe the client without its key."""
+        key = "set" if self._api_key else "none"
+        fields = f"base_url={self.base_url!r}, model={self.model!r}, stream={self.stream}, api_key={key}"
+        return f"ChatClient({fields})"
+
+    def __enter__(self) -> ChatClient:
+        """Return the client itself."""
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Close the connection pool."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def complete(self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None) -> Completion:
+        """Send the conversation and return the reply, passing each streamed piece to ``on_text``.
+
+        After a retried stream that broke off, ``on_text`` sees the new attempt's pieces from the start.
+
+        Raises:
+            ModelUnreachableError, AuthenticationError, ArrearsError, UnknownModelError,
+            ContentRefusedError, RateLimitError, ModelResponseError.
+        """
+        payload = {
+            "model": self.model,
+            "messages": messages,
+            "stream": self.stream,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        started = self._clock()
+
+        def attempt() -> _Reply:
+            reply = _Reply(self._clock, started, on_text)
+            self._post_chat(body, reply)
+            return reply
+
+        reply, retries = self._with_retries(attempt)
+        reply.close_reasoning()
+        if not reply.text:
+            raise ModelResponseError(f"the model at {self.base_url} sent an empty reply")
+        total = self._clock() - started
+        return Completion(
+            text=reply.text,
+            time_to_first_token=reply.first_token_at if reply.first_token_at is not None else total,
+            total_time=total,
+            thinking_time=reply.thinking_at,
+            retries=retries,
+            request_bytes=len(body),
+        )
+
+    def list_models(self) -> list[str]:
+        """Return the ids of the models the endpoint serves.
+
+        Raises:
+            ModelUnreachableError, AuthenticationError, RateLimitError, ModelResponseError.
+        """
+        url = f"{self.base_url}/models"
+
+        def attempt() -> list[str]:
+            with closing(self._send("GET", url)) as response:
+                self._check_status(response, listing=True)
+                entries = self._read_json(response).get("data")
+            if not isinstance(entries, list):
+                raise ModelResponseError(f"{url} answered without a list of models")
+            return [str(entry["id"]) for entry in entries if isinstance(entry, dict) and "id" in entry]
+
+        models, _ = self._with_retries(attempt)
+        return models
+
+    # -- one attempt ----------------------------------------------------------------------------
+
+    def _post_chat(self, body: bytes, reply: _Reply) -> None:
+        """Make one chat request and feed the reply into ``reply``; close the response early when done."""
+        url = f"{self.base_url}/chat/completions"
+        with closing(self._send("POST", url, content=body, event_stream=self.stream)) as response:
+            self._check_status(response)
+            content_type = response.headers.get("content-type", "")
+            # Some servers ignore "stream" or report an error as a plain JSON body.
+            if self.stream and not content_type.startswith("application/json"):
+                self._read_stream(response, url, reply)
+            else:
+                self._read_whole(response, url, reply)
+
+    def _send(
+        self, method: str, url: str, content: bytes | None = None, *, event_stream: bool = False
+    ) -> httpx.Response:
+        """Open a response without reading its body; connection failures and timeouts become retryable."""
+        headers = {"Accept": "text/event-stream" if event_stream else "application/json"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        request = self._http.build_request(method, url, content=content, headers=headers)
+        try:
+            return self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+            detail = self._redact(str(exc) or type(exc).__name__)
+            message = (
+                f"could not reach the model endpoint {url} ({kind}: {detail}); "
+                "is the server running and is --base-url right?"
+            )
+            raise _Retryable(ModelUnreachableError, message) from exc
+
+    def _read_stream(self, response: httpx.Response, url: str, reply: _Reply) -> None:
+        """Consume server-sent events until the answer is complete, then stop reading."""
+        try:
+            for data in _sse_data(_lines(response.iter_bytes())):
+                if data.strip() == "[DONE]":
+                    return
+                chunk = _parse_json(data, url)
+                if chunk.get("error"):
+                    raise self._failure(response.status_code, chunk, None, url)
+                choices = chunk.get("choices")
+                if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+                    finish = _take_choice(choices[0], "delta", reply)
+                    if finish in _REFUSAL_FINISH_REASONS:
+                        raise ContentRefusedError(_refused_message(f"finish_reason {finish!r}"))
+                    if finish:
+                        return
+                if reply.answer_closed:
+                    return
+        except httpx.TransportError as exc:
+            raise _Retryable(
+                ModelResponseError,
+                f"the reply stream from {url} broke off ({type(exc).__name__})",
+                dropped=True,
+            ) from exc
+        raise _Retryable(
+            ModelResponseError,
+            f"the reply stream from {url} ended before the answer was complete",
+            dropped=True,
+        )
+
+    def _read_whole(self, response: httpx.Response, url: str, reply: _Reply) -> None:
+        """Read a non-streamed reply: ``choices[0].message``."""
+        body = self._read_json(response)
+        if body.get("error"):
+            raise self._failure(response.status_code, body, None, url)
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise ModelResponseError(f"{url} answered without any choices")
+        finish = _take_choice(choices[0], "message", reply)
+        if finish in _REFUSAL_FINISH_REASONS:
+            raise ContentRefusedError(_refused_message(f"finish_reason {finish!r}"))
+
+    def _read_json(self, response: httpx.Response) -> dict[str, Any]:
+        """Read the whole body as a JSON object; a broken read is a dropped response."""
+        try:
+            raw = response.read()
+        except httpx.TransportError as exc:
+            raise _Retryable(ModelResponseError, f"the response from {response.url} broke off", dropped=True) from exc
+        return _parse_json(raw, str(response.url))
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def _check_status(self, response: httpx.Response, *, listing: bool = False) -> None:
+        """Raise the mapped error for a non-2xx response."""
+        if response.is_success:
+            return
+        try:
+            raw = response.read()
+        except httpx.TransportError:
+            raw = b""  # the status alone still says what went wrong
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        retry_after = _retry_after(response.headers.get("retry-after"))
+        raise self._failure(response.status_code, body, retry_after, str(response.url), listing=listing)
+
+    def _failure(
+        self, status: int, body: Any, retry_after: float | None, url: str, *, listing: bool = False
+    ) -> Exception:
+        """Map a status code and error body to the error to raise (retryable or final)."""
+        code, server_message = _provider_error(body)
+        detail = f"HTTP {status}" + (f", code {code}" if code is not None else "")
+        if server_message:
+            detail += f": {self._redact(server_message)}"
+        # The provider's own code is more precise than the status (z.ai sends arrears as a 429).
+        if code in _AUTH_CODES:
+            return self._auth_error(url, detail)
+        if code == _ARREARS_CODE:
+            return ArrearsError(f"the provider account has no balance left ({detail}): top it up and retry")
+        if code == _UNKNOWN_MODEL_CODE or (status == 404 and not listing):
+            return UnknownModelError(
+                f"{self.base_url} does not serve the model {self.model!r} ({detail}): "
+                "run `phone-agent doctor` to see the models it offers, then pass one with --model"
+            )
+        if code == _REFUSED_CODE:
+            return ContentRefusedError(_refused_message(detail))
+        if code in _RATE_LIMIT_CODES or status == 429:
+            return _Retryable(RateLimitError, f"{url} is rate-limiting us ({detail})", retry_after=retry_after)
+        if status in (401, 403):
+            return self._auth_error(url, detail)
+        if status >= 500:
+            return _Retryable(ModelResponseError, f"{url} failed ({detail})", retry_after=retry_after)
+        if status == 404:
+            return ModelResponseError(f"{url} does not list its models ({detail}); pass --model yourself")
+        return ModelResponseError(f"{url} refused the request ({detail})")
+
+    def _auth_error(self, url: str, detail: str) -> AuthenticationError:
+        """Explain a rejected or missing key, naming every place a key can come from."""
+        if not self._api_key:
+            return AuthenticationError(f"{url} requires an API key ({detail}): set one with {self._key_hint}")
+        return AuthenticationError(f"the API key was rejected ({detail}): check {self._key_hint}")
+
+    def _redact(self, text: str) -> str:
+        """Remove the API key from text that came from elsewhere (some servers echo it back)."""
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    # -- retries --------------------------------------------------------------------------------
+
+    def _with_retries(self, attempt: Callable[[], _T]) -> tuple[_T, int]:
+        """Run ``attempt`` until it succeeds; back off between tries; return the result and retry count."""
+        retries = 0
+        drops = 0
+        while True:
+            try:
+                return attempt(), retries
+            except _Retryable as failure:
+                # A dropped stream is retried once at most: twice in a row is a broken server.
+                out_of_tries = retries >= self.max_retries or (failure.dropped and drops >= 1)
+                if out_of_tries:
+                    tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with no retry"
+                    raise failure.error_type(f"{failure.message}; gave up {tries}") from failure.__cause__
+                delay = failure.retry_after
+                if delay is None:
+                    delay = min(RETRY_AFTER_CAP, BACKOFF_BASE * 2**retries)
+                retries += 1
+                drops += failure.dropped
+                log.warning("%s; retry %d of %d in %.1f s", failure.message, retries, self.max_retries, delay)
+                self._sleep(delay)
+
+
+class _Reply:
+    """The reply as it grows: its text, when its markers appeared, and whether the answer is closed."""
+
+    def __init__(self, clock: Callable[[], float], started: float, on_text: Callable[[str], None] | None) -> None:
+        """Start an empty reply whose times count from ``started``."""
+        self._clock = clock
+        self._started = started
+        self._on_text = on_text
+        self._in_reasoning = False
+        self.text = ""
+        self.first_token_at: float | None = None
+        self.thinking_at: float | None = None
+        self.answer_closed = False
+
+    def add_reasoning(self, piece: str) -> None:
+        """Add thinking that the server sent apart from the content, inside ``<think>`` tags."""
+        if not piece:
+            return
+        if not self._in_reasoning:
+            self._in_reasoning = True
+            self._add("<think>")
+        self._add(piece)
+
+    def add_content(self, piece: str) -> None:
+        """Add a piece of the reply's content."""
+        if not piece:
+            return
+        self.close_reasoning()
+        self._add(piece)
+
+    def close_reasoning(self) -> None:
+        """Close an open ``<think>`` block made from reasoning pieces."""
+        if self._in_reasoning:
+            self._in_reasoning = False
+            self._add("</think>")
+
+    def _add(self, piece: str) -> None:
+        """Append a piece, note the markers it completes, and hand it to ``on_text``."""
+        elapsed = self._clock() - self._started
+        if self.first_token_at is None:
+            self.first_token_at = elapsed
+        # A marker may straddle two pieces, so look a little before the new piece too.
+        window_start = max(0, len(self.text) - _LONGEST_MARKER + 1)
+        self.text += piece
+        window = self.text[window_start:]
+        if self.thinking_at is None and any(marker in window for marker in _THINKING_ENDS):
+            self.thinking_at = elapsed
+        if _ANSWER_END in window:
+            self.answer_closed = True
+        if self._on_text is not None:
+            self._on_text(piece)
+
+
+def _take_choice(choice: dict[str, Any], field: str, reply: _Reply) -> str | None:
+    """Feed ``choice[field]``'s reasoning and content into ``reply``; return its finish_reason."""
+    message = choice.get(field)
+    if isinstance(message, dict):
+        # vLLM calls it "reasoning", z.ai and SGLang "reasoning_content".
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        content = message.get("content")
+        if isinstance(reasoning, str):
+            reply.add_reasoning(reasoning)
+        if isinstance(content, str):
+            reply.add_content(content)
+    finish = choice.get("finish_reason")
+    return finish if isinstance(finish, str) and finish else None
+
+
+def _refused_message(detail: str) -> str:
+    """Say that the provider refused the content."""
+    return f"the provider refused to process this content ({detail}); rephrase the task or use another provider"
+
+
+def _provider_error(body: Any) -> tuple[int | None, str | None]:
+    """Pull (numeric code, message) out of an error body: ``{"error": {"code", "message"}}`` or flat."""
+    if not isinstance(body, dict):
+        text = " ".join(str(body).split())[:200] if body else ""
+        return None, text or None
+    error = body.get("error")
+    source = error if isinstance(error, dict) else body
+    raw_code = source.get("code")
+    message = source.get("message") or source.get("msg")
+    if isinstance(error, str) and not message:
+        message = error
+    code: int | None = None
+    if isinstance(raw_code, int) and not isinstance(raw_code, bool):
+        code = raw_code
+    elif isinstance(raw_code, str) and raw_code.strip().isdigit():
+        code = int(raw_code)
+    return code, str(message)[:300] if message else None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Read a Retry-After header given in seconds, capped; dates and junk are ignored."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0:  # NaN or negative: no usable advice
+        return None
+    return min(seconds, RETRY_AFTER_CAP)
+
+
+def _parse_json(raw: str | bytes, url: str) -> dict[str, Any]:
+    """Parse a JSON object from the endpoint.
+
+    Raises:
+        ModelResponseError: the text is not a JSON object.
+    """
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ModelResponseError(f"{url} sent something that is not JSON") from exc
+    if not isinstance(value, dict):
+        raise ModelResponseError(f"{url} sent JSON that is not an object")
+    return value
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Split a byte stream into lines at CRLF, CR or LF, however the chunks cut them.
+
+    Only these three end a line in SSE; ``str.splitlines`` would also split at U+2028 and others.
+    """
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        start = 0
+        for end_of_line in _EOL.finditer(pending):
+            if end_of_line.group() == b"\r" and end_of_line.end() == len(pending):
+                break  # the LF of a CRLF may be in the next chunk
+            yield pending[start : end_of_line.start()].decode("utf-8", "replace")
+            start = end_of_line.end()
+        pending = pending[start:]
+    if pending:
+        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+
+
+def _sse_data(lines: Iterable[str]) -> Iterator[str]:
+    """Yield the data of each complete server-sent event; other fields and comments are skipped."""
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        if name == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    # An event with no blank line after it was cut off, and the spec says to drop it.
