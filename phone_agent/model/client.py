@@ -72,12 +72,14 @@ class _Retryable(Exception):
         error_type: type[ModelError],
         message: str,
         *,
+        hint: str = "",
         retry_after: float | None = None,
         dropped: bool = False,
     ) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.message = message
+        self.hint = hint
         self.retry_after = retry_after
         self.dropped = dropped
 
@@ -220,11 +222,11 @@ class ChatClient:
         except httpx.TransportError as exc:
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
             detail = self._redact(str(exc) or type(exc).__name__)
-            message = (
-                f"could not reach the model endpoint {url} ({kind}: {detail}); "
-                "is the server running and is --base-url right?"
-            )
-            raise _Retryable(ModelUnreachableError, message) from exc
+            raise _Retryable(
+                ModelUnreachableError,
+                f"could not reach the model endpoint {url} ({kind}: {detail})",
+                hint="is the server running, and is --base-url right?",
+            ) from exc
 
     def _read_stream(self, response: httpx.Response, url: str, reply: _Reply) -> None:
         """Consume server-sent events until the answer is complete, then stop reading."""
@@ -314,7 +316,12 @@ class ChatClient:
         if code == _REFUSED_CODE:
             return ContentRefusedError(_refused_message(detail))
         if code in _RATE_LIMIT_CODES or status == 429:
-            return _Retryable(RateLimitError, f"{url} is rate-limiting us ({detail})", retry_after=retry_after)
+            return _Retryable(
+                RateLimitError,
+                f"{url} is rate-limiting us ({detail})",
+                hint="wait a minute, or ask the provider for a higher limit",
+                retry_after=retry_after,
+            )
         if status in (401, 403):
             return self._auth_error(url, detail)
         if status >= 500:
@@ -347,7 +354,8 @@ class ChatClient:
                 out_of_tries = retries >= self.max_retries or (failure.dropped and drops >= 1)
                 if out_of_tries:
                     tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with no retry"
-                    raise failure.error_type(f"{failure.message}; gave up {tries}") from failure.__cause__
+                    hint = f"; {failure.hint}" if failure.hint else ""
+                    raise failure.error_type(f"{failure.message}, gave up {tries}{hint}") from failure.__cause__
                 delay = failure.retry_after
                 if delay is None:
                     delay = min(RETRY_AFTER_CAP, BACKOFF_BASE * 2**retries)
