@@ -1,0 +1,295 @@
+"""The perceive-plan-act loop: observe the phone, ask the model, parse, act, record.
+
+``PhoneAgent.run`` is a bounded loop over ``_step``; each step is five named phases. Settings
+(``AgentSettings``, immutable) are kept apart from the state of one run (``RunState``, mutable).
+Progress is reported through a ``Listener``; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from actions import (
+    Action,
+    ActionParseError,
+    Back,
+    Context,
+    Device,
+    DoubleTap,
+    Finish,
+    Home,
+    Launch,
+    LongPress,
+    NoteEntry,
+    Outcome,
+    ParsedReply,
+    Screenshot,
+    Swipe,
+    TakeOver,
+    Tap,
+    Type,
+    TypeName,
+    Wait,
+    execute,
+    format_action,
+    parse_reply,
+)
+from apps_registry import Registry, default_registry
+from phone_agent.device.settle import wait_until_settled
+from phone_agent.errors import PhoneAgentError, RunAborted
+from phone_agent.handoff import HandOff, NonInteractiveHandOff
+from phone_agent.model.client import Completion
+from phone_agent.model.messages import Conversation, Language, image_part, screen_text, system_prompt
+
+RunStatus = Literal["finished", "needs_human", "max_steps", "failed", "interrupted"]
+
+SUMMARY_PROMPT = (
+    "You read screenshots of phone screens noted during a task and answer the request about them in plain "
+    "text. Do not output actions."
+)
+
+
+class ChatModel(Protocol):
+    """What the loop needs from a model client (``phone_agent.model.client.ChatClient``)."""
+
+    def complete(
+        self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None
+    ) -> Completion: ...
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """How a run behaves; fixed for the run."""
+
+    max_steps: int = 50
+    lang: Language = "en"
+    max_parse_retries: int = 3
+    settle_max_wait: float = 3.0
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One step as it happened: what was seen, thought, done, and how long each phase took."""
+
+    index: int
+    current_app: str
+    screen_size: tuple[int, int]
+    secure: bool
+    thinking: str
+    answer: str
+    action: Action
+    points: list[tuple[int, int]]
+    feedback: str | None
+    parse_retries: int
+    timings: dict[str, float]
+
+
+@dataclass
+class RunResult:
+    """The end of a run: status, the final message for the person, every step, total time."""
+
+    task: str
+    status: RunStatus
+    message: str
+    steps: list[StepResult]
+    duration: float
+    error: PhoneAgentError | None = None
+
+
+class Listener:
+    """Receives progress as the run goes. Subclass and override what you need."""
+
+    def step_started(self, index: int) -> None:
+        """A step begins."""
+
+    def model_text(self, piece: str) -> None:
+        """A piece of the model's reply has arrived."""
+
+    def parse_failed(self, reply: str, error: ActionParseError) -> None:
+        """The model's reply was not a valid action; it is being asked again."""
+
+    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
+        """A step is done; ``screenshot`` is what the model saw."""
+
+
+@dataclass
+class RunState:
+    """What changes while one task runs."""
+
+    conversation: Conversation
+    notes: list[NoteEntry] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+    next_screenshot: Screenshot | None = None
+    feedback: str | None = None
+
+
+class PhoneAgent:
+    """Runs tasks on one phone with one model. Each agent owns its device: no global state."""
+
+    def __init__(
+        self,
+        device: Device,
+        model: ChatModel,
+        *,
+        settings: AgentSettings | None = None,
+        handoff: HandOff | None = None,
+        registry: Registry | None = None,
+        listener: Listener | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.device = device
+        self.model = model
+        self.settings = settings or AgentSettings()
+        self.handoff = handoff or NonInteractiveHandOff()
+        self.registry = registry or default_registry()
+        self.listener = listener or Listener()
+        self._clock = clock
+        self._sleep = sleep
+
+    def run(self, task: str) -> RunResult:
+        """Work on ``task`` until the model finishes, a person is needed, or ``max_steps`` is reached.
+
+        Errors from the phone or the model end the run with status ``failed`` (the error is kept in
+        ``RunResult.error``); Ctrl-C ends it with status ``interrupted``. Steps done so far are kept.
+        """
+        start = self._clock()
+        state = RunState(Conversation(system_prompt(self.settings.lang)))
+        status: RunStatus = "max_steps"
+        message = f"Stopped after {self.settings.max_steps} steps without finishing the task."
+        error: PhoneAgentError | None = None
+        try:
+            for index in range(1, self.settings.max_steps + 1):
+                outcome = self._step(task, index, state)
+                if outcome.status is not None:
+                    status, message = outcome.status, outcome.message or ""
+                    break
+        except KeyboardInterrupt:
+            status, message = "interrupted", "Stopped by the person (Ctrl-C)."
+        except PhoneAgentError as exc:
+            status, message, error = "failed", str(exc), exc
+        return RunResult(task, status, message, state.steps, self._clock() - start, error)
+
+    def _step(self, task: str, index: int, state: RunState) -> Outcome:
+        self.listener.step_started(index)
+        timings: dict[str, float] = {}
+
+        began = self._clock()
+        screenshot, app = self._observe(state)
+        timings["capture"] = self._clock() - began
+
+        began = self._clock()
+        text = screen_text(app, task=task if index == 1 else None, note=state.feedback, secure=screenshot.secure)
+        state.conversation.add_screen(text, screenshot.png)
+        parsed, retries = self._decide(state.conversation)
+        timings["model"] = self._clock() - began
+
+        began = self._clock()
+        context = Context(screenshot, self.registry, state.notes)
+        outcome = execute(parsed.action, self.device, _Environment(self), context)
+        timings["act"] = self._clock() - began
+
+        began = self._clock()
+        state.feedback = outcome.feedback
+        state.next_screenshot = self._next_observation(parsed.action, screenshot, outcome)
+        timings["settle"] = self._clock() - began
+
+        step = StepResult(
+            index=index,
+            current_app=app,
+            screen_size=(screenshot.width, screenshot.height),
+            secure=screenshot.secure,
+            thinking=parsed.thinking,
+            answer=parsed.answer,
+            action=parsed.action,
+            points=outcome.points,
+            feedback=outcome.feedback,
+            parse_retries=retries,
+            timings=timings,
+        )
+        state.steps.append(step)
+        self.listener.step_finished(step, screenshot)
+        return outcome
+
+    def _observe(self, state: RunState) -> tuple[Screenshot, str]:
+        """Phase 1: the screen (the settled frame of the last step when there is one) and the app in front."""
+        screenshot = state.next_screenshot or self.device.screenshot()
+        package = self.device.current_app()
+        app = self.registry.by_package(package)
+        return screenshot, app.name if app else package
+
+    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, int]:
+        """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.
+
+        Raises:
+            RunAborted: the reply was malformed more than ``max_parse_retries`` times in a row.
+        """
+        retries = 0
+        while True:
+            completion = self.model.complete(conversation.messages, on_text=self.listener.model_text)
+            try:
+                parsed = parse_reply(completion.text)
+            except ActionParseError as exc:
+                self.listener.parse_failed(completion.text, exc)
+                if retries >= self.settings.max_parse_retries:
+                    raise RunAborted(
+                        f"The model's reply could not be understood {retries + 1} times in a row ({exc}). "
+                        f"Its last reply was:\n{completion.text}"
+                    ) from None
+                retries += 1
+                conversation.add_reply(completion.text)
+                conversation.add_text(f"{exc} Reply again: <think>...</think><answer>one action</answer>.")
+                continue
+            conversation.add_reply(f"<think>{parsed.thinking}</think><answer>{format_action(parsed.action)}</answer>")
+            return parsed, retries
+
+    def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Screenshot | None:
+        """Phase 5: the frame to observe next; None means capture afresh."""
+        if outcome.status is not None:
+            return None
+        match action:
+            case Tap() if not outcome.points:
+                return screenshot  # a declined sensitive tap changed nothing
+            case Launch() | Tap() | Type() | TypeName() | Swipe() | LongPress() | DoubleTap() | Back() | Home():
+                settled = wait_until_settled(
+                    self.device, clock=self._clock, sleep=self._sleep, max_wait=self.settings.settle_max_wait
+                )
+                return settled.screenshot
+            case Wait() | TakeOver():
+                return None  # time passed or a person acted: look again
+            case _:
+                return screenshot  # Note, Call_API and Interact leave the screen as it was
+
+
+class _Environment:
+    """Execution's link to the world: the agent's clock, hand-off and model."""
+
+    def __init__(self, agent: PhoneAgent) -> None:
+        self._agent = agent
+
+    def sleep(self, seconds: float) -> None:
+        self._agent._sleep(seconds)
+
+    def confirm(self, message: str) -> bool:
+        return self._agent.handoff.confirm(message)
+
+    def take_over(self, message: str) -> bool:
+        return self._agent.handoff.take_over(message)
+
+    def ask(self, question: str) -> str | None:
+        return self._agent.handoff.ask(question)
+
+    def summarize(self, instruction: str, notes: Sequence[NoteEntry]) -> str:
+        content: list[dict[str, Any]] = [{"type": "text", "text": instruction}]
+        for entry in notes:
+            content += [{"type": "text", "text": f"Noted page: {entry.message}"}, image_part(entry.screenshot.png)]
+        messages = [{"role": "system", "content": SUMMARY_PROMPT}, {"role": "user", "content": content}]
+        reply = self._agent.model.complete(messages).text
+        try:
+            parsed = parse_reply(reply)
+        except ActionParseError:
+            return reply.split("</think>")[-1].replace("<answer>", "").replace("</answer>", "").strip()
+        return parsed.action.message if isinstance(parsed.action, Finish) else parsed.answer

@@ -1,0 +1,278 @@
+"""``AdbDevice``: the :class:`~actions.device.Device` protocol over adbutils and an adb server.
+
+Each call opens one stream through the adb server (``host:transport:SERIAL`` then the service):
+``exec:screencap -p`` for frames, so the PNG comes back exactly as the phone encoded it, and
+``shell,v2`` for commands when the phone supports it, so exit codes are real. adbutils errors are
+translated to :mod:`phone_agent.errors` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import adbutils
+import cv2
+import numpy as np
+
+from actions.device import Screenshot
+from phone_agent.device.text_input import TextInput
+from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
+
+_FOCUS = re.compile(r"(?:mCurrentFocus|mFocusedApp|mResumedActivity)[=:].*?\su\d+\s+([\w.]+)/")
+_SIZE = re.compile(r"(Physical|Override) size:\s*(\d+)x(\d+)")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_BLACK_LEVEL = 8
+_KEYCODE_HOME = 3
+_KEYCODE_BACK = 4
+
+_STATE_ADVICE = {
+    "unauthorized": "accept the 'Allow USB debugging?' prompt on the phone (tick 'Always allow'), then retry",
+    "offline": "unplug and replug the cable, or run `adb kill-server` and retry",
+    "no permissions": "fix the USB permissions (udev rules on Linux) and replug the phone",
+}
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    """Output of one shell command on the phone."""
+
+    output: str
+    exit_code: int | None
+
+
+class AdbDevice:
+    """One phone reached through an adb server. Use it as a context manager to restore the IME."""
+
+    def __init__(
+        self,
+        serial: str,
+        client: adbutils.AdbClient,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        launch_timeout: float = 5.0,
+    ) -> None:
+        self.serial = serial
+        self._client = client
+        self._clock = clock
+        self._sleep = sleep
+        self._launch_timeout = launch_timeout
+        self._shell_v2 = "shell_v2" in self._features()
+        self._text = TextInput(self.shell)
+        self._packages: frozenset[str] = frozenset()
+        self._size: tuple[int, int] | None = None
+
+    @classmethod
+    def connect(
+        cls, serial: str | None = None, *, host: str = "127.0.0.1", port: int = 5037, **kwargs: object
+    ) -> AdbDevice:
+        """Pick the device to drive: ``serial`` if given, else the only one attached.
+
+        Raises:
+            NoDeviceError: no device, the named one is absent, or several and none named.
+            DeviceStateError: the device is unauthorized or offline.
+            DeviceError: the adb server cannot be reached.
+        """
+        client = adbutils.AdbClient(host=host, port=port)
+        devices = list_devices(client)
+        if serial is not None:
+            matches = [d for d in devices if d.serial == serial]
+            if not matches:
+                known = ", ".join(d.serial for d in devices) or "none"
+                raise NoDeviceError(
+                    f"Device {serial!r} is not attached (attached: {known}). Check `phone-agent devices`."
+                )
+        elif not devices:
+            raise NoDeviceError(
+                "No Android device found. Connect a phone with USB debugging on (Settings > Developer options), "
+                "start an emulator, or `adb connect HOST:PORT`; then check `phone-agent devices`."
+            )
+        elif len(devices) > 1:
+            names = ", ".join(d.serial for d in devices)
+            raise NoDeviceError(f"Several devices are attached ({names}). Choose one with --device SERIAL.")
+        else:
+            matches = devices
+        info = matches[0]
+        if info.state != "device":
+            advice = _STATE_ADVICE.get(info.state, "check the phone and `adb devices`")
+            raise DeviceStateError(f"Device {info.serial} is {info.state}: {advice}.")
+        return cls(info.serial, client, **kwargs)  # type: ignore[arg-type]
+
+    def __enter__(self) -> AdbDevice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Restore the person's keyboard if a Type switched it."""
+        self._text.restore()
+
+    # --- the Device protocol ---
+
+    def screenshot(self) -> Screenshot:
+        """Capture the screen in one round trip; a failed or all-black capture is flagged ``secure``."""
+        png = self._run("exec:screencap -p")
+        if not png.startswith(_PNG_SIGNATURE) or len(png) < 24:
+            width, height = self.screen_size()
+            ok, encoded = cv2.imencode(".png", np.zeros((height, width), np.uint8))
+            return Screenshot(encoded.tobytes(), width, height, secure=True)
+        width, height = struct.unpack(">II", png[16:24])
+        return Screenshot(png, width, height, secure=_is_black(png))
+
+    def current_app(self) -> str:
+        """The package in front, from ``dumpsys window`` (empty when none is found)."""
+        match = _FOCUS.search(self.shell("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'"))
+        if match is None:
+            match = _FOCUS.search(self.shell("dumpsys activity activities | grep mResumedActivity"))
+        return match.group(1) if match else ""
+
+    def tap(self, x: int, y: int) -> None:
+        self.shell(f"input tap {int(x)} {int(y)}")
+
+    def double_tap(self, x: int, y: int) -> None:
+        # Both taps in one shell: two round trips can miss Android's 300 ms double-tap window.
+        self.shell(f"input tap {int(x)} {int(y)}; input tap {int(x)} {int(y)}")
+
+    def long_press(self, x: int, y: int, duration_ms: int = 800) -> None:
+        self.shell(f"input swipe {int(x)} {int(y)} {int(x)} {int(y)} {int(duration_ms)}")
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
+        self.shell(f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}")
+
+    def back(self) -> None:
+        self.shell(f"input keyevent {_KEYCODE_BACK}")
+
+    def home(self) -> None:
+        self.shell(f"input keyevent {_KEYCODE_HOME}")
+
+    def installed_packages(self) -> frozenset[str]:
+        """Installed packages, listed once per device object."""
+        if not self._packages:
+            lines = self.shell("pm list packages").splitlines()
+            self._packages = frozenset(
+                line.removeprefix("package:").strip() for line in lines if line.startswith("package:")
+            )
+        return self._packages
+
+    def launch(self, package: str, activity: str | None = None) -> bool:
+        """Start an app and wait (up to ``launch_timeout``) until it is in front."""
+        if activity:
+            component = activity if "/" in activity else f"{package}/{activity}"
+            self.shell(f"am start -n {shlex.quote(component)}")
+        else:
+            self.shell(f"monkey -p {shlex.quote(package)} -c android.intent.category.LAUNCHER 1")
+        deadline = self._clock() + self._launch_timeout
+        while True:
+            if self.current_app() == package:
+                return True
+            if self._clock() >= deadline:
+                return False
+            self._sleep(0.1)
+
+    def type_text(self, text: str) -> None:
+        self._text.type(text)
+
+    # --- other queries ---
+
+    def screen_size(self) -> tuple[int, int]:
+        """The display size in pixels from ``wm size`` (an override wins over the physical size)."""
+        if self._size is None:
+            sizes = {kind: (int(w), int(h)) for kind, w, h in _SIZE.findall(self.shell("wm size"))}
+            self._size = sizes.get("Override") or sizes.get("Physical") or (1080, 2400)
+        return self._size
+
+    def getprop(self, name: str) -> str:
+        """One system property, e.g. ``ro.build.version.release``."""
+        return self.shell(f"getprop {shlex.quote(name)}").strip()
+
+    def shell(self, command: str) -> str:
+        """Run a shell command and return its output (stdout then stderr).
+
+        Raises:
+            DeviceError: the phone or the adb server cannot be reached.
+        """
+        return self.run_shell(command).output
+
+    def run_shell(self, command: str) -> ShellResult:
+        """Run a shell command and return its output and, when the phone supports shell v2, its exit code."""
+        if not self._shell_v2:
+            return ShellResult(self._run(f"shell:{command}").decode("utf-8", "replace"), None)
+        return _decode_shell_v2(self._run(f"shell,v2,raw:{command}"))
+
+    # --- transport ---
+
+    def _features(self) -> set[str]:
+        try:
+            with self._client.make_connection() as conn:
+                conn.send_command(f"host-serial:{self.serial}:features")
+                conn.check_okay()
+                return set(conn.read_string_block().split(","))
+        except adbutils.AdbError as exc:
+            raise DeviceError(f"Cannot talk to {self.serial} through the adb server: {exc}") from exc
+
+    def _run(self, service: str) -> bytes:
+        """Open one stream to the phone, send ``service`` and read until the phone closes it."""
+        try:
+            conn = self._client.make_connection()
+            try:
+                conn.send_command(f"host:transport:{self.serial}")
+                conn.check_okay()
+                conn.send_command(service)
+                conn.check_okay()
+                return _read_to_end(conn.conn)
+            finally:
+                # The phone has closed the stream: no need for adbutils' shutdown-and-sleep dance.
+                conn.conn.close()
+        except (adbutils.AdbError, OSError) as exc:
+            raise DeviceError(f"Lost contact with {self.serial} ({exc}). Check the cable or `adb devices`.") from exc
+
+
+def list_devices(client: adbutils.AdbClient) -> list[adbutils.AdbDeviceInfo]:
+    """Every device the adb server knows, in any state.
+
+    Raises:
+        DeviceError: the adb server cannot be reached or started.
+    """
+    try:
+        return client.list(extended=True)
+    except (adbutils.AdbError, OSError) as exc:
+        raise DeviceError(
+            f"Cannot reach the adb server at {client.host}:{client.port} ({exc}). "
+            "Start it with `adb start-server` or check ANDROID_ADB_SERVER_PORT."
+        ) from exc
+
+
+def _read_to_end(sock: socket.socket) -> bytes:
+    sock.settimeout(30)
+    chunks = []
+    while chunk := sock.recv(1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode_shell_v2(data: bytes) -> ShellResult:
+    """Split shell-v2 frames (id byte, uint32 length, payload) into output and exit code."""
+    output = bytearray()
+    exit_code = None
+    offset = 0
+    while offset + 5 <= len(data):
+        kind, length = struct.unpack_from("<BI", data, offset)
+        payload = data[offset + 5 : offset + 5 + length]
+        offset += 5 + length
+        if kind in (1, 2):
+            output += payload
+        elif kind == 3 and payload:
+            exit_code = payload[0]
+    return ShellResult(output.decode("utf-8", "replace"), exit_code)
+
+
+def _is_black(png: bytes) -> bool:
+    thumbnail = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    return thumbnail is None or int(thumbnail.max()) < _BLACK_LEVEL

@@ -1,0 +1,91 @@
+"""Typing text on the phone: ADB Keyboard when the phone has it, escaped ``input text`` otherwise.
+
+ADB Keyboard (``com.android.adbkeyboard/.AdbIME``) takes any Unicode text as a base64 broadcast,
+but only while it is the current input method, so it is switched on at the first Type of a run and
+the person's own keyboard is restored once at the end. Without it, Android's ``input text`` can
+type printable ASCII only.
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+from collections.abc import Callable
+
+from phone_agent.errors import TextInputError
+
+ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
+ADB_KEYBOARD_URL = "https://github.com/senzhk/ADBKeyBoard"
+_KEYCODE_ENTER = 66
+_KEYCODE_DEL = 67
+_KEYCODE_MOVE_END = 123
+_FALLBACK_CLEAR_KEYS = 64
+
+Shell = Callable[[str], str]
+
+
+class TextInput:
+    """Types text through one phone's shell, choosing the best method the phone offers."""
+
+    def __init__(self, shell: Shell) -> None:
+        self._shell = shell
+        self._has_adb_keyboard: bool | None = None
+        self._restore_ime: str | None = None
+
+    def type(self, text: str) -> None:
+        """Replace the focused field's content with ``text``.
+
+        Raises:
+            TextInputError: the text is not printable ASCII and ADB Keyboard is not installed.
+        """
+        if self._adb_keyboard_ready():
+            self._shell("am broadcast -a ADB_CLEAR_TEXT")
+            if text:
+                # An empty --es value is dropped by adb and the broadcast then fails: skip it.
+                encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+                self._shell(f"am broadcast -a ADB_INPUT_B64 --es msg {encoded}")
+            return
+        self._type_with_input_text(text)
+
+    def restore(self) -> None:
+        """Give the person their own keyboard back, if we switched it."""
+        if self._restore_ime is not None:
+            self._shell(f"ime set {shlex.quote(self._restore_ime)}")
+            self._restore_ime = None
+
+    def _adb_keyboard_ready(self) -> bool:
+        if self._has_adb_keyboard is None:
+            self._has_adb_keyboard = self._activate_adb_keyboard()
+        return self._has_adb_keyboard
+
+    def _activate_adb_keyboard(self) -> bool:
+        if ADB_KEYBOARD not in self._shell("ime list -a -s").split():
+            return False
+        if ADB_KEYBOARD not in self._shell("ime list -s").split():
+            self._shell(f"ime enable {ADB_KEYBOARD}")
+        current = self._shell("settings get secure default_input_method").strip()
+        if current != ADB_KEYBOARD:
+            self._shell(f"ime set {ADB_KEYBOARD}")
+            if self._shell("settings get secure default_input_method").strip() != ADB_KEYBOARD:
+                return False
+            if current and current != "null":
+                self._restore_ime = current
+        return True
+
+    def _type_with_input_text(self, text: str) -> None:
+        bad = sorted({ch for ch in text if not (ch == "\n" or " " <= ch <= "~")})
+        if bad:
+            raise TextInputError(
+                f"Cannot type {''.join(bad[:10])!r}: Android's `input text` handles plain ASCII only. "
+                f"Install ADB Keyboard ({ADB_KEYBOARD_URL}), e.g. `adb install ADBKeyboard.apk`; "
+                "phone-agent enables and selects it by itself."
+            )
+        clear = " ".join([str(_KEYCODE_MOVE_END)] + [str(_KEYCODE_DEL)] * _FALLBACK_CLEAR_KEYS)
+        commands = [f"input keyevent {clear}"]
+        for index, line in enumerate(text.split("\n")):
+            if index:
+                commands.append(f"input keyevent {_KEYCODE_ENTER}")
+            if line:
+                # `input text` reads only its first argument and turns %s into a space.
+                commands.append(f"input text {shlex.quote(line.replace(' ', '%s'))}")
+        self._shell(" && ".join(commands))

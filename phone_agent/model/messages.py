@@ -1,0 +1,71 @@
+"""The conversation sent to the model: system prompt, then alternating screen turns and replies.
+
+Only the latest user turn carries a screenshot; older ones keep their text. Images dominate the
+request size, and the model needs the current screen, not the history of pixels.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from importlib import resources
+from typing import Any, Literal
+
+Language = Literal["en", "zh"]
+
+
+def system_prompt(lang: Language) -> str:
+    """The system prompt in the run's language."""
+    return resources.files("phone_agent.model").joinpath(f"prompts/system_{lang}.md").read_text("utf-8")
+
+
+def screen_text(current_app: str, *, task: str | None = None, note: str | None = None, secure: bool = False) -> str:
+    """The text part of a user turn: the task (first turn only), screen info, and feedback."""
+    info: dict[str, Any] = {"current_app": current_app or "unknown"}
+    if secure:
+        info["screenshot"] = "unavailable: the screen is protected or capture failed (it shows black)"
+    parts = []
+    if task is not None:
+        parts.append(f"Task: {task}")
+    if note:
+        parts.append(note)
+    parts.append("Screen info: " + json.dumps(info, ensure_ascii=False))
+    return "\n\n".join(parts)
+
+
+def image_part(image: bytes, mime: str = "image/png") -> dict[str, Any]:
+    """An OpenAI-style image content part carrying the image inline as a data URL."""
+    url = f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+class Conversation:
+    """The message history of one run, in OpenAI chat format."""
+
+    def __init__(self, system: str) -> None:
+        self.messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+
+    def add_screen(self, text: str, image: bytes, mime: str = "image/png") -> None:
+        """Append a user turn with the current screenshot, dropping images from earlier turns."""
+        for message in self.messages:
+            if message["role"] == "user" and isinstance(message["content"], list):
+                message["content"] = [part for part in message["content"] if part["type"] == "text"]
+        self.messages.append({"role": "user", "content": [{"type": "text", "text": text}, image_part(image, mime)]})
+
+    def add_text(self, text: str) -> None:
+        """Append a user turn without an image (e.g. a parse error to correct)."""
+        self.messages.append({"role": "user", "content": text})
+
+    def add_reply(self, content: str) -> None:
+        """Append the model's reply as the model should see it next time."""
+        self.messages.append({"role": "assistant", "content": content})
+
+    def image_count(self) -> int:
+        """How many images the next request carries."""
+        return sum(
+            1
+            for message in self.messages
+            if isinstance(message["content"], list)
+            for part in message["content"]
+            if part["type"] == "image_url"
+        )
