@@ -1,0 +1,128 @@
+"""Small in-process stand-ins used by unit tests of the loop (the ADB path uses the virtual phone)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from PIL import Image
+
+from actions import Screenshot
+from phone_agent.model.client import Completion
+
+
+def png(width: int = 108, height: int = 240, shade: int = 200) -> bytes:
+    """A plain PNG of one gray level."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (shade, shade, shade)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class FakeClock:
+    """A clock that moves only when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class FakeDevice:
+    """Records every call; the screen's shade changes with each action so settling sees a change."""
+
+    serial = "fake-1"
+
+    def __init__(self, width: int = 108, height: int = 240, packages: frozenset[str] | None = None) -> None:
+        self.width, self.height = width, height
+        self.calls: list[tuple[Any, ...]] = []
+        self.foreground = "com.android.launcher3"
+        self.packages = packages if packages is not None else frozenset({"com.ebay.mobile", "com.android.settings"})
+        self.shade = 100
+        self.secure = False
+        self.captures = 0
+
+    def screenshot(self) -> Screenshot:
+        self.captures += 1
+        return Screenshot(png(self.width, self.height, self.shade), self.width, self.height, self.secure)
+
+    def current_app(self) -> str:
+        return self.foreground
+
+    def _act(self, *call: Any) -> None:
+        self.calls.append(call)
+        self.shade = (self.shade + 40) % 256
+
+    def tap(self, x: int, y: int) -> None:
+        self._act("tap", x, y)
+
+    def double_tap(self, x: int, y: int) -> None:
+        self._act("double_tap", x, y)
+
+    def long_press(self, x: int, y: int, duration_ms: int = 800) -> None:
+        self._act("long_press", x, y, duration_ms)
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
+        self._act("swipe", x1, y1, x2, y2, duration_ms)
+
+    def back(self) -> None:
+        self._act("back")
+
+    def home(self) -> None:
+        self._act("home")
+
+    def installed_packages(self) -> frozenset[str]:
+        return self.packages
+
+    def launch(self, package: str, activity: str | None = None) -> bool:
+        self._act("launch", package, activity)
+        if package in self.packages:
+            self.foreground = package
+            return True
+        return False
+
+    def type_text(self, text: str) -> None:
+        self._act("type", text)
+
+
+class ScriptedModel:
+    """Answers with the queued replies in order and keeps every request it was sent."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = list(replies)
+        self.requests: list[list[dict[str, Any]]] = []
+
+    def complete(self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None) -> Completion:
+        self.requests.append([dict(m) for m in messages])
+        if not self.replies:
+            raise AssertionError("the model was asked more often than the script allows")
+        text = self.replies.pop(0)
+        if on_text is not None:
+            on_text(text)
+        return Completion(text, 0.0, 0.0, None, 0, 0)
+
+
+class ScriptedHandOff:
+    """Answers hand-off questions from fixed values and records what was asked."""
+
+    def __init__(self, confirm: bool = True, take_over: bool = True, answer: str | None = "the blue one") -> None:
+        self._confirm, self._take_over, self._answer = confirm, take_over, answer
+        self.asked: list[tuple[str, str]] = []
+
+    def confirm(self, message: str) -> bool:
+        self.asked.append(("confirm", message))
+        return self._confirm
+
+    def take_over(self, message: str) -> bool:
+        self.asked.append(("take_over", message))
+        return self._take_over
+
+    def ask(self, question: str) -> str | None:
+        self.asked.append(("ask", question))
+        return self._answer
