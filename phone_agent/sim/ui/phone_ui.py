@@ -1,0 +1,389 @@
+"""PhoneUI: the screen of one virtual phone, driven by taps, swipes, keys and text, observed as pixels and XML."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from phone_agent.sim.ui import widgets
+from phone_agent.sim.ui.apps.base import Page, Screen
+from phone_agent.sim.ui.apps.shop import SHOP, Shop, search_results
+from phone_agent.sim.ui.dialogs import Dialog, dialog_widget
+from phone_agent.sim.ui.draw import DARK, LIGHT, Painter, Palette
+from phone_agent.sim.ui.session import Session
+from phone_agent.sim.ui.widgets import Action, Kind, Widget, contains, hit_path, max_scroll, walk
+
+KEY_HOME, KEY_BACK, KEY_ENTER, KEY_DEL, KEY_APP_SWITCH = 3, 4, 66, 67, 187
+DOUBLE_TAP_S = 0.3
+LONG_PRESS_MS = 500
+TOUCH_SLOP_PX = 10
+FLING_MS = 200
+
+
+class PhoneUI:
+    """Screens, widgets and apps of one virtual phone; the clock is injected so nothing sleeps."""
+
+    def __init__(self, width: int = 1080, height: int = 2400, *, clock: Callable[[], float] = time.monotonic,
+                 latency_ms: int = 0) -> None:
+        self.width = width
+        self.height = height
+        self.latency_ms = latency_ms
+        self._clock = clock
+        self._scale = width / 360
+        self._painter = Painter(self._scale)
+        self.reset()
+
+    # --- control knobs ---
+    def reset(self) -> None:
+        """Back to a freshly booted phone: home screen, default data, no pop-ups, no transition."""
+        self._session = Session(self._clock)
+        self._boot = self._clock()
+        self._transition_end = -math.inf
+        self._animating = False
+        self._last_tap: tuple[float, object] | None = None
+        self._frame = 0
+        self._fingerprint: object = None
+        self._image: tuple[int, Image.Image] | None = None
+
+    def set_signed_in(self, value: bool) -> None:
+        """Sign the shop's user in or out, as a person would; a waiting sign-in wall moves on to payment."""
+        with self._input():
+            self._session.data.shop.signed_in = value
+            shop = self._session.apps[SHOP]
+            assert isinstance(shop, Shop)
+            shop.signed_in_changed()
+
+    def show_popup(self, title: str, message: str, buttons: list[str]) -> None:
+        """Show a modal alert over whatever is on screen; any of its buttons closes it."""
+        with self._input():
+            self._session.dialogs.append(Dialog("android", title, message, [(b, None) for b in buttons or ["OK"]]))
+
+    def set_animation(self, value: bool) -> None:
+        """Show an ever-moving progress bar, so the screen never settles (for wait-until-settled tests)."""
+        with self._input():
+            self._animating = value
+
+    def set_toggle(self, name: str, value: bool) -> None:
+        """Set a quick setting such as "wifi" or "dark_theme" from outside (e.g. `settings put`)."""
+        with self._input():
+            self._session.data.toggles[name] = value
+
+    # --- input ---
+    def tap(self, x: int, y: int) -> None:
+        """A finger tap at a pixel; two taps on the same target within 300 ms are a double tap."""
+        if not self._on_screen(x, y):
+            return
+        with self._input():
+            path = self._touch(x, y)
+            double = next((w for w in reversed(path) if w.on_double), None)
+            now = self._clock()
+            if double is not None and double.on_double:
+                key = (double.rid, double.bounds)
+                if self._last_tap and self._last_tap[1] == key and now - self._last_tap[0] <= DOUBLE_TAP_S:
+                    self._last_tap = None
+                    double.on_double()
+                    return
+                self._last_tap = (now, key)
+            target = next((w.on_tap for w in reversed(path) if w.on_tap), None)
+            if target is not None:
+                target()
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
+        """A long press when the finger stays put for 500 ms or more, a tap when brief, else a scroll."""
+        if not self._on_screen(x1, y1):
+            return
+        if abs(x2 - x1) <= TOUCH_SLOP_PX and abs(y2 - y1) <= TOUCH_SLOP_PX:
+            if duration_ms < LONG_PRESS_MS:
+                self.tap(x1, y1)
+                return
+            with self._input():
+                action = next((w.on_long for w in reversed(self._touch(x1, y1)) if w.on_long), None)
+                if action is not None:
+                    action()
+            return
+        with self._input():
+            if self._session.dialogs:
+                return
+            lists = [w for w in self._touch(x1, y1) if w.kind is Kind.LIST]
+            if lists and abs(y2 - y1) >= abs(x2 - x1):
+                view = lists[-1]
+                page = self._session.front()
+                distance = (y1 - y2) * (2 if duration_ms < FLING_MS else 1)
+                offset = page.scroll.get(view.rid, 0) + distance
+                page.scroll[view.rid] = max(0, min(offset, max_scroll(view)))
+
+    def key(self, keycode: int) -> None:
+        """An Android key event: HOME, BACK, ENTER (submits), DEL, APP_SWITCH; others are ignored."""
+        with self._input():
+            page = self._session.front()
+            match keycode:
+                case 3:
+                    self._session.home()
+                case 4:
+                    self._session.back()
+                case 66 if page.focus and not self._session.dialogs:
+                    page.submit(page.focus)
+                case 67 if page.focus and not self._session.dialogs:
+                    page.fields[page.focus] = page.fields.get(page.focus, "")[:-1]
+                case 187:
+                    self._session.overview()
+                case _:
+                    pass
+
+    def insert_text(self, text: str) -> bool:
+        """Type text at the end of the focused field; False when no field has focus."""
+        page = self._focused_page()
+        if page is None or page.focus is None:
+            return False
+        with self._input():
+            page.fields[page.focus] = page.fields.get(page.focus, "") + text
+        return True
+
+    def clear_text(self) -> bool:
+        """Empty the focused field; False when no field has focus."""
+        page = self._focused_page()
+        if page is None or page.focus is None:
+            return False
+        with self._input():
+            page.fields[page.focus] = ""
+        return True
+
+    # --- apps ---
+    def apps(self) -> dict[str, str]:
+        """Installed package -> its launcher activity."""
+        return {package: app.launcher for package, app in self._session.apps.items()}
+
+    def activities(self, package: str) -> list[str]:
+        """Every activity class of a package ([] for an unknown package)."""
+        app = self._session.apps.get(package)
+        return list(app.pages) if app else []
+
+    def start(self, package: str, activity: str | None = None) -> bool:
+        """Bring an app to the front (opening `activity` when given); False for an unknown package or activity."""
+        if activity is not None and activity.startswith("."):
+            activity = package + activity
+        with self._input():
+            return self._session.start(package, activity)
+
+    def force_stop(self, package: str) -> None:
+        """Kill an app; its task disappears and the task below shows."""
+        with self._input():
+            self._session.force_stop(package)
+
+    def foreground(self) -> tuple[str, str]:
+        """(package, activity) of the page in front."""
+        page = self._session.front()
+        return page.app.package, page.activity
+
+    def back_stack(self) -> list[tuple[str, str]]:
+        """(package, activity) of every open page, the bottom one first and the front one last."""
+        return self._session.back_stack()
+
+    # --- observation ---
+    def render(self, *, keyboard_label: str | None = None) -> Image.Image:
+        """What the screen shows now: the settled frame, or a loading frame during a transition."""
+        self._sync_frame()
+        if self._image is None or self._image[0] != self._frame:
+            image = Image.new("RGB", (self.width, self.height), self._palette().bg)
+            self._painter.paint(image, self._windows(), self._palette())
+            self._image = (self._frame, image)
+        now = self._clock()
+        shown = self._image[1].copy() if self.settled() or self._animating else (
+            self._painter.loading(self._image[1], now - self._boot, self._palette()))
+        if self._animating:
+            bar = self._progress_rect()
+            draw = ImageDraw.Draw(shown)
+            draw.rectangle(bar, fill=self._palette().line)
+            filled = bar[0] + round((bar[2] - bar[0]) * self._painter.progress_value(now - self._boot))
+            draw.rectangle((bar[0], bar[1], filled, bar[3]), fill=self._palette().accent)
+        if keyboard_label and self._focused_page() is not None:
+            self._painter.keyboard_bar(shown, keyboard_label, self.height - self._nav_height(), self._palette())
+        return shown
+
+    def is_secure(self) -> bool:
+        """Whether the front page is FLAG_SECURE (a real screencap of it comes out black)."""
+        return self._session.front().secure
+
+    def hierarchy_xml(self) -> str:
+        """A uiautomator dump of the current screen, with the visible bounds of every node."""
+        return widgets.hierarchy_xml(self._windows(), self.foreground()[0])
+
+    def frame_id(self) -> int:
+        """A number that grows each time the settled screen content changes."""
+        self._sync_frame()
+        return self._frame
+
+    def settled(self) -> bool:
+        """False while a transition frame shows or the progress animation runs."""
+        return not self._animating and self._clock() >= self._transition_end
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-able snapshot of what the phone shows and what the apps have recorded."""
+        session, data = self._session, self._session.data
+        page = session.front()
+        fields = {w.rid: w.text for root in self._windows() for w, _ in walk(root) if w.kind is Kind.FIELD}
+        results = search_results(data.shop.query) if data.shop.query else []
+        return {
+            "foreground": {"package": page.app.package, "activity": page.activity},
+            "back_stack": [{"package": p, "activity": a} for p, a in session.back_stack()],
+            "text_fields": fields,
+            "focused_field": page.focus if self._focused_page() else None,
+            "screen_texts": [w.text for root in self._windows() for w, _ in walk(root) if w.text and not w.password],
+            "toggles": dict(data.toggles),
+            "sent_messages": [dict(m) for m in data.sent_messages],
+            "alarms": [dict(a) for a in data.alarms],
+            "shop": {"query": data.shop.query, "results": results, "item": data.shop.item,
+                     "signed_in": data.shop.signed_in, "purchased": [dict(p) for p in data.shop.purchased],
+                     "watchlist": list(data.shop.watchlist)},
+            "popup": self._popup_state(),
+            "popup_log": [dict(entry) for entry in data.popup_log],
+            "secure": page.secure,
+            "settled": self.settled(),
+            "frame_id": self.frame_id(),
+            "animating": self._animating,
+        }
+
+    # --- internals ---
+    def _input(self) -> _InputScope:
+        """A scope around one input: after it, a page change starts a transition and the frame is re-read."""
+        return _InputScope(self)
+
+    def _on_screen(self, x: int, y: int) -> bool:
+        """Whether a point lies on the display."""
+        return 0 <= x < self.width and 0 <= y < self.height
+
+    def _focused_page(self) -> Page | None:
+        """The front page when it has a focused field and no dialog covers it."""
+        page = self._session.front()
+        return page if page.focus and not self._session.dialogs else None
+
+    def _touch(self, x: int, y: int) -> list[Widget]:
+        """The widgets under a finger; an open dialog takes every touch, and a menu closes on an outside one."""
+        roots = self._windows()
+        if self._session.dialogs:
+            dialog, box = self._session.dialogs[-1], roots[-1]
+            if contains(box.bounds, x, y):
+                return hit_path(box, x, y)
+            if dialog.menu:
+                self._session.dismiss(dialog, "")
+            return []
+        for root in reversed(roots):
+            path = hit_path(root, x, y)
+            if path:
+                return path
+        return []
+
+    def _palette(self) -> Palette:
+        """The colours of the current theme."""
+        return DARK if self._session.data.toggles.get("dark_theme") else LIGHT
+
+    def _nav_height(self) -> int:
+        """Height of the navigation bar in pixels."""
+        return round(48 * self._scale)
+
+    def _progress_rect(self) -> widgets.Rect:
+        """Where the animated progress bar sits: just under the status bar."""
+        top = round(24 * self._scale)
+        return (0, top, self.width, top + round(4 * self._scale))
+
+    def _windows(self) -> list[Widget]:
+        """The window roots of the current screen: status bar, the front page, navigation bar, dialogs."""
+        dp = self._scale
+        status_h, nav_h = round(24 * dp), self._nav_height()
+        screen = Screen(0, status_h, self.width, self.height - nav_h, dp)
+        page = self._session.front()
+        content = Widget(Kind.FRAME, (0, status_h, self.width, self.height - nav_h), fill="bg",
+                         package=page.app.package, rid="android:id/content", children=page.build(screen))
+        if self._animating:
+            content.children.append(Widget(Kind.PROGRESS, self._progress_rect(), rid="android:id/progress"))
+        windows = [self._status_bar(status_h), content, self._nav_bar(nav_h)]
+        for dialog in self._session.dialogs:
+            choose = {name: self._chooser(dialog, name, action) for name, action in dialog.options}
+            windows.append(dialog_widget(dialog, self.width, self.height, dp, self._painter.fonts, choose))
+        return windows
+
+    def _chooser(self, dialog: Dialog, name: str, action: Action | None) -> Action:
+        """The tap action of a dialog button: close the dialog, then run the option."""
+
+        def act() -> None:
+            self._session.dismiss(dialog, name)
+            if action is not None:
+                action()
+
+        return act
+
+    def _status_bar(self, height: int) -> Widget:
+        """Clock on the left, connectivity and battery on the right."""
+        minutes = 9 * 60 + 41 + int(max(0.0, self._clock() - self._boot) // 60)
+        toggles = self._session.data.toggles
+        icons = ("\u2708 " if toggles.get("airplane_mode") else "") + ("Wi-Fi " if toggles.get("wifi") else "")
+        pad = round(16 * self._scale)
+        bar = Widget(Kind.FRAME, (0, 0, self.width, height), fill="bar", system=True)
+        bar.children += [
+            Widget(Kind.TEXT, (pad, 0, self.width // 2, height), text=f"{minutes // 60 % 24}:{minutes % 60:02d}",
+                   size=13, bold=True),
+            Widget(Kind.TEXT, (self.width // 2, 0, self.width - pad, height), text=f"{icons}\u25ae 87%", size=13,
+                   center=True),
+        ]
+        return bar
+
+    def _nav_bar(self, height: int) -> Widget:
+        """Back, home and overview buttons along the bottom."""
+        top = self.height - height
+        bar = Widget(Kind.FRAME, (0, top, self.width, self.height), fill="bar", system=True)
+        third = self.width // 3
+        for index, (glyph, keycode) in enumerate((("\u25c1", KEY_BACK), ("\u25cb", KEY_HOME),
+                                                  ("\u25a1", KEY_APP_SWITCH))):
+            bar.children.append(Widget(Kind.TEXT, (index * third, top, (index + 1) * third, self.height),
+                                       text=glyph, size=22, center=True, on_tap=self._key_action(keycode)))
+        return bar
+
+    def _key_action(self, keycode: int) -> Action:
+        """A navigation-bar button that acts like its key."""
+
+        def act() -> None:
+            match keycode:
+                case 3:
+                    self._session.home()
+                case 4:
+                    self._session.back()
+                case _:
+                    self._session.overview()
+
+        return act
+
+    def _sync_frame(self) -> None:
+        """Advance the frame number when the settled content differs from the last one seen."""
+        fingerprint = (tuple(root.fingerprint() for root in self._windows()), self._palette())
+        if fingerprint != self._fingerprint:
+            self._fingerprint = fingerprint
+            self._frame += 1
+
+    def _popup_state(self) -> dict[str, Any] | None:
+        """The dialog on top, if any."""
+        if not self._session.dialogs:
+            return None
+        top = self._session.dialogs[-1]
+        return {"title": top.title, "message": top.message, "buttons": [name for name, _ in top.options],
+                "menu": top.menu}
+
+
+class _InputScope:
+    """Wraps one input: notes the front page before, and after it starts a transition if the page changed."""
+
+    def __init__(self, ui: PhoneUI) -> None:
+        self._ui = ui
+        self._before: Page | None = None
+
+    def __enter__(self) -> None:
+        self._before = self._ui._session.front()
+
+    def __exit__(self, *exc: object) -> None:
+        ui = self._ui
+        if ui._session.front() is not self._before and ui.latency_ms > 0:
+            ui._transition_end = ui._clock() + ui.latency_ms / 1000
+        ui._sync_frame()
