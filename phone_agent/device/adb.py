@@ -12,6 +12,7 @@ import re
 import shlex
 import socket
 import struct
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -234,12 +235,37 @@ class AdbDevice:
             raise DeviceError(f"Lost contact with {self.serial} ({exc}). Check the cable or `adb devices`.") from exc
 
 
+def ensure_server(host: str, port: int) -> None:
+    """Start the adb server on ``port`` if nothing listens there (only for a server on this machine).
+
+    adbutils would otherwise start one itself, but always on the default port.
+
+    Raises:
+        DeviceError: the server is not running and cannot be started.
+    """
+    if _listening(host, port) or host not in ("127.0.0.1", "localhost", "::1"):
+        return
+    try:
+        subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise DeviceError(f"Cannot start the adb server on port {port}: {exc}") from exc
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
 def list_devices(client: adbutils.AdbClient) -> list[adbutils.AdbDeviceInfo]:
-    """Every device the adb server knows, in any state.
+    """Every device the adb server knows, in any state; starts a local server when none runs.
 
     Raises:
         DeviceError: the adb server cannot be reached or started.
     """
+    ensure_server(client.host, client.port)
     try:
         return client.list(extended=True)
     except (adbutils.AdbError, OSError) as exc:

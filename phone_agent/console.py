@@ -1,0 +1,67 @@
+"""Live terminal output of a run: the model's thinking as it streams, each action, per-step timings."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from actions import ActionParseError, Screenshot, format_action
+from phone_agent.agent import Listener, RunResult, StepResult
+
+_TAGS = ("<think>", "</think>")
+
+
+class ConsolePrinter(Listener):
+    """Prints progress. ``verbosity``: 0 quiet (result only), 1 actions and thinking, 2 also timings."""
+
+    def __init__(self, out: TextIO, verbosity: int = 1) -> None:
+        self._out = out
+        self._verbosity = verbosity
+        self._reply = ""
+        self._shown = 0
+
+    def step_started(self, index: int) -> None:
+        self._reply, self._shown = "", 0
+        if self._verbosity:
+            self._write(f"\n── step {index} ──")
+
+    def model_text(self, piece: str) -> None:
+        """Show the thinking as it arrives; the answer is shown once parsed."""
+        if not self._verbosity:
+            return
+        self._reply += piece
+        thinking = self._reply.split("<answer>", 1)[0]
+        for tag in _TAGS:
+            thinking = thinking.replace(tag, "")
+        # Hold back a trailing partial tag such as "<ans" until the next piece completes it.
+        cut = thinking.rfind("<")
+        if cut != -1 and ">" not in thinking[cut:]:
+            thinking = thinking[:cut]
+        if len(thinking) > self._shown:
+            self._write(thinking[self._shown :], end="")
+            self._shown = len(thinking)
+
+    def parse_failed(self, reply: str, error: ActionParseError) -> None:
+        self._reply, self._shown = "", 0
+        if self._verbosity:
+            self._write(f"\n! the reply was not a valid action, asking again: {error}")
+
+    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
+        if not self._verbosity:
+            return
+        where = f" at {', '.join(f'({x}, {y})' for x, y in step.points)}" if step.points else ""
+        self._write(f"\n→ {format_action(step.action)}{where}   [{step.current_app or 'unknown app'}]")
+        if step.feedback:
+            self._write(f"  ↳ {step.feedback}")
+        if self._verbosity > 1:
+            self._write("  " + " · ".join(f"{name} {seconds:.2f}s" for name, seconds in step.timings.items()))
+
+    def result(self, result: RunResult) -> None:
+        """The summary at the end of a run (shown at every verbosity)."""
+        self._write(
+            f"\n{result.status.upper()}: {result.message or '(no message)'}\n"
+            f"{len(result.steps)} steps in {result.duration:.1f}s"
+        )
+
+    def _write(self, text: str, end: str = "\n") -> None:
+        self._out.write(text + end)
+        self._out.flush()
