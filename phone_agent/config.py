@@ -66,7 +66,9 @@ def load_settings(**flags: Any) -> Settings:
         return Settings(**{name: value for name, value in flags.items() if value is not None})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
-        raise ConfigError(f"Invalid settings ({problems}). Check the flags, PHONE_AGENT_* variables and {config_path()}.")
+        raise ConfigError(
+            f"Invalid settings ({problems}). Check the flags, PHONE_AGENT_* variables and {config_path()}."
+        ) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Cannot read the config file {config_path()}: {exc}") from exc
 
