@@ -286,7 +286,10 @@ class _Environment:
         content: list[dict[str, Any]] = [{"type": "text", "text": instruction}]
         for entry in notes:
             content += [{"type": "text", "text": f"Noted page: {entry.message}"}, image_part(entry.screenshot.png)]
-        messages = [{"role": "system", "content": SUMMARY_PROMPT}, {"role": "user", "content": content}]
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": content},
+        ]
         reply = self._agent.model.complete(messages).text
         try:
             parsed = parse_reply(reply)

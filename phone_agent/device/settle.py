@@ -42,7 +42,7 @@ def same_screen(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None or a.shape != b.shape:
         return False
     changed = np.count_nonzero(cv2.absdiff(a, b) > _PIXEL_DELTA)
-    return changed <= _CHANGED_FRACTION * a.size
+    return bool(changed <= _CHANGED_FRACTION * a.size)
 
 
 def wait_until_settled(

@@ -1,0 +1,83 @@
+"""Choosing and driving the text-entry method, against a recorded shell."""
+
+from __future__ import annotations
+
+import base64
+import shlex
+
+import pytest
+
+from phone_agent.device.text_input import ADB_KEYBOARD, TextInput
+from phone_agent.errors import TextInputError
+
+GBOARD = "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME"
+
+
+class Shell:
+    """A phone's IME settings, answering the few commands TextInput sends."""
+
+    def __init__(self, installed: bool = True, enabled: bool = False, current: str = GBOARD) -> None:
+        self.installed, self.enabled, self.current = installed, enabled, current
+        self.commands: list[str] = []
+
+    def __call__(self, command: str) -> str:
+        self.commands.append(command)
+        words = shlex.split(command)
+        if command == "ime list -a -s":
+            return "\n".join([GBOARD] + ([ADB_KEYBOARD] if self.installed else []))
+        if command == "ime list -s":
+            return "\n".join([GBOARD] + ([ADB_KEYBOARD] if self.enabled else []))
+        if words[:2] == ["ime", "enable"]:
+            self.enabled = self.installed
+        elif words[:2] == ["ime", "set"] and (words[2] != ADB_KEYBOARD or self.enabled):
+            self.current = words[2]
+        elif command == "settings get secure default_input_method":
+            return self.current
+        return ""
+
+
+def test_adb_keyboard_is_enabled_selected_used_and_restored() -> None:
+    shell = Shell()
+    typing = TextInput(shell)
+    typing.type('他说 "hi" 🎧\nline2')
+    assert shell.current == ADB_KEYBOARD
+    sent = [c for c in shell.commands if c.startswith("am broadcast")]
+    assert sent[0] == "am broadcast -a ADB_CLEAR_TEXT"
+    payload = sent[1].rsplit(" ", 1)[1]
+    assert base64.b64decode(payload).decode("utf-8") == '他说 "hi" 🎧\nline2'
+    typing.type("again")
+    assert shell.commands.count(f"ime enable {ADB_KEYBOARD}") == 1  # switched once per run
+    typing.restore()
+    assert shell.current == GBOARD
+
+
+def test_empty_text_only_clears() -> None:
+    shell = Shell(enabled=True, current=ADB_KEYBOARD)
+    TextInput(shell).type("")
+    assert [c for c in shell.commands if c.startswith("am broadcast")] == ["am broadcast -a ADB_CLEAR_TEXT"]
+
+
+def test_restore_does_nothing_when_adb_keyboard_was_already_current() -> None:
+    shell = Shell(enabled=True, current=ADB_KEYBOARD)
+    typing = TextInput(shell)
+    typing.type("x")
+    typing.restore()
+    assert not any(c.startswith("ime set") for c in shell.commands)
+
+
+def test_without_adb_keyboard_ascii_goes_through_escaped_input_text() -> None:
+    shell = Shell(installed=False)
+    TextInput(shell).type("it's $(id) & `ls`\nnext line")
+    command = shell.commands[-1]
+    parts = [shlex.split(part) for part in command.split(" && ")]
+    assert parts[0][:2] == ["input", "keyevent"]
+    assert parts[1] == ["input", "text", "it's%s$(id)%s&%s`ls`"]
+    assert parts[2] == ["input", "keyevent", "66"]
+    assert parts[3] == ["input", "text", "next%sline"]
+
+
+def test_without_adb_keyboard_non_ascii_is_a_clear_error() -> None:
+    shell = Shell(installed=False)
+    with pytest.raises(TextInputError, match="ADB Keyboard"):
+        TextInput(shell).type("café")
+    assert not any(c.startswith("input text") for c in shell.commands)
