@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phone_agent.sim.ui.draw import Fonts, wrap_lines
+from phone_agent.sim.ui.draw import Fonts, printable, wrap_lines
 from phone_agent.sim.ui.widgets import Action, Kind, Widget
 
 
@@ -29,7 +29,7 @@ def dialog_widget(dialog: Dialog, width: int, height: int, scale: float, fonts: 
     box_w = min(width - dp(48), dp(320))
     left = (width - box_w) // 2
     inner_w = box_w - dp(48)
-    message_lines = wrap_lines(fonts.get(dp(16)), dialog.message, inner_w) if dialog.message else []
+    message_lines = wrap_lines(fonts.get(dp(16)), printable(dialog.message, True), inner_w) if dialog.message else []
     message_h = min(len(message_lines), 8) * round(dp(16) * 1.3)
     buttons_h = dp(52) * len(dialog.options) if dialog.menu else dp(52)
     total = dp(24) + dp(32) + (message_h + dp(12) if message_h else 0) + dp(8) + buttons_h + dp(16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +73,21 @@ class Fonts:
         if key not in self._cache:
             path = self._files[bold] or self._files[False]
             try:
-                self._cache[key] = ImageFont.truetype(str(path), size) if path else ImageFont.load_default(size)
+                self._cache[key] = (ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+                                    if path else ImageFont.load_default(size))
             except (OSError, TypeError, AttributeError):
                 self._cache[key] = ImageFont.load_default()
         return self._cache[key]
+
+
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """Text safe to draw: control characters become spaces, lone surrogates U+FFFD; newlines kept if `lines`."""
+    text = _SURROGATE.sub("\ufffd", _UNPRINTABLE.sub(" ", text))
+    return text if lines else text.replace("\n", " ")
 
 
 def _width(font: Font, text: str) -> float:
@@ -172,7 +184,7 @@ class Painter:
         font = self.fonts.get(self.px(w.size), w.bold)
         pad = self.px(4) if w.kind in (Kind.TEXT, Kind.ICON) else self.px(12)
         width = max(1, box[2] - box[0] - 2 * pad)
-        lines = wrap_lines(font, text, width) if w.wrap else [ellipsize(font, text, width)]
+        lines = wrap_lines(font, printable(text, True), width) if w.wrap else [ellipsize(font, printable(text), width)]
         line_h = round(self.px(w.size) * 1.3)
         room = max(1, (box[3] - box[1]) // line_h)
         lines = lines[:room]
@@ -217,13 +229,13 @@ class Painter:
                                outline=pal.accent if w.focused else pal.line, width=self.px(2 if w.focused else 1))
         font = self.fonts.get(self.px(w.size))
         pad = self.px(12)
-        shown = w.shown_text()
+        shown = printable(w.shown_text())
         text = ellipsize(font, shown, box[2] - box[0] - 2 * pad - self.px(4)) if shown else ""
         y = (box[1] + box[3]) // 2 - self.px(w.size) // 2 - self.px(2)
         if text:
             draw.text((box[0] + pad, y), text, fill=pal.fg, font=font)
         elif w.hint:
-            draw.text((box[0] + pad, y), ellipsize(font, w.hint, box[2] - box[0] - 2 * pad), fill=pal.muted,
+            draw.text((box[0] + pad, y), ellipsize(font, printable(w.hint), box[2] - box[0] - 2 * pad), fill=pal.muted,
                       font=font)
         if w.focused:
             x = box[0] + pad + round(_width(font, text)) + self.px(1)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from phone_agent.sim.ui.apps.base import App, Page, PhoneData
+from phone_agent.sim.ui.apps.clock import Clock
+from phone_agent.sim.ui.apps.contacts import Contacts
 from phone_agent.sim.ui.apps.launcher import LAUNCHER, HomePage, Launcher, RecentsPage
+from phone_agent.sim.ui.apps.messages import Messages
+from phone_agent.sim.ui.apps.settings import Settings
 from phone_agent.sim.ui.apps.shop import Shop
 from phone_agent.sim.ui.dialogs import Dialog
 from phone_agent.sim.ui.widgets import Action
 
-APP_TYPES: tuple[type[App], ...] = (Launcher, Shop)
+APP_TYPES: tuple[type[App], ...] = (Launcher, Shop, Settings, Contacts, Messages, Clock)
 
 
 class Session:
@@ -77,6 +81,10 @@ class Session:
     def launchable(self) -> list[tuple[str, str]]:
         """(label, package) of every app with an icon on the home screen."""
         return [(app.label, app.package) for app in self.apps.values() if app.package != LAUNCHER]
+
+    def app(self, package: str) -> App:
+        """The installed app of a package."""
+        return self.apps[package]
 
     def top(self, package: str) -> Page | None:
         """The page on top of an app's task, or None when it is not running."""

@@ -87,6 +87,10 @@ class Host(Protocol):
         """(label, package) of every app with a launcher icon, in install order."""
         ...
 
+    def app(self, package: str) -> App:
+        """The installed app of a package."""
+        ...
+
     def top(self, package: str) -> Page | None:
         """The page on top of an app's task, or None when the app is not running."""
         ...
