@@ -21,6 +21,7 @@ from phone_agent.errors import (
     AuthenticationError,
     ConfigError,
     DeviceStateError,
+    ModelUnreachableError,
     NoDeviceError,
     PhoneAgentError,
     UnknownModelError,
@@ -37,7 +38,10 @@ _EXIT_BY_STATUS = {
     "interrupted": EXIT_INTERRUPTED,
 }
 # Errors a person fixes in their setup rather than in the task.
-_SETUP_ERRORS = (ConfigError, NoDeviceError, DeviceStateError, AuthenticationError, ArrearsError, UnknownModelError)
+_SETUP_ERRORS = (
+    ConfigError, NoDeviceError, DeviceStateError, AuthenticationError, ArrearsError, UnknownModelError,
+    ModelUnreachableError,
+)
 
 app = typer.Typer(
     help="Operate an Android phone from a sentence, with a vision-language model (AutoGLM-Phone).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -81,3 +82,8 @@ def test_bad_apps_file_is_a_setup_error(tmp_path: Path) -> None:
     extra.write_text("- name: Broken\n  package: not a package\n", encoding="utf-8")
     result = runner.invoke(app, ["apps", "--apps-file", str(extra)])
     assert result.exit_code == 2 and "bad.yaml" in result.output
+
+
+def test_a_real_provider_is_never_called_from_tests() -> None:
+    with pytest.raises(AssertionError, match="api.z.ai"):
+        httpx.get("https://api.z.ai/api/paas/v4/models")

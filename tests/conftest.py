@@ -1,0 +1,24 @@
+"""Guards shared by every test: no real model request ever leaves this machine."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@pytest.fixture(autouse=True)
+def no_remote_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any HTTP request to a non-local host (a real provider would cost money and need a network)."""
+    real = httpx.HTTPTransport.handle_request
+
+    def guarded(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.host not in _LOCAL_HOSTS:
+            raise AssertionError(f"a test tried to reach {request.url.host}: use the replay server or MockTransport")
+        return real(self, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", guarded)
+    for name in ("PHONE_AGENT_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "BIGMODEL_API_KEY", "NOVITA_API_KEY",
+                 "PARASAIL_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
