@@ -7,6 +7,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+from PIL import Image
 
 from phone_agent.sim.ui import PhoneUI
 
@@ -94,6 +95,11 @@ def search(ui: PhoneUI, query: str) -> None:
     tap(ui, rid=SEARCH)
     assert ui.insert_text(query)
     ui.key(ENTER)
+
+
+def brightness(image: Image.Image) -> int:
+    """The mean grey level of an image."""
+    return image.convert("L").resize((1, 1)).tobytes()[0]
 
 
 def visible_results(ui: PhoneUI) -> list[str]:
@@ -190,6 +196,17 @@ def test_swipe_scrolls_results_and_hides_rows_outside_the_list(ui: PhoneUI) -> N
     assert visible_results(ui) == before
 
 
+def test_rows_scrolled_out_of_the_list_are_not_hit(ui: PhoneUI) -> None:
+    search(ui, "earbuds")
+    x, y = centre(find(ui, rid=f"{SHOP}:id/recycler"))
+    ui.swipe(x, y + 100, x, y - 100, 600)
+    first = ui.state()["shop"]["results"][0]
+    assert first not in visible_results(ui)
+    tap(ui, rid=f"{SHOP}:id/result_count")
+    assert ui.foreground()[1] == f"{SHOP}.search.SearchResultsActivity"
+    assert ui.state()["shop"]["item"] is None
+
+
 def test_settings_row_and_switch_both_flip_a_toggle(ui: PhoneUI) -> None:
     open_app(ui, "Settings")
     assert ui.state()["toggles"]["wifi"] is True
@@ -199,11 +216,12 @@ def test_settings_row_and_switch_both_flip_a_toggle(ui: PhoneUI) -> None:
     tap(ui, rid="com.android.settings:id/switch_bluetooth")
     assert ui.state()["toggles"]["bluetooth"] is True
     assert find(ui, rid="com.android.settings:id/switch_bluetooth").get("checked") == "true"
-    light = ui.render().getpixel((ui.width // 2, ui.height - 400))
+    light = brightness(ui.render())
     tap(ui, text="Dark theme")
     assert ui.state()["toggles"]["dark_theme"] is True
-    dark = ui.render().getpixel((ui.width // 2, ui.height - 400))
-    assert sum(dark) < sum(light)
+    assert brightness(ui.render()) < light / 2
+    ui.set_toggle("dark_theme", False)
+    assert find(ui, rid="com.android.settings:id/switch_dark_theme").get("checked") == "false"
 
 
 def test_message_with_cjk_and_emoji_reaches_the_contact(ui: PhoneUI) -> None:
@@ -386,6 +404,8 @@ def test_render_size_keyboard_bar_and_speed(clock: FakeClock) -> None:
     plain = ui.render()
     with_bar = ui.render(keyboard_label="ADB Keyboard {ON}")
     assert plain.tobytes() != with_bar.tobytes()
+    content = find(ui, rid="android:id/content")
+    assert int(re.findall(r"\d+", content.get("bounds", ""))[3]) < 1600 - 96 - 1
     big = PhoneUI(clock=clock)
     started = time.perf_counter()
     for _ in range(5):

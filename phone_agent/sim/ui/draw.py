@@ -294,7 +294,7 @@ class Painter:
 
     def keyboard_bar(self, image: Image.Image, label: str, bottom: int, pal: Palette) -> None:
         """The input method's bar along the bottom of the screen, naming the keyboard."""
-        top = bottom - self.px(48)
+        top = bottom - self.px(48)  # the same height PhoneUI reserves for the keyboard
         draw = ImageDraw.Draw(image)
         draw.rectangle((0, top, image.width, bottom), fill=pal.bar)
         draw.line((0, top, image.width, top), fill=pal.line, width=self.px(1))

@@ -192,8 +192,10 @@ class PhoneUI:
             self._painter.paint(image, self._windows(), self._palette())
             self._image = (self._frame, image)
         now = self._clock()
-        shown = self._image[1].copy() if self.settled() or self._animating else (
-            self._painter.loading(self._image[1], now - self._boot, self._palette()))
+        if now < self._transition_end:
+            shown = self._painter.loading(self._image[1], now - self._boot, self._palette())
+        else:
+            shown = self._image[1].copy()
         if self._animating:
             bar = self._progress_rect()
             draw = ImageDraw.Draw(shown)
@@ -285,6 +287,10 @@ class PhoneUI:
         """Height of the navigation bar in pixels."""
         return round(48 * self._scale)
 
+    def _keyboard_height(self) -> int:
+        """Height of the on-screen keyboard, which takes room from the page while a field has focus."""
+        return round(48 * self._scale)
+
     def _progress_rect(self) -> widgets.Rect:
         """Where the animated progress bar sits: just under the status bar."""
         top = round(24 * self._scale)
@@ -294,9 +300,10 @@ class PhoneUI:
         """The window roots of the current screen: status bar, the front page, navigation bar, dialogs."""
         dp = self._scale
         status_h, nav_h = round(24 * dp), self._nav_height()
-        screen = Screen(0, status_h, self.width, self.height - nav_h, dp)
+        bottom = self.height - nav_h - (self._keyboard_height() if self._focused_page() else 0)
+        screen = Screen(0, status_h, self.width, bottom, dp)
         page = self._session.front()
-        content = Widget(Kind.FRAME, (0, status_h, self.width, self.height - nav_h), fill="bg",
+        content = Widget(Kind.FRAME, (0, status_h, self.width, bottom), fill="bg",
                          package=page.app.package, rid="android:id/content", children=page.build(screen))
         if self._animating:
             content.children.append(Widget(Kind.PROGRESS, self._progress_rect(), rid="android:id/progress"))
