@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -12,12 +13,23 @@ from PIL import Image, ImageDraw
 from phone_agent.sim.ui import widgets
 from phone_agent.sim.ui.apps.base import Page, Screen
 from phone_agent.sim.ui.apps.shop import SHOP, Shop, search_results
+from phone_agent.sim.ui.chrome import nav_bar, status_bar
 from phone_agent.sim.ui.dialogs import Dialog, dialog_widget
 from phone_agent.sim.ui.draw import DARK, LIGHT, Painter, Palette
 from phone_agent.sim.ui.session import Session
 from phone_agent.sim.ui.widgets import Action, Kind, Widget, contains, hit_path, max_scroll, walk
 
-KEY_HOME, KEY_BACK, KEY_ENTER, KEY_DEL, KEY_APP_SWITCH = 3, 4, 66, 67, 187
+
+class Key(IntEnum):
+    """The Android keycodes the phone reacts to."""
+
+    HOME = 3
+    BACK = 4
+    ENTER = 66
+    DEL = 67
+    APP_SWITCH = 187
+
+
 DOUBLE_TAP_S = 0.3
 LONG_PRESS_MS = 500
 TOUCH_SLOP_PX = 10
@@ -121,15 +133,15 @@ class PhoneUI:
         with self._input():
             page = self._session.front()
             match keycode:
-                case 3:
+                case Key.HOME:
                     self._session.home()
-                case 4:
+                case Key.BACK:
                     self._session.back()
-                case 66 if page.focus and not self._session.dialogs:
+                case Key.ENTER if page.focus and not self._session.dialogs:
                     page.submit(page.focus)
-                case 67 if page.focus and not self._session.dialogs:
+                case Key.DEL if page.focus and not self._session.dialogs:
                     page.fields[page.focus] = page.fields.get(page.focus, "")[:-1]
-                case 187:
+                case Key.APP_SWITCH:
                     self._session.overview()
                 case _:
                     pass
@@ -307,7 +319,10 @@ class PhoneUI:
                          package=page.app.package, rid="android:id/content", children=page.build(screen))
         if self._animating:
             content.children.append(Widget(Kind.PROGRESS, self._progress_rect(), rid="android:id/progress"))
-        windows = [self._status_bar(status_h), content, self._nav_bar(nav_h)]
+        minutes = 9 * 60 + 41 + int(max(0.0, self._clock() - self._boot) // 60)
+        session = self._session
+        windows = [status_bar(self.width, status_h, dp, minutes, session.data.toggles), content,
+                   nav_bar(self.width, self.height, nav_h, session.back, session.home, session.overview)]
         for dialog in self._session.dialogs:
             choose = {name: self._chooser(dialog, name, action) for name, action in dialog.options}
             windows.append(dialog_widget(dialog, self.width, self.height, dp, self._painter.fonts, choose))
@@ -320,46 +335,6 @@ class PhoneUI:
             self._session.dismiss(dialog, name)
             if action is not None:
                 action()
-
-        return act
-
-    def _status_bar(self, height: int) -> Widget:
-        """Clock on the left, connectivity and battery on the right."""
-        minutes = 9 * 60 + 41 + int(max(0.0, self._clock() - self._boot) // 60)
-        toggles = self._session.data.toggles
-        icons = ("\u2708 " if toggles.get("airplane_mode") else "") + ("Wi-Fi " if toggles.get("wifi") else "")
-        pad = round(16 * self._scale)
-        bar = Widget(Kind.FRAME, (0, 0, self.width, height), fill="bar", system=True)
-        bar.children += [
-            Widget(Kind.TEXT, (pad, 0, self.width // 2, height), text=f"{minutes // 60 % 24}:{minutes % 60:02d}",
-                   size=13, bold=True),
-            Widget(Kind.TEXT, (self.width // 2, 0, self.width - pad, height), text=f"{icons}\u25ae 87%", size=13,
-                   center=True),
-        ]
-        return bar
-
-    def _nav_bar(self, height: int) -> Widget:
-        """Back, home and overview buttons along the bottom."""
-        top = self.height - height
-        bar = Widget(Kind.FRAME, (0, top, self.width, self.height), fill="bar", system=True)
-        third = self.width // 3
-        for index, (glyph, keycode) in enumerate((("\u25c1", KEY_BACK), ("\u25cb", KEY_HOME),
-                                                  ("\u25a1", KEY_APP_SWITCH))):
-            bar.children.append(Widget(Kind.TEXT, (index * third, top, (index + 1) * third, self.height),
-                                       text=glyph, size=22, center=True, on_tap=self._key_action(keycode)))
-        return bar
-
-    def _key_action(self, keycode: int) -> Action:
-        """A navigation-bar button that acts like its key."""
-
-        def act() -> None:
-            match keycode:
-                case 3:
-                    self._session.home()
-                case 4:
-                    self._session.back()
-                case _:
-                    self._session.overview()
 
         return act
 
