@@ -80,10 +80,13 @@ class StepResult:
     secure: bool
     thinking: str
     answer: str
+    reply: str
     action: Action
     points: list[tuple[int, int]]
     feedback: str | None
     parse_retries: int
+    request_messages: int
+    image_bytes: int
     timings: dict[str, float]
 
 
@@ -102,6 +105,12 @@ class RunResult:
 class Listener:
     """Receives progress as the run goes. Subclass and override what you need."""
 
+    def run_started(self, task: str) -> None:
+        """A run begins."""
+
+    def run_finished(self, result: RunResult) -> None:
+        """A run has ended, whatever the reason."""
+
     def step_started(self, index: int) -> None:
         """A step begins."""
 
@@ -113,6 +122,37 @@ class Listener:
 
     def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
         """A step is done; ``screenshot`` is what the model saw."""
+
+
+class _Fanout(Listener):
+    """Passes every event to several listeners, in order."""
+
+    def __init__(self, listeners: Sequence[Listener]) -> None:
+        self._listeners = list(listeners)
+
+    def run_started(self, task: str) -> None:
+        for listener in self._listeners:
+            listener.run_started(task)
+
+    def run_finished(self, result: RunResult) -> None:
+        for listener in self._listeners:
+            listener.run_finished(result)
+
+    def step_started(self, index: int) -> None:
+        for listener in self._listeners:
+            listener.step_started(index)
+
+    def model_text(self, piece: str) -> None:
+        for listener in self._listeners:
+            listener.model_text(piece)
+
+    def parse_failed(self, reply: str, error: ActionParseError) -> None:
+        for listener in self._listeners:
+            listener.parse_failed(reply, error)
+
+    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
+        for listener in self._listeners:
+            listener.step_finished(step, screenshot)
 
 
 @dataclass
@@ -137,7 +177,7 @@ class PhoneAgent:
         settings: AgentSettings | None = None,
         handoff: HandOff | None = None,
         registry: Registry | None = None,
-        listener: Listener | None = None,
+        listeners: Sequence[Listener] = (),
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -146,7 +186,7 @@ class PhoneAgent:
         self.settings = settings or AgentSettings()
         self.handoff = handoff or NonInteractiveHandOff()
         self.registry = registry or default_registry()
-        self.listener = listener or Listener()
+        self.listener: Listener = _Fanout(listeners)
         self._clock = clock
         self._sleep = sleep
 
@@ -157,6 +197,7 @@ class PhoneAgent:
         ``RunResult.error``); Ctrl-C ends it with status ``interrupted``. Steps done so far are kept.
         """
         start = self._clock()
+        self.listener.run_started(task)
         state = RunState(Conversation(system_prompt(self.settings.lang)))
         status: RunStatus = "max_steps"
         message = f"Stopped after {self.settings.max_steps} steps without finishing the task."
@@ -171,7 +212,9 @@ class PhoneAgent:
             status, message = "interrupted", "Stopped by the person (Ctrl-C)."
         except PhoneAgentError as exc:
             status, message, error = "failed", str(exc), exc
-        return RunResult(task, status, message, state.steps, self._clock() - start, error)
+        result = RunResult(task, status, message, state.steps, self._clock() - start, error)
+        self.listener.run_finished(result)
+        return result
 
     def _step(self, task: str, index: int, state: RunState) -> Outcome:
         self.listener.step_started(index)
@@ -184,7 +227,8 @@ class PhoneAgent:
         began = self._clock()
         text = screen_text(app, task=task if index == 1 else None, note=state.feedback, secure=screenshot.secure)
         state.conversation.add_screen(text, screenshot.png)
-        parsed, retries = self._decide(state.conversation)
+        request_messages = len(state.conversation.messages)
+        parsed, reply, retries = self._decide(state.conversation)
         timings["model"] = self._clock() - began
 
         began = self._clock()
@@ -204,10 +248,13 @@ class PhoneAgent:
             secure=screenshot.secure,
             thinking=parsed.thinking,
             answer=parsed.answer,
+            reply=reply,
             action=parsed.action,
             points=outcome.points,
             feedback=outcome.feedback,
             parse_retries=retries,
+            request_messages=request_messages,
+            image_bytes=len(screenshot.png),
             timings=timings,
         )
         state.steps.append(step)
@@ -221,7 +268,7 @@ class PhoneAgent:
         app = self.registry.by_package(package)
         return screenshot, app.name if app else package
 
-    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, int]:
+    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, str, int]:
         """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.
 
         Raises:
@@ -244,7 +291,7 @@ class PhoneAgent:
                 conversation.add_text(f"{exc} Reply again: <think>...</think><answer>one action</answer>.")
                 continue
             conversation.add_reply(f"<think>{parsed.thinking}</think><answer>{format_action(parsed.action)}</answer>")
-            return parsed, retries
+            return parsed, completion.text, retries
 
     def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Screenshot | None:
         """Phase 5: the frame to observe next; None means capture afresh."""

@@ -131,25 +131,23 @@ def run(
         ):
             agent = PhoneAgent(
                 phone, client, settings=AgentSettings(max_steps=settings.max_steps, lang=settings.lang),
-                handoff=handoff, registry=registry, listener=printer,
+                handoff=handoff, registry=registry, listeners=[printer],
             )
             if not quiet:
                 typer.echo(f"Phone {phone.serial} · {endpoint.provider} {endpoint.model} at {endpoint.base_url}")
             if task is not None:
-                _finish(agent.run(task), printer)
+                _finish(agent.run(task))
             while interactive:
                 next_task = typer.prompt("\nTask (empty to quit)", default="", show_default=False).strip()
                 if not next_task:
                     break
-                printer.result(result := agent.run(next_task))
-                if result.status == "interrupted":
+                if agent.run(next_task).status == "interrupted":
                     break
             if task is None and not interactive:
                 raise ConfigError("Give a TASK, e.g. phone-agent run \"open Settings\" (no terminal to ask for one).")
 
 
-def _finish(result: RunResult, printer: ConsolePrinter) -> None:
-    printer.result(result)
+def _finish(result: RunResult) -> None:
     if result.error is not None:
         _fail(result.error)
     if result.status != "finished":

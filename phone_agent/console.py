@@ -55,7 +55,7 @@ class ConsolePrinter(Listener):
         if self._verbosity > 1:
             self._write("  " + " · ".join(f"{name} {seconds:.2f}s" for name, seconds in step.timings.items()))
 
-    def result(self, result: RunResult) -> None:
+    def run_finished(self, result: RunResult) -> None:
         """The summary at the end of a run (shown at every verbosity)."""
         self._write(
             f"\n{result.status.upper()}: {result.message or '(no message)'}\n"

@@ -187,7 +187,7 @@ def test_interrupt_stops_cleanly() -> None:
             if index == 2:
                 raise KeyboardInterrupt
 
-    agent, _, _ = make_agent(['do(action="Back")', 'do(action="Back")'], listener=Interrupting())
+    agent, _, _ = make_agent(['do(action="Back")', 'do(action="Back")'], listeners=[Interrupting()])
     result = agent.run("t")
     assert result.status == "interrupted" and len(result.steps) == 1
     assert isinstance(result.steps[0].action, Back)
@@ -204,7 +204,7 @@ def test_listener_sees_every_step_and_streamed_text() -> None:
         def step_finished(self, step: StepResult, screenshot: object) -> None:
             steps.append(step)
 
-    agent, _, _ = make_agent(['do(action="Back")', 'finish(message="x")'], listener=Recorder())
+    agent, _, _ = make_agent(['do(action="Back")', 'finish(message="x")'], listeners=[Recorder()])
     agent.run("t")
     assert seen == ['do(action="Back")', 'finish(message="x")']
     assert [s.index for s in steps] == [1, 2]
