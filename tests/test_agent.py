@@ -10,7 +10,9 @@ from phone_agent.errors import DeviceError
 from tests.support import FakeClock, FakeDevice, ScriptedHandOff, ScriptedModel
 
 
-def make_agent(replies: list[str], device: FakeDevice | None = None, **kwargs: object) -> tuple[PhoneAgent, FakeDevice, ScriptedModel]:
+def make_agent(
+    replies: list[str], device: FakeDevice | None = None, **kwargs: object
+) -> tuple[PhoneAgent, FakeDevice, ScriptedModel]:
     device = device or FakeDevice()
     model = ScriptedModel(replies)
     clock = FakeClock()
@@ -29,9 +31,7 @@ def user_texts(request: list[dict]) -> list[str]:
 
 
 def image_count(request: list[dict]) -> int:
-    return sum(
-        1 for m in request if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image_url"
-    )
+    return sum(1 for m in request if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image_url")
 
 
 def test_search_task_runs_to_finish() -> None:
@@ -124,7 +124,9 @@ def test_non_interactive_take_over_ends_with_needs_human() -> None:
 
 
 def test_take_over_with_a_person_continues_with_a_fresh_screenshot() -> None:
-    agent, device, model = make_agent(['do(action="Take_over", message="Sign in")', "finish()"], handoff=ScriptedHandOff())
+    agent, device, model = make_agent(
+        ['do(action="Take_over", message="Sign in")', "finish()"], handoff=ScriptedHandOff()
+    )
     result = agent.run("buy")
     assert result.status == "finished"
     assert device.captures == 2
@@ -132,7 +134,9 @@ def test_take_over_with_a_person_continues_with_a_fresh_screenshot() -> None:
 
 
 def test_interact_feeds_the_answer_back() -> None:
-    agent, _, model = make_agent(['do(action="Interact", message="Which colour?")', "finish()"], handoff=ScriptedHandOff())
+    agent, _, model = make_agent(
+        ['do(action="Interact", message="Which colour?")', "finish()"], handoff=ScriptedHandOff()
+    )
     agent.run("buy")
     assert "The person answered: the blue one" in user_texts(model.requests[1])[-1]
 

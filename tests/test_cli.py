@@ -24,8 +24,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_run_help_documents_every_flag() -> None:
     result = runner.invoke(app, ["run", "--help"])
     assert result.exit_code == 0
-    for flag in ("--device", "--provider", "--base-url", "--model", "--api-key", "--lang", "--max-steps",
-                 "--non-interactive", "--quiet", "--verbose"):
+    for flag in (
+        "--device",
+        "--provider",
+        "--base-url",
+        "--model",
+        "--api-key",
+        "--lang",
+        "--max-steps",
+        "--non-interactive",
+        "--quiet",
+        "--verbose",
+    ):
         assert flag in result.output
 
 

@@ -129,7 +129,7 @@ def test_wait_duration_in_seconds() -> None:
         ("print(1)", "no action"),
         ("<answer></answer>", "empty"),
         ("I am not sure what to do.", "no action"),
-        ('do(action=Tap, element=[1, 2])', "plain value"),
+        ("do(action=Tap, element=[1, 2])", "plain value"),
     ],
 )
 def test_bad_answers_raise_errors_written_for_the_model(answer: str, fragment: str) -> None:
@@ -179,7 +179,7 @@ def test_arbitrary_text_raises_nothing_but_action_parse_error(reply: str) -> Non
         assert str(exc)  # every rejection carries a message for the model
 
 
-@given(st.text(alphabet='do()[]"\\,=<>/ actionTapelm0123456789\n\'finshmsg'))
+@given(st.text(alphabet="do()[]\"\\,=<>/ actionTapelm0123456789\n'finshmsg"))
 @settings(max_examples=400)
 def test_grammar_shaped_text_raises_nothing_but_action_parse_error(reply: str) -> None:
     try:

@@ -29,8 +29,13 @@ def screen_messages() -> list[dict]:
     image = base64.b64encode(png()).decode()
     return [
         {"role": "system", "content": "sys"},
-        {"role": "user", "content": [{"type": "text", "text": "t"},
-                                     {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "t"},
+                {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
+            ],
+        },
     ]
 
 

@@ -311,6 +311,11 @@ def test_double_tap_on_the_item_photo_toggles_watching(ui: PhoneUI, clock: FakeC
     clock.advance(0.25)
     ui.tap(*photo)
     assert ui.state()["shop"]["watchlist"] == []
+    clock.advance(1)
+    ui.tap(*photo)
+    tap(ui, rid=f"{SHOP}:id/item_price")
+    ui.tap(*photo)
+    assert ui.state()["shop"]["watchlist"] == []
 
 
 def test_back_and_home_work_like_android(ui: PhoneUI) -> None:

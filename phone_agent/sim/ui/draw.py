@@ -201,7 +201,7 @@ class Painter:
             draw.rectangle(box, fill=pal[w.fill])
         match w.kind:
             case Kind.PROGRESS:
-                self._draw_progress(draw, box, w.value, pal)
+                self.progress(draw, box, w.value, pal)
             case Kind.TEXT:
                 self._text(draw, w, box, w.shown_text(), pal[w.color], w.center)
             case Kind.BUTTON:
@@ -276,7 +276,7 @@ class Painter:
         draw.polygon([(box[0] + w // 3, box[3]), (box[0] + w * 2 // 3, box[1] + h // 2), (box[2], box[3])],
                      fill=pal.line)
 
-    def _draw_progress(self, draw: ImageDraw.ImageDraw, box: Rect, value: float, pal: Palette) -> None:
+    def progress(self, draw: ImageDraw.ImageDraw, box: Rect, value: float, pal: Palette) -> None:
         """A horizontal progress bar filled to `value` (0..1)."""
         draw.rectangle(box, fill=pal.line)
         draw.rectangle((box[0], box[1], box[0] + round((box[2] - box[0]) * value), box[3]), fill=pal.accent)

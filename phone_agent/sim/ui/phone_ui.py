@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 from typing import Any
 
@@ -92,11 +93,11 @@ class PhoneUI:
         with self._input():
             path = self._touch(x, y)
             double = next((w for w in reversed(path) if w.on_double), None)
-            now = self._clock()
-            if double is not None and double.on_double:
+            now, last = self._clock(), self._last_tap
+            self._last_tap = None
+            if double is not None and double.on_double is not None:
                 key = (double.rid, double.bounds)
-                if self._last_tap and self._last_tap[1] == key and now - self._last_tap[0] <= DOUBLE_TAP_S:
-                    self._last_tap = None
+                if last and last[1] == key and now - last[0] <= DOUBLE_TAP_S:
                     double.on_double()
                     return
                 self._last_tap = (now, key)
@@ -209,11 +210,8 @@ class PhoneUI:
         else:
             shown = self._image[1].copy()
         if self._animating:
-            bar = self._progress_rect()
-            draw = ImageDraw.Draw(shown)
-            draw.rectangle(bar, fill=self._palette().line)
-            filled = bar[0] + round((bar[2] - bar[0]) * self._painter.progress_value(now - self._boot))
-            draw.rectangle((bar[0], bar[1], filled, bar[3]), fill=self._palette().accent)
+            value = self._painter.progress_value(now - self._boot)
+            self._painter.progress(ImageDraw.Draw(shown), self._progress_rect(), value, self._palette())
         if keyboard_label and self._focused_page() is not None:
             self._painter.keyboard_bar(shown, keyboard_label, self.height - self._nav_height(), self._palette())
         return shown
@@ -262,9 +260,16 @@ class PhoneUI:
         }
 
     # --- internals ---
-    def _input(self) -> _InputScope:
-        """A scope around one input: after it, a page change starts a transition and the frame is re-read."""
-        return _InputScope(self)
+    @contextmanager
+    def _input(self) -> Iterator[None]:
+        """Wrap one input: if it changed the front page, a transition starts; the frame number catches up."""
+        before = self._session.front()
+        try:
+            yield
+        finally:
+            if self._session.front() is not before and self.latency_ms > 0:
+                self._transition_end = self._clock() + self.latency_ms / 1000
+            self._sync_frame()
 
     def _on_screen(self, x: int, y: int) -> bool:
         """Whether a point lies on the display."""
@@ -352,20 +357,3 @@ class PhoneUI:
         top = self._session.dialogs[-1]
         return {"title": top.title, "message": top.message, "buttons": [name for name, _ in top.options],
                 "menu": top.menu}
-
-
-class _InputScope:
-    """Wraps one input: notes the front page before, and after it starts a transition if the page changed."""
-
-    def __init__(self, ui: PhoneUI) -> None:
-        self._ui = ui
-        self._before: Page | None = None
-
-    def __enter__(self) -> None:
-        self._before = self._ui._session.front()
-
-    def __exit__(self, *exc: object) -> None:
-        ui = self._ui
-        if ui._session.front() is not self._before and ui.latency_ms > 0:
-            ui._transition_end = ui._clock() + ui.latency_ms / 1000
-        ui._sync_frame()
