@@ -140,8 +140,9 @@ def test_shop_search_to_order_placed(ui: PhoneUI) -> None:
     ui.insert_text("hunter2")
     assert find(ui, rid=f"{SHOP}:id/edit_text_password").get("password") == "true"
     assert "hunter2" not in ui.hierarchy_xml()
-    tap(ui, text="Sign in")
+    tap(ui, rid=f"{SHOP}:id/button_sign_in")
     assert ui.foreground()[1] == f"{SHOP}.signin.SignInActivity"
+    assert has(ui, rid=f"{SHOP}:id/sign_in_error")
     assert not ui.is_secure()
 
     ui.set_signed_in(True)

@@ -54,7 +54,8 @@ class RecentsPage(Page):
         for name, package in running:
             card = Widget(Kind.ROW, column.take(96, gap=12), rid=f"{LAUNCHER}:id/snapshot", fill="surface",
                           desc=name, on_tap=self._switcher(package))
-            card.children.append(label(card.bounds, name, f"{LAUNCHER}:id/title", size=20, bold=True))
+            inner = (card.bounds[0] + screen.dp(16), *card.bounds[1:])
+            card.children.append(label(inner, name, f"{LAUNCHER}:id/title", size=20, bold=True))
             widgets.append(card)
         return widgets
 

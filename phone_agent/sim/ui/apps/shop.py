@@ -171,7 +171,7 @@ class SignInPage(Page):
         """Heading, email and password fields, and the Sign in button."""
         column = screen.column()
         widgets = [
-            title_bar(screen, column, "Sign in", SHOP),
+            title_bar(screen, column, "My eBay", SHOP),
             label(column.take(40), "Sign in to continue", f"{SHOP}:id/sign_in_title", size=22, bold=True),
             text_field(self, column.take(56), f"{SHOP}:id/edit_text_username", "Email or username"),
             text_field(self, column.take(56), f"{SHOP}:id/edit_text_password", "Password", password=True),
