@@ -7,6 +7,8 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from phone_agent.sim.ui import PhoneUI
@@ -461,4 +463,17 @@ def test_xml_escapes_any_text(ui: PhoneUI) -> None:
     assert find(ui, rid=SEARCH).get("text") == tricky.replace("\x00", "\ufffd")
     for node in nodes(ui):
         assert re.fullmatch(r"\[\d+,\d+\]\[\d+,\d+\]", node.get("bounds", ""))
+    ui.render()
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=40))
+def test_any_typed_text_survives_the_dump_and_the_screen(text: str) -> None:
+    ui = PhoneUI(360, 800, clock=FakeClock())
+    open_app(ui, "eBay")
+    tap(ui, rid=SEARCH)
+    ui.insert_text(text)
+    shown = find(ui, rid=SEARCH).get("text", "")
+    assert len(shown) == len(text)
+    assert all(a == b or b == "\ufffd" for a, b in zip(text, shown, strict=True))
     ui.render()
