@@ -84,7 +84,7 @@ class Widget:
     def fingerprint(self) -> tuple[object, ...]:
         """Everything that affects how the widget looks, recursively (callbacks excluded)."""
         own = (self.kind, self.bounds, self.rid, self.text, self.desc, self.hint, self.size, self.bold,
-               self.color, self.fill, self.center, self.checked, self.focused, self.password, self.value)
+               self.color, self.fill, self.center, self.wrap, self.checked, self.focused, self.password, self.value)
         return own + tuple(child.fingerprint() for child in self.children)
 
 
@@ -150,6 +150,8 @@ def max_scroll(widget: Widget) -> int:
 
 def hit_path(root: Widget, x: int, y: int) -> list[Widget]:
     """The chain of widgets under a point, outermost first; later siblings are on top."""
+    if not contains(root.bounds, x, y):
+        return []
     path: list[Widget] = []
     node: Widget | None = root
     clip = root.bounds
@@ -163,7 +165,7 @@ def hit_path(root: Widget, x: int, y: int) -> list[Widget]:
                 clip = visible
                 break
         node = nxt
-    return path if contains(root.bounds, x, y) else []
+    return path
 
 
 def walk(root: Widget, clip: Rect | None = None) -> Iterator[tuple[Widget, Rect]]:
