@@ -202,11 +202,48 @@ def test_stream_keeps_unicode_line_separators_inside_content() -> None:
     assert make_client(server).complete(MESSAGES).text == text
 
 
+def test_stream_keeps_every_non_sse_line_break_when_read_one_byte_at_a_time() -> None:
+    # Each of these ends a line for str.splitlines but not for SSE, and each is several UTF-8 bytes,
+    # so one-byte chunks also cut through characters.
+    text = '<answer>finish(message="a\u2028b\u2029c\u0085d 搜索 🔍")</answer>'
+    body = event(text) + DONE
+    server = Server(sse(*[body[i : i + 1] for i in range(len(body))]))
+
+    assert make_client(server).complete(MESSAGES).text == text
+
+
+def test_stream_is_read_as_utf8_whatever_charset_the_header_claims() -> None:
+    body = event('<answer>finish(message="已打开")</answer>') + DONE
+    headers = {"content-type": "text/event-stream; charset=iso-8859-1"}
+    server = Server(lambda request: httpx.Response(200, headers=headers, stream=RecordingStream([body])))
+
+    assert make_client(server).complete(MESSAGES).text == '<answer>finish(message="已打开")</answer>'
+
+
 def test_stream_ignores_comments_and_other_fields() -> None:
     body = b": keep-alive\n\nevent: message\nid: 7\n" + event("<answer>wait()</answer>") + DONE
     server = Server(sse(body))
 
     assert make_client(server).complete(MESSAGES).text == "<answer>wait()</answer>"
+
+
+def test_stream_skips_keep_alives_and_events_without_data_after_an_id() -> None:
+    # After an "id:" line every blank line ends an event, even one with no data; there is nothing to parse.
+    body = b"id: 1\n" + event("<think>x</think>") + b": ping\n\n\nretry: 3000\n\ndata:\n\n" + event(ACT) + DONE
+    server = Server(sse(body))
+
+    assert make_client(server).complete(MESSAGES).text == f"<think>x</think>{ACT}"
+
+
+def test_stream_answered_with_another_content_type_is_a_response_error() -> None:
+    body = event(ANSWER) + DONE
+    server = Server(lambda request: httpx.Response(200, headers={"content-type": "text/plain"}, content=body))
+    sleeps: list[float] = []
+
+    with pytest.raises(ModelResponseError, match="instead of an event stream; try again with --no-stream"):
+        make_client(server, sleeps).complete(MESSAGES)
+    assert len(server.requests) == 1
+    assert sleeps == []
 
 
 def test_stream_stops_reading_and_closes_once_the_answer_is_closed() -> None:

@@ -1,4 +1,4 @@
-"""An OpenAI-compatible chat client: streaming over SSE, timings, retries and typed provider errors.
+"""An OpenAI-compatible chat client: streaming over SSE (httpx-sse), timings, retries and typed provider errors.
 
 Every ``httpx`` failure and every error body is translated here, once, into the ``ModelError``
 tree of ``phone_agent.errors``. Errors are classified by status code and by the provider's JSON
@@ -8,34 +8,28 @@ error code, never by their message text. The API key is kept out of every messag
 from __future__ import annotations
 
 import json
-import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
+from httpx_sse import EventSource, SSEError
 
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
     ContentRefusedError,
-    ModelError,
     ModelResponseError,
     ModelUnreachableError,
     RateLimitError,
     UnknownModelError,
 )
 from phone_agent.model.providers import key_hint
-
-log = logging.getLogger(__name__)
-_T = TypeVar("_T")
-
-RETRY_AFTER_CAP = 60.0  # seconds; a provider asking for longer is better reported than waited on
-BACKOFF_BASE = 1.0  # seconds before the first retry; doubled for each one after
+from phone_agent.model.reply import Reply
+from phone_agent.model.retries import RETRY_AFTER_CAP, Retryable, with_retries
 
 # z.ai / BigModel business codes, found in {"error": {"code": "1302", "message": ...}}.
 _AUTH_CODES = range(1000, 1005)
@@ -45,11 +39,6 @@ _REFUSED_CODE = 1301
 _RATE_LIMIT_CODES = frozenset({1302, 1303, 1305})
 # "sensitive" is how z.ai ends a stream its moderation cut off; "content_filter" is OpenAI's word.
 _REFUSAL_FINISH_REASONS = frozenset({"sensitive", "content_filter"})
-
-_ANSWER_END = "</answer>"
-_THINKING_ENDS = ("</think>", "<answer>")
-_LONGEST_MARKER = max(len(marker) for marker in (_ANSWER_END, *_THINKING_ENDS))
-_EOL = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -62,26 +51,6 @@ class Completion:
     thinking_time: float | None
     retries: int
     request_bytes: int
-
-
-class _Retryable(Exception):
-    """A failed attempt worth repeating; if attempts run out, ``error_type(message)`` is raised."""
-
-    def __init__(
-        self,
-        error_type: type[ModelError],
-        message: str,
-        *,
-        hint: str = "",
-        retry_after: float | None = None,
-        dropped: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-        self.hint = hint
-        self.retry_after = retry_after
-        self.dropped = dropped
 
 
 class ChatClient:
@@ -155,12 +124,12 @@ class ChatClient:
         body = json.dumps(payload, ensure_ascii=False).encode()
         started = self._clock()
 
-        def attempt() -> _Reply:
-            reply = _Reply(self._clock, started, on_text)
+        def attempt() -> Reply:
+            reply = Reply(self._clock, started, on_text)
             self._post_chat(body, reply)
             return reply
 
-        reply, retries = self._with_retries(attempt)
+        reply, retries = with_retries(attempt, self.max_retries, self._sleep)
         reply.close_reasoning()
         if not reply.text:
             raise ModelResponseError(f"the model at {self.base_url} sent an empty reply")
@@ -190,12 +159,12 @@ class ChatClient:
                 raise ModelResponseError(f"{url} answered without a list of models")
             return [str(entry["id"]) for entry in entries if isinstance(entry, dict) and "id" in entry]
 
-        models, _ = self._with_retries(attempt)
+        models, _ = with_retries(attempt, self.max_retries, self._sleep)
         return models
 
     # -- one attempt ----------------------------------------------------------------------------
 
-    def _post_chat(self, body: bytes, reply: _Reply) -> None:
+    def _post_chat(self, body: bytes, reply: Reply) -> None:
         """Make one chat request and feed the reply into ``reply``; close the response early when done."""
         url = f"{self.base_url}/chat/completions"
         with closing(self._send("POST", url, content=body, event_stream=self.stream)) as response:
@@ -222,43 +191,51 @@ class ChatClient:
         except httpx.TransportError as exc:
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
             detail = self._redact(str(exc) or type(exc).__name__)
-            raise _Retryable(
+            raise Retryable(
                 ModelUnreachableError,
                 f"could not reach the model endpoint {url} ({kind}: {detail})",
                 hint="is the server running, and is --base-url right?",
             ) from exc
 
-    def _read_stream(self, response: httpx.Response, url: str, reply: _Reply) -> None:
+    def _read_stream(self, response: httpx.Response, url: str, reply: Reply) -> None:
         """Consume server-sent events until the answer is complete, then stop reading."""
+        response.encoding = "utf-8"  # an event stream is always UTF-8, whatever charset the header claims
         try:
-            for data in _sse_data(_lines(response.iter_bytes())):
-                if data.strip() == "[DONE]":
+            for event in EventSource(response).iter_sse():
+                if not event.data:
+                    continue  # a keep-alive, or an id or retry field on its own
+                if event.data.strip() == "[DONE]":
                     return
-                chunk = _parse_json(data, url)
+                chunk = _parse_json(event.data, url)
                 if chunk.get("error"):
                     raise self._failure(response.status_code, chunk, None, url)
                 choices = chunk.get("choices")
                 if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-                    finish = _take_choice(choices[0], "delta", reply)
+                    finish = reply.take_choice(choices[0], "delta")
                     if finish in _REFUSAL_FINISH_REASONS:
                         raise ContentRefusedError(_refused_message(f"finish_reason {finish!r}"))
                     if finish:
                         return
                 if reply.answer_closed:
                     return
+        except SSEError as exc:
+            content_type = response.headers.get("content-type", "")
+            raise ModelResponseError(
+                f"{url} answered {content_type!r} instead of an event stream; try again with --no-stream"
+            ) from exc
         except httpx.TransportError as exc:
-            raise _Retryable(
+            raise Retryable(
                 ModelResponseError,
                 f"the reply stream from {url} broke off ({type(exc).__name__})",
                 dropped=True,
             ) from exc
-        raise _Retryable(
+        raise Retryable(
             ModelResponseError,
             f"the reply stream from {url} ended before the answer was complete",
             dropped=True,
         )
 
-    def _read_whole(self, response: httpx.Response, url: str, reply: _Reply) -> None:
+    def _read_whole(self, response: httpx.Response, url: str, reply: Reply) -> None:
         """Read a non-streamed reply: ``choices[0].message``."""
         body = self._read_json(response)
         if body.get("error"):
@@ -266,7 +243,7 @@ class ChatClient:
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise ModelResponseError(f"{url} answered without any choices")
-        finish = _take_choice(choices[0], "message", reply)
+        finish = reply.take_choice(choices[0], "message")
         if finish in _REFUSAL_FINISH_REASONS:
             raise ContentRefusedError(_refused_message(f"finish_reason {finish!r}"))
 
@@ -275,7 +252,7 @@ class ChatClient:
         try:
             raw = response.read()
         except httpx.TransportError as exc:
-            raise _Retryable(ModelResponseError, f"the response from {response.url} broke off", dropped=True) from exc
+            raise Retryable(ModelResponseError, f"the response from {response.url} broke off", dropped=True) from exc
         return _parse_json(raw, str(response.url))
 
     # -- errors ---------------------------------------------------------------------------------
@@ -316,7 +293,7 @@ class ChatClient:
         if code == _REFUSED_CODE:
             return ContentRefusedError(_refused_message(detail))
         if code in _RATE_LIMIT_CODES or status == 429:
-            return _Retryable(
+            return Retryable(
                 RateLimitError,
                 f"{url} is rate-limiting us ({detail})",
                 hint="wait a minute, or ask the provider for a higher limit",
@@ -325,7 +302,7 @@ class ChatClient:
         if status in (401, 403):
             return self._auth_error(url, detail)
         if status >= 500:
-            return _Retryable(ModelResponseError, f"{url} failed ({detail})", retry_after=retry_after)
+            return Retryable(ModelResponseError, f"{url} failed ({detail})", retry_after=retry_after)
         if status == 404:
             return ModelResponseError(f"{url} does not list its models ({detail}); pass --model yourself")
         return ModelResponseError(f"{url} refused the request ({detail})")
@@ -339,98 +316,6 @@ class ChatClient:
     def _redact(self, text: str) -> str:
         """Remove the API key from text that came from elsewhere (some servers echo it back)."""
         return text.replace(self._api_key, "***") if self._api_key else text
-
-    # -- retries --------------------------------------------------------------------------------
-
-    def _with_retries(self, attempt: Callable[[], _T]) -> tuple[_T, int]:
-        """Run ``attempt`` until it succeeds; back off between tries; return the result and retry count."""
-        retries = 0
-        drops = 0
-        while True:
-            try:
-                return attempt(), retries
-            except _Retryable as failure:
-                # A dropped stream is retried once at most: twice in a row is a broken server.
-                out_of_tries = retries >= self.max_retries or (failure.dropped and drops >= 1)
-                if out_of_tries:
-                    tries = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else "with no retry"
-                    hint = f"; {failure.hint}" if failure.hint else ""
-                    raise failure.error_type(f"{failure.message}, gave up {tries}{hint}") from failure.__cause__
-                delay = failure.retry_after
-                if delay is None:
-                    delay = min(RETRY_AFTER_CAP, BACKOFF_BASE * 2**retries)
-                retries += 1
-                drops += failure.dropped
-                log.warning("%s; retry %d of %d in %.1f s", failure.message, retries, self.max_retries, delay)
-                self._sleep(delay)
-
-
-class _Reply:
-    """The reply as it grows: its text, when its markers appeared, and whether the answer is closed."""
-
-    def __init__(self, clock: Callable[[], float], started: float, on_text: Callable[[str], None] | None) -> None:
-        """Start an empty reply whose times count from ``started``."""
-        self._clock = clock
-        self._started = started
-        self._on_text = on_text
-        self._in_reasoning = False
-        self.text = ""
-        self.first_token_at: float | None = None
-        self.thinking_at: float | None = None
-        self.answer_closed = False
-
-    def add_reasoning(self, piece: str) -> None:
-        """Add thinking that the server sent apart from the content, inside ``<think>`` tags."""
-        if not piece:
-            return
-        if not self._in_reasoning:
-            self._in_reasoning = True
-            self._add("<think>")
-        self._add(piece)
-
-    def add_content(self, piece: str) -> None:
-        """Add a piece of the reply's content."""
-        if not piece:
-            return
-        self.close_reasoning()
-        self._add(piece)
-
-    def close_reasoning(self) -> None:
-        """Close an open ``<think>`` block made from reasoning pieces."""
-        if self._in_reasoning:
-            self._in_reasoning = False
-            self._add("</think>")
-
-    def _add(self, piece: str) -> None:
-        """Append a piece, note the markers it completes, and hand it to ``on_text``."""
-        elapsed = self._clock() - self._started
-        if self.first_token_at is None:
-            self.first_token_at = elapsed
-        # A marker may straddle two pieces, so look a little before the new piece too.
-        window_start = max(0, len(self.text) - _LONGEST_MARKER + 1)
-        self.text += piece
-        window = self.text[window_start:]
-        if self.thinking_at is None and any(marker in window for marker in _THINKING_ENDS):
-            self.thinking_at = elapsed
-        if _ANSWER_END in window:
-            self.answer_closed = True
-        if self._on_text is not None:
-            self._on_text(piece)
-
-
-def _take_choice(choice: dict[str, Any], field: str, reply: _Reply) -> str | None:
-    """Feed ``choice[field]``'s reasoning and content into ``reply``; return its finish_reason."""
-    message = choice.get(field)
-    if isinstance(message, dict):
-        # vLLM calls it "reasoning", z.ai and SGLang "reasoning_content".
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
-        content = message.get("content")
-        if isinstance(reasoning, str):
-            reply.add_reasoning(reasoning)
-        if isinstance(content, str):
-            reply.add_content(content)
-    finish = choice.get("finish_reason")
-    return finish if isinstance(finish, str) and finish else None
 
 
 def _refused_message(detail: str) -> str:
@@ -483,39 +368,3 @@ def _parse_json(raw: str | bytes, url: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ModelResponseError(f"{url} sent JSON that is not an object")
     return value
-
-
-def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Split a byte stream into lines at CRLF, CR or LF, however the chunks cut them.
-
-    Only these three end a line in SSE; ``str.splitlines`` would also split at U+2028 and others.
-    """
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        start = 0
-        for end_of_line in _EOL.finditer(pending):
-            if end_of_line.group() == b"\r" and end_of_line.end() == len(pending):
-                break  # the LF of a CRLF may be in the next chunk
-            yield pending[start : end_of_line.start()].decode("utf-8", "replace")
-            start = end_of_line.end()
-        pending = pending[start:]
-    if pending:
-        yield pending.rstrip(b"\r").decode("utf-8", "replace")
-
-
-def _sse_data(lines: Iterable[str]) -> Iterator[str]:
-    """Yield the data of each complete server-sent event; other fields and comments are skipped."""
-    data: list[str] = []
-    for line in lines:
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        if name == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    # An event with no blank line after it was cut off, and the spec says to drop it.
