@@ -28,6 +28,8 @@ from phone_agent.errors import (
 )
 from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
 from phone_agent.model.client import ChatClient
+from phone_agent.report import write_report
+from phone_agent.trace import TRACE_FILE, TraceRecorder, new_run_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_HUMAN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _EXIT_BY_STATUS = {
@@ -56,6 +58,10 @@ DeviceOption = Annotated[
 ]
 AdbPortOption = Annotated[
     int | None, typer.Option("--adb-port", help="Port of the adb server [default: ANDROID_ADB_SERVER_PORT or 5037].")
+]
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option("--runs-dir", help="Where run directories go [default: $PHONE_AGENT_HOME/runs or the user data dir]."),
 ]
 AppsFileOption = Annotated[
     list[Path] | None, typer.Option("--apps-file", help="Extra YAML file of apps (may repeat).", exists=True)
@@ -107,6 +113,7 @@ def run(
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Ask for whole replies instead of streaming.")] = False,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
+    runs_dir: RunsDirOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
 ) -> None:
@@ -129,19 +136,28 @@ def run(
                 api_key_env=endpoint.api_key_env,
             ) as client,
         ):
-            agent = PhoneAgent(
-                phone, client, settings=AgentSettings(max_steps=settings.max_steps, lang=settings.lang),
-                handoff=handoff, registry=registry, listeners=[printer],
-            )
+            meta = {
+                "device": phone.serial, "device_model": phone.getprop("ro.product.model"),
+                "provider": endpoint.provider, "model": endpoint.model, "base_url": endpoint.base_url,
+            }
+
+            def run_one(text: str) -> RunResult:
+                run_dir = new_run_dir(text, runs_dir)
+                agent = PhoneAgent(
+                    phone, client, settings=AgentSettings(max_steps=settings.max_steps, lang=settings.lang),
+                    handoff=handoff, registry=registry, listeners=[printer, TraceRecorder(run_dir, meta)],
+                )
+                result = agent.run(text)
+                typer.echo(f"Report: {write_report(run_dir)}")
+                return result
+
             if not quiet:
                 typer.echo(f"Phone {phone.serial} · {endpoint.provider} {endpoint.model} at {endpoint.base_url}")
             if task is not None:
-                _finish(agent.run(task))
+                _finish(run_one(task))
             while interactive:
                 next_task = typer.prompt("\nTask (empty to quit)", default="", show_default=False).strip()
-                if not next_task:
-                    break
-                if agent.run(next_task).status == "interrupted":
+                if not next_task or run_one(next_task).status == "interrupted":
                     break
             if task is None and not interactive:
                 raise ConfigError("Give a TASK, e.g. phone-agent run \"open Settings\" (no terminal to ask for one).")
@@ -152,6 +168,15 @@ def _finish(result: RunResult) -> None:
         _fail(result.error)
     if result.status != "finished":
         raise typer.Exit(_EXIT_BY_STATUS[result.status])
+
+
+@app.command()
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory (it holds trace.jsonl).")]) -> None:
+    """Rebuild report.html of a run directory and print its path."""
+    if not (run_dir / TRACE_FILE).is_file():
+        typer.echo(f"Error: {run_dir} has no {TRACE_FILE}; give a directory that `phone-agent run` printed.", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(str(write_report(run_dir)))
 
 
 @app.command()
