@@ -1,0 +1,55 @@
+"""The command table of the virtual phone's shell, and `cmd SERVICE …` which routes into it."""
+
+from __future__ import annotations
+
+from phone_agent.sim.adb.coreutils import COREUTILS
+from phone_agent.sim.adb.input_cmds import am_command, input_command, monkey_command
+from phone_agent.sim.adb.shell import CommandFn, CommandIO
+from phone_agent.sim.adb.system_cmds import (
+    getprop_command,
+    ime_command,
+    pm_command,
+    setprop_command,
+    settings_command,
+)
+from phone_agent.sim.adb.window_cmds import dumpsys_command, screencap_command, uiautomator_command, wm_command
+
+# `cmd SERVICE` names the binder service; these are the ones whose shell commands exist here.
+_CMD_SERVICES: dict[str, CommandFn] = {
+    "package": pm_command,
+    "input": input_command,
+    "activity": am_command,
+    "window": wm_command,
+    "settings": settings_command,
+    "input_method": ime_command,
+    "statusbar": lambda io, args: 0,
+}
+
+
+def cmd_command(io: CommandIO, args: list[str]) -> int:
+    """`cmd SERVICE ARGS…` and `cmd -l`."""
+    if not args or args[0] == "-l":
+        io.out("".join(f"{name}\n" for name in sorted(_CMD_SERVICES)))
+        return 0
+    service = _CMD_SERVICES.get(args[0])
+    if service is None:
+        return io.fail(f"cmd: Can't find service: {args[0]}", 20)
+    return service(io, args[1:])
+
+
+COMMANDS: dict[str, CommandFn] = {
+    **COREUTILS,
+    "input": input_command,
+    "am": am_command,
+    "monkey": monkey_command,
+    "dumpsys": dumpsys_command,
+    "wm": wm_command,
+    "screencap": screencap_command,
+    "uiautomator": uiautomator_command,
+    "settings": settings_command,
+    "ime": ime_command,
+    "pm": pm_command,
+    "getprop": getprop_command,
+    "setprop": setprop_command,
+    "cmd": cmd_command,
+}

@@ -1,0 +1,211 @@
+"""Device services by name: `shell:` (v1 and v2), `exec:`, `sync:`, `abb:`/`abb_exec:` and a few stubs."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.sync import serve_sync
+from phone_agent.sim.adb.system_cmds import install_apk
+from phone_agent.sim.adb.transport import Service, Stream
+
+if TYPE_CHECKING:
+    from phone_agent.sim.phone import VirtualPhone
+
+# Shell protocol v2 packet ids.
+STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, WINDOW_SIZE = 0, 1, 2, 3, 4, 5
+FRAME = struct.Struct("<BI")
+PROMPT = b"sim:/ $ "
+
+
+class OutputBuffer:
+    """Collects a script's output in write order; one flush keeps a round trip to a single WRTE."""
+
+    def __init__(self, framed: bool) -> None:
+        """`framed` selects shell v2 packets; otherwise stdout and stderr interleave raw."""
+        self.framed = framed
+        self.parts: list[bytes] = []
+
+    def __call__(self, fd: int, data: bytes) -> None:
+        """Append one write to fd 1 or 2."""
+        if not data:
+            return
+        if self.framed:
+            self.parts.append(FRAME.pack(STDOUT if fd == 1 else STDERR, len(data)) + data)
+        else:
+            self.parts.append(data)
+
+    def take(self) -> bytes:
+        """Everything written so far, emptying the buffer."""
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+class FrameReader:
+    """Reassembles shell v2 packets from the host (a packet may span WRTE messages)."""
+
+    def __init__(self, stream: Stream) -> None:
+        """Read from this stream."""
+        self.stream = stream
+        self.buffer = bytearray()
+
+    def next(self) -> tuple[int, bytes] | None:
+        """The next (id, payload), or None when the stream closed."""
+        while True:
+            if len(self.buffer) >= FRAME.size:
+                kind, length = FRAME.unpack_from(self.buffer)
+                if len(self.buffer) >= FRAME.size + length:
+                    payload = bytes(self.buffer[FRAME.size : FRAME.size + length])
+                    del self.buffer[: FRAME.size + length]
+                    return kind, payload
+            chunk = self.stream.read()
+            if chunk is None:
+                return None
+            self.buffer += chunk
+
+
+def _v2_stdin(reader: FrameReader) -> Callable[[], bytes]:
+    """Stdin for a v2 command: read lazily, only if the command wants it, until close-stdin."""
+    cache: list[bytes] = []
+
+    def read() -> bytes:
+        if not cache:
+            data = bytearray()
+            while (frame := reader.next()) is not None and frame[0] != CLOSE_STDIN:
+                if frame[0] == STDIN:
+                    data += frame[1]
+            cache.append(bytes(data))
+        return cache[0]
+
+    return read
+
+
+def _raw_stdin(stream: Stream) -> Callable[[], bytes]:
+    """Stdin for `exec:`: everything the host writes until it closes its side."""
+    cache: list[bytes] = []
+
+    def read() -> bytes:
+        if not cache:
+            data = bytearray()
+            while (chunk := stream.read()) is not None:
+                data += chunk
+            cache.append(bytes(data))
+        return cache[0]
+
+    return read
+
+
+class Services:
+    """Resolves service names for one phone."""
+
+    def __init__(self, phone: VirtualPhone) -> None:
+        """Serve this phone."""
+        self.phone = phone
+
+    def resolve(self, name: str) -> Service | None:
+        """The handler for an OPEN, or None (the transport then answers CLSE)."""
+        kind, _, rest = name.partition(":")
+        options = kind.split(",")
+        match options[0]:
+            case "shell" if "v2" in options[1:]:
+                return lambda stream: self._shell_v2(stream, rest, pty="pty" in options)
+            case "shell":
+                return lambda stream: self._shell_v1(stream, rest)
+            case "exec":
+                return lambda stream: self._exec(stream, rest)
+            case "sync":
+                return lambda stream: serve_sync(stream, self.phone.system.fs, self.phone.record_sync)
+            case "abb_exec" | "abb":
+                return lambda stream: self._abb(stream, rest.split("\0"), framed=options[0] == "abb")
+            case "reboot" | "root" | "unroot" | "remount" | "tcpip" | "usb" | "enable-verity" | "disable-verity":
+                return lambda stream: stream.write(f"{options[0]}: not supported on the virtual phone\n".encode())
+        return None
+
+    def _session(self) -> Session:
+        return self.phone.new_session()
+
+    def _run(self, command: str, framed: bool, stdin: Callable[[], bytes]) -> tuple[bytes, int]:
+        self.phone.record_command(command)
+        output = OutputBuffer(framed)
+        status = self._session().run(command, output, stdin)
+        return output.take(), status
+
+    def _shell_v1(self, stream: Stream, command: str) -> None:
+        if not command.strip():
+            self._interactive(stream, framed=False)
+            return
+        # A v1 shell has a pty for stdin: commands see none, and only EOF ends them.
+        output, _status = self._run(command, framed=False, stdin=lambda: b"")
+        stream.write(output)
+
+    def _shell_v2(self, stream: Stream, command: str, pty: bool) -> None:
+        if not command.strip():
+            self._interactive(stream, framed=True)
+            return
+        reader = FrameReader(stream)
+        output, status = self._run(command, framed=True, stdin=_v2_stdin(reader))
+        stream.write(output + FRAME.pack(EXIT, 1) + bytes([status & 0xFF]))
+
+    def _exec(self, stream: Stream, command: str) -> None:
+        output, _status = self._run(command, framed=False, stdin=_raw_stdin(stream))
+        stream.write(output)
+
+    def _abb(self, stream: Stream, argv: list[str], framed: bool) -> None:
+        """`abb_exec:SERVICE\\0ARG…`: `cmd` without a shell; `package install -S N` streams the APK."""
+        self.phone.record_command("cmd " + " ".join(argv))
+        if argv[:2] == ["package", "install"] and "-S" in argv:
+            size = int(argv[argv.index("-S") + 1])
+            apk = bytearray()
+            while len(apk) < size and (chunk := stream.read()) is not None:
+                apk += chunk
+            output = OutputBuffer(framed)
+            session = self._session()
+            with self.phone.lock:
+                status = install_apk(CommandIO(session, lambda: b"", lambda d: output(1, d),
+                                               lambda d: output(2, d)), bytes(apk))
+        else:
+            output = OutputBuffer(framed)
+            session = self._session()
+            status = session.commands["cmd"](CommandIO(session, _raw_stdin(stream), lambda d: output(1, d),
+                                                       lambda d: output(2, d)), argv)
+        tail = FRAME.pack(EXIT, 1) + bytes([status & 0xFF]) if framed else b""
+        stream.write(output.take() + tail)
+
+    def _interactive(self, stream: Stream, framed: bool) -> None:
+        """`adb shell` with no command: run each line the user types, with a prompt and echo."""
+        session = self._session()
+        reader = FrameReader(stream) if framed else None
+        output = OutputBuffer(framed)
+
+        def send(data: bytes) -> None:
+            output(1, data)
+            stream.write(output.take())
+
+        send(PROMPT)
+        pending = bytearray()
+        while True:
+            if reader is not None:
+                frame = reader.next()
+                if frame is None or frame[0] == CLOSE_STDIN:
+                    break
+                if frame[0] != STDIN:
+                    continue
+                chunk = frame[1]
+            else:
+                chunk = stream.read()
+                if chunk is None:
+                    break
+            send(chunk.replace(b"\r", b"\r\n"))
+            pending += chunk.replace(b"\r", b"\n")
+            while b"\n" in pending:
+                line, _, rest = bytes(pending).partition(b"\n")
+                pending = bytearray(rest)
+                self.phone.record_command(line.decode("utf-8", "replace"))
+                status = session.run(line.decode("utf-8", "replace"), output)
+                if session.exited:
+                    stream.write(output.take() + (FRAME.pack(EXIT, 1) + bytes([status]) if framed else b""))
+                    return
+                send(PROMPT)

@@ -1,0 +1,326 @@
+"""`VirtualPhone`: the UI, the system state, the ADB listener, the fault knobs and the logs of one phone."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from PIL import Image
+
+from phone_agent.sim.adb.commands import COMMANDS
+from phone_agent.sim.adb.services import OutputBuffer, Services
+from phone_agent.sim.adb.shell import Session
+from phone_agent.sim.adb.transport import AdbListener
+from phone_agent.sim.adb.wire import Message, device_banner
+from phone_agent.sim.system import SystemState
+
+log = logging.getLogger(__name__)
+
+ADB_KEYBOARD_LABEL = "ADB Keyboard {ON}"
+EMULATOR_PORTS = range(5555, 5586, 2)
+PNG_LEVEL = 1  # fast encoding: screenshots sit on the agent's critical path
+COMMAND_HISTORY = 1000
+
+
+@dataclass
+class Faults:
+    """The fault knobs, all off by default."""
+
+    drop_connection_after: int | None = None  # messages still allowed before the connection drops
+    screencap_delay_ms: int = 0
+    screencap_fails: bool = False
+    secure_screen: bool = False  # every screencap black, as on a FLAG_SECURE window
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    """The outcome of `VirtualPhone.run()`."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+
+def _default_ui(width: int, height: int, clock: Callable[[], float], latency_ms: int) -> Any:
+    from phone_agent.sim.ui import PhoneUI  # imported late so the protocol layer works without it
+
+    return PhoneUI(width, height, clock=clock, latency_ms=latency_ms)
+
+
+class VirtualPhone:
+    """A simulated Android phone that the real adb server and adbutils drive over TCP."""
+
+    def __init__(self, width: int = 1080, height: int = 2400, *, adb_keyboard: bool = True, latency_ms: int = 0,
+                 name: str = "sim", clock: Callable[[], float] = time.monotonic, ui: Any | None = None) -> None:
+        """Create a powered-on phone; `ui` replaces the PhoneUI (any object with its interface)."""
+        self.name = name
+        self.clock = clock
+        self.ui = ui if ui is not None else _default_ui(width, height, clock, latency_ms)
+        self.ui.latency_ms = latency_ms
+        self.system = SystemState(width=width, height=height, adb_keyboard=adb_keyboard, name=name)
+        self.lock = threading.RLock()
+        self.faults = Faults()
+        self.input_log: list[dict[str, Any]] = []
+        self.unknown_commands: list[str] = []
+        self.commands: deque[str] = deque(maxlen=COMMAND_HISTORY)
+        self.transfers: list[dict[str, str]] = []
+        self.last_screencap: bytes | None = None
+        self._png_cache: tuple[tuple[Any, ...], bytes] | None = None
+        self._services = Services(self)
+        self._listener: AdbListener | None = None
+        self._announced = False
+        self.port = 0
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self, host: str = "127.0.0.1", port: int = 0, announce_to_adb_port: int | None = None) -> int:
+        """Listen for adb servers and return the port; optionally announce as an emulator.
+
+        Raises:
+            OSError: the port is taken, or the adb server could not be told.
+        """
+        if self._listener is not None:
+            raise RuntimeError(f"{self.name} is already running on port {self.port}")
+        listener = AdbListener(self._services.resolve, self._banner, self._should_drop)
+        self.port = listener.start(host, port)
+        self._listener = listener
+        if announce_to_adb_port is not None:
+            announce(self.port, announce_to_adb_port)
+            self._announced = True
+        log.info("%s listening on %s:%s", self.name, host, self.port)
+        return self.port
+
+    def stop(self) -> None:
+        """Stop listening and drop every connection."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        self._announced = False
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self._listener is not None
+
+    @property
+    def serial(self) -> str:
+        """What `adb devices` calls this phone: `emulator-N` when announced on an emulator port."""
+        if self._announced and self.port in EMULATOR_PORTS:
+            return f"emulator-{self.port - 1}"
+        return f"127.0.0.1:{self.port}"
+
+    def connection_count(self) -> int:
+        """How many adb servers are connected now."""
+        return self._listener.connection_count() if self._listener else 0
+
+    def reset(self) -> None:
+        """Back to a freshly booted phone: screens, system state, logs and faults."""
+        with self.lock:
+            self.ui.reset()
+            self.system.reset()
+            self.faults = Faults()
+            self.input_log.clear()
+            self.unknown_commands.clear()
+            self.commands.clear()
+            self.transfers.clear()
+            self.last_screencap = None
+            self._png_cache = None
+
+    # ------------------------------------------------------------ faults and human actions
+
+    def drop_connection_after(self, n_messages: int | None) -> None:
+        """Drop every ADB connection when the host sends its (n+1)-th message from now; None disarms."""
+        with self.lock:
+            self.faults.drop_connection_after = n_messages
+
+    @property
+    def screencap_delay_ms(self) -> int:
+        """Extra time every screencap takes."""
+        return self.faults.screencap_delay_ms
+
+    @screencap_delay_ms.setter
+    def screencap_delay_ms(self, value: int) -> None:
+        self.faults.screencap_delay_ms = value
+
+    @property
+    def screencap_fails(self) -> bool:
+        """When True, screencap prints an error and exits 1."""
+        return self.faults.screencap_fails
+
+    @screencap_fails.setter
+    def screencap_fails(self, value: bool) -> None:
+        self.faults.screencap_fails = value
+
+    @property
+    def secure_screen(self) -> bool:
+        """When True, every screencap is black whatever is showing."""
+        return self.faults.secure_screen
+
+    @secure_screen.setter
+    def secure_screen(self, value: bool) -> None:
+        self.faults.secure_screen = value
+
+    @property
+    def latency_ms(self) -> int:
+        """Transition latency: intermediate frames show this long after an input."""
+        return int(self.ui.latency_ms)
+
+    @latency_ms.setter
+    def latency_ms(self, value: int) -> None:
+        with self.lock:
+            self.ui.latency_ms = value
+
+    def set_faults(self, **knobs: Any) -> None:
+        """Set several knobs by name (drop_connection_after, screencap_delay_ms, …, latency_ms).
+
+        Raises:
+            ValueError: an unknown knob.
+        """
+        for key, value in knobs.items():
+            if key == "latency_ms":
+                self.latency_ms = int(value)
+            elif key in Faults.__dataclass_fields__:
+                with self.lock:
+                    setattr(self.faults, key, value)
+            else:
+                raise ValueError(f"unknown fault knob {key!r}; known: latency_ms, {', '.join(asdict(Faults()))}")
+
+    def show_popup(self, title: str, message: str, buttons: list[str] | None = None) -> None:
+        """Put a dialog on top of whatever is showing."""
+        with self.lock:
+            self.ui.show_popup(title, message, list(buttons or ["OK"]))
+
+    def set_signed_in(self, value: bool) -> None:
+        """The human passing (or resetting) the shop's sign-in wall."""
+        with self.lock:
+            self.ui.set_signed_in(value)
+
+    # ------------------------------------------------------------ observation
+
+    def keyboard_label(self) -> str | None:
+        """What the IME bar shows: ADB Keyboard's label while it is the current IME."""
+        return ADB_KEYBOARD_LABEL if self.system.adb_keyboard_active() else None
+
+    def screencap(self, png: bool = True) -> bytes:
+        """What `screencap` writes: PNG (or raw RGBA with a 16-byte header) of the screen now."""
+        with self.lock:
+            secure = self.faults.secure_screen or self.ui.is_secure()
+            label = self.keyboard_label()
+            settled = self.ui.settled()
+            key = (self.ui.frame_id(), label, secure, self.ui.width, self.ui.height)
+            if png and settled and self._png_cache is not None and self._png_cache[0] == key:
+                self.last_screencap = self._png_cache[1]
+                return self._png_cache[1]
+            if secure:
+                image = Image.new("RGB", (self.ui.width, self.ui.height), (0, 0, 0))
+            else:
+                image = self.ui.render(keyboard_label=label)
+        # Encoding takes tens of milliseconds; other streams may use the phone meanwhile.
+        if not png:
+            rgba = image.convert("RGBA")
+            return struct.pack("<4I", rgba.width, rgba.height, 1, 1) + rgba.tobytes()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=PNG_LEVEL)
+        data = buffer.getvalue()
+        with self.lock:
+            if settled:
+                self._png_cache = (key, data)
+            self.last_screencap = data
+        return data
+
+    def state(self) -> dict[str, Any]:
+        """The observable state: the UI's state plus IME, settings, files, logs, faults (JSON-able)."""
+        with self.lock:
+            return {
+                **self.ui.state(),
+                **self.system.state(),
+                "name": self.name,
+                "serial": self.serial if self.running else None,
+                "screen": {"frame_id": self.ui.frame_id(), "settled": self.ui.settled(),
+                           "secure": self.ui.is_secure(), "keyboard_label": self.keyboard_label()},
+                "input_log": [dict(entry) for entry in self.input_log],
+                "unknown_commands": list(self.unknown_commands),
+                "commands": list(self.commands),
+                "transfers": [dict(entry) for entry in self.transfers],
+                "faults": {**asdict(self.faults), "latency_ms": self.latency_ms},
+            }
+
+    # ------------------------------------------------------------ the shell
+
+    def new_session(self) -> Session:
+        """A shell session over this phone (one per ADB stream)."""
+        return Session(self, COMMANDS, self.system.fs, lock=self.lock, on_unknown=self.record_unknown)
+
+    def run(self, command: str) -> ShellResult:
+        """Run a shell command in-process, without ADB (for tests and the control endpoint)."""
+        stdout, stderr = OutputBuffer(framed=False), OutputBuffer(framed=False)
+        self.record_command(command)
+        status = self.new_session().run(command, lambda fd, data: (stdout if fd == 1 else stderr)(fd, data))
+        return ShellResult(status, stdout.take().decode("utf-8", "replace"), stderr.take().decode("utf-8", "replace"))
+
+    def record_input(self, kind: str, **details: Any) -> None:
+        """Append to the input log (taps, swipes, keys, text, app starts, ADB Keyboard broadcasts)."""
+        with self.lock:
+            self.input_log.append({"t": self.clock(), "kind": kind, **details})
+
+    def record_command(self, command: str) -> None:
+        """Remember a shell command a client sent."""
+        with self.lock:
+            self.commands.append(command)
+
+    def record_unknown(self, name: str, argv: list[str]) -> None:
+        """Remember a command the shell does not know (an agent bug worth seeing)."""
+        with self.lock:
+            self.unknown_commands.append(" ".join(argv))
+
+    def record_sync(self, operation: str, path: str) -> None:
+        """Remember a push or pull."""
+        with self.lock:
+            self.transfers.append({"op": operation, "path": path})
+
+    # ------------------------------------------------------------ ADB plumbing
+
+    def _banner(self) -> bytes:
+        with self.lock:
+            return device_banner(self.system.props)
+
+    def _should_drop(self, message: Message) -> bool:
+        with self.lock:
+            remaining = self.faults.drop_connection_after
+            if remaining is None:
+                return False
+            if remaining > 0:
+                self.faults.drop_connection_after = remaining - 1
+                return False
+            self.faults.drop_connection_after = None  # one drop per arming
+            return True
+
+    def __repr__(self) -> str:
+        where = f"port {self.port}" if self.running else "stopped"
+        return f"<VirtualPhone {self.name} {where}>"
+
+
+def announce(device_port: int, adb_server_port: int, host: str = "127.0.0.1") -> None:
+    """Tell an adb server about an emulator-style device, as the real emulator does at boot.
+
+    Raises:
+        OSError: no adb server listens on that port.
+    """
+    request = f"host:emulator:{device_port}".encode()
+    with socket.create_connection((host, adb_server_port), timeout=5) as sock:
+        sock.sendall(b"%04x" % len(request) + request)
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(2)
+        try:
+            while sock.recv(4096):
+                pass
+        except OSError:
+            pass  # the server answers nothing for this request; closing is all that is left
