@@ -76,11 +76,12 @@ def _step(step: dict[str, Any]) -> str:
     action = step.get("action", {})
     timings = " · ".join(f"{name} {seconds:.2f}s" for name, seconds in step.get("durations", {}).items())
     feedback = f'<p class="feedback">↳ {escape(step["feedback"])}</p>' if step.get("feedback") else ""
+    marks = _marks(action, step.get("points", []), width)
     return (
         f'<section class="step" id="step-{step["index"]}"><h2>Step {step["index"]} · '
         f"{escape(step.get('current_app') or 'unknown app')}</h2>"
         f'<div class="shot"><img src="{escape(step["screenshot"])}" alt="screen before step {step["index"]}">'
-        f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none">{_marks(action, step.get("points", []), width)}'
+        f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none">{marks}'
         f"</svg></div>"
         f"<code>{escape(_action_text(action))}</code>"
         f'<p class="thinking">{escape(step.get("thinking", ""))}</p>{feedback}'
