@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
+
+from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -19,6 +23,26 @@ def no_remote_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(self, request)
 
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", guarded)
-    for name in ("PHONE_AGENT_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "BIGMODEL_API_KEY", "NOVITA_API_KEY",
-                 "PARASAIL_API_KEY"):
+    for name in (
+        "PHONE_AGENT_API_KEY",
+        "ZAI_API_KEY",
+        "ZHIPUAI_API_KEY",
+        "BIGMODEL_API_KEY",
+        "NOVITA_API_KEY",
+        "PARASAIL_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def adb() -> Iterator[AdbServer]:
+    """One private adb server (free port, private HOME) for the whole test session."""
+    with adb_server() as server:
+        yield server
+
+
+@pytest.fixture
+def phone(adb: AdbServer) -> Iterator[PhoneSession]:
+    """A fresh virtual phone attached to the session's adb server."""
+    with running_phone(adb) as session:
+        yield session

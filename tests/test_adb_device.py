@@ -1,0 +1,123 @@
+"""AdbDevice through the real adb binary and adbutils, against the virtual phone."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import pytest
+
+from phone_agent.device.adb import AdbDevice
+from phone_agent.errors import NoDeviceError, TextInputError
+from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+from tests.support import FakeClock
+
+
+def connect(adb: AdbServer, serial: str | None) -> AdbDevice:
+    clock = FakeClock()
+    return AdbDevice.connect(serial, port=adb.port, clock=clock, sleep=clock.sleep, launch_timeout=1.0)
+
+
+def centre(session: PhoneSession, text: str) -> tuple[int, int]:
+    """The centre of the first node whose text or resource-id matches, from the phone's hierarchy."""
+    xml = session.phone.ui.hierarchy_xml()
+    for node in re.finditer(r"<node [^>]*>", xml):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', node.group(0)))
+        if text in (attrs.get("text"), attrs.get("resource-id")):
+            x1, y1, x2, y2 = map(int, re.findall(r"\d+", attrs["bounds"]))
+            return (x1 + x2) // 2, (y1 + y2) // 2
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+def test_connect_picks_the_only_device_and_reports_a_missing_one(adb: AdbServer, phone: PhoneSession) -> None:
+    assert connect(adb, None).serial == phone.phone.serial
+    with pytest.raises(NoDeviceError, match=re.escape(phone.phone.serial)):
+        connect(adb, "emulator-9999")
+
+
+def test_several_devices_need_a_serial(adb: AdbServer, phone: PhoneSession) -> None:
+    with running_phone(adb) as second:
+        with pytest.raises(NoDeviceError, match="--device"):
+            connect(adb, None)
+        assert connect(adb, second.phone.serial).serial == second.phone.serial
+
+
+def test_screenshot_is_the_phones_png_byte_for_byte(adb: AdbServer, phone: PhoneSession) -> None:
+    shot = connect(adb, phone.phone.serial).screenshot()
+    assert shot.png == phone.phone.last_screencap
+    assert (shot.width, shot.height) == (1080, 2400) and not shot.secure
+    assert struct.unpack(">II", shot.png[16:24]) == (1080, 2400)
+
+
+def test_black_and_failed_captures_are_flagged_secure(adb: AdbServer, phone: PhoneSession) -> None:
+    device = connect(adb, phone.phone.serial)
+    phone.phone.secure_screen = True
+    assert device.screenshot().secure
+    phone.phone.secure_screen = False
+    phone.phone.screencap_fails = True
+    failed = device.screenshot()
+    assert failed.secure and (failed.width, failed.height) == (1080, 2400)
+    assert failed.png.startswith(b"\x89PNG")
+
+
+def test_launch_brings_the_app_to_front_and_reports_failure(adb: AdbServer, phone: PhoneSession) -> None:
+    device = connect(adb, phone.phone.serial)
+    assert device.current_app() == "com.android.launcher3"
+    assert {"com.ebay.mobile", "com.android.settings"} <= device.installed_packages()
+    assert device.launch("com.ebay.mobile") is True
+    assert device.current_app() == "com.ebay.mobile"
+    assert device.launch("com.android.settings", "com.android.settings.Settings") is True
+    assert phone.phone.state()["foreground"]["package"] == "com.android.settings"
+    assert device.launch("com.example.absent") is False
+
+
+def test_shop_search_with_unicode_text_through_adb_keyboard(adb: AdbServer, phone: PhoneSession) -> None:
+    with connect(adb, phone.phone.serial) as device:
+        device.launch("com.ebay.mobile")
+        device.tap(*centre(phone, "com.ebay.mobile:id/search_src_text"))
+        device.type_text('earbuds "pro" 耳机 🎧')
+        assert phone.phone.state()["text_fields"]["com.ebay.mobile:id/search_src_text"] == 'earbuds "pro" 耳机 🎧'
+        assert phone.phone.state()["ime"]["current"] == "com.android.adbkeyboard/.AdbIME"
+        device.type_text("earbuds")  # Type replaces the field's content
+        device.tap(*centre(phone, "com.ebay.mobile:id/search_button"))
+        assert phone.phone.state()["shop"]["query"] == "earbuds"
+    assert phone.phone.state()["ime"]["current"].startswith("com.google.android.inputmethod.latin")
+
+
+def test_without_adb_keyboard_ascii_still_types_and_unicode_says_how_to_fix(adb: AdbServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session:
+        device = connect(adb, session.phone.serial)
+        device.launch("com.ebay.mobile")
+        device.tap(*centre(session, "com.ebay.mobile:id/search_src_text"))
+        device.type_text("usb c & 'cable'")
+        assert session.phone.state()["text_fields"]["com.ebay.mobile:id/search_src_text"] == "usb c & 'cable'"
+        with pytest.raises(TextInputError, match="ADB Keyboard"):
+            device.type_text("耳机")
+
+
+def test_gestures_scroll_press_and_navigate(adb: AdbServer, phone: PhoneSession) -> None:
+    device = connect(adb, phone.phone.serial)
+    device.launch("com.ebay.mobile")
+    device.tap(*centre(phone, "com.ebay.mobile:id/search_src_text"))
+    device.type_text("earbuds")
+    device.tap(*centre(phone, "com.ebay.mobile:id/search_button"))
+    before = phone.phone.state()["screen_texts"]
+    device.swipe(540, 1800, 540, 700, 600)
+    assert phone.phone.state()["screen_texts"] != before
+    device.long_press(*centre(phone, "com.ebay.mobile:id/item_title"), 800)
+    assert "Add to watchlist" in phone.phone.state()["screen_texts"]
+    device.back()  # closes the menu
+    device.tap(*centre(phone, "com.ebay.mobile:id/item_title"))
+    device.double_tap(*centre(phone, "com.ebay.mobile:id/item_image"))
+    assert phone.phone.state()["shop"]["watchlist"]
+    device.home()
+    assert device.current_app() == "com.android.launcher3"
+
+
+def test_shell_v2_gives_real_exit_codes(adb: AdbServer, phone: PhoneSession) -> None:
+    device = connect(adb, phone.phone.serial)
+    assert device.run_shell("exit 3").exit_code == 3
+    result = device.run_shell("echo out; nosuchcommand")
+    assert "out" in result.output and "not found" in result.output and result.exit_code == 127
+    assert device.getprop("ro.build.version.sdk").isdigit()
+    assert device.screen_size() == (1080, 2400)
