@@ -105,9 +105,13 @@ class AdbServer:
         self.process = None
 
 
-def private_env(port: int, home: Path) -> dict[str, str]:
+def private_env(port: int, home: Path, *, scan_emulators: bool = False) -> dict[str, str]:
     """The environment for an adb binary that must not see the user's server, keys or devices."""
     env = {key: value for key, value in os.environ.items() if key not in _PRIVATE_VARIABLES}
+    if not scan_emulators:
+        # A maximum below 5555 stops the start-up probe of 5555-5585, so a private server never
+        # attaches to the user's emulators; phones that announce themselves still appear.
+        env["ADB_LOCAL_TRANSPORT_MAX_PORT"] = "5553"
     env.update({
         "HOME": str(home),
         "ANDROID_USER_HOME": str(home / ".android"),
@@ -120,11 +124,13 @@ def private_env(port: int, home: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def adb_server(port: int | None = None, adb: str | None = None, *, isolate_env: bool = True) -> Iterator[AdbServer]:
+def adb_server(port: int | None = None, adb: str | None = None, *, isolate_env: bool = True,
+               scan_emulators: bool = False) -> Iterator[AdbServer]:
     """Start `adb -P PORT nodaemon server` on a free port (never 5037) with a private HOME; stop it after.
 
     With `isolate_env`, ANDROID_ADB_SERVER_PORT points at this server while it runs: when adbutils
     cannot connect it runs `adb start-server` itself, which would otherwise start one on port 5037.
+    Without `scan_emulators` the server skips its start-up probe of ports 5555-5585.
 
     Raises:
         RuntimeError: the server did not come up.
@@ -133,7 +139,7 @@ def adb_server(port: int | None = None, adb: str | None = None, *, isolate_env: 
     binary = adb or adbutils.adb_path()
     home = Path(tempfile.mkdtemp(prefix="sim-adb-"))
     (home / ".android").mkdir()
-    env = private_env(port, home)
+    env = private_env(port, home, scan_emulators=scan_emulators)
     log_file = (home / "adb-server.log").open("wb")
     process = subprocess.Popen([binary, "-P", str(port), "nodaemon", "server"], env=env, stdin=subprocess.DEVNULL,
                                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)

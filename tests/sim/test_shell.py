@@ -1,0 +1,140 @@
+"""The sim's sh on its own: lexing, parsing, operators, `$?`, pipes, redirections (no phone, no adb)."""
+
+from __future__ import annotations
+
+import pytest
+
+from phone_agent.sim.adb.coreutils import COREUTILS
+from phone_agent.sim.adb.fs import FileSystem
+from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.syntax import Op, Redirect, ShellSyntaxError, Var, parse, tokenize
+
+
+def argv_command(io: CommandIO, args: list[str]) -> int:
+    """Print each argument on its own line, bracketed, so quoting is visible."""
+    io.out("".join(f"[{arg}]\n" for arg in args))
+    return 0
+
+
+def shout_command(io: CommandIO, args: list[str]) -> int:
+    """Write to stdout and stderr alternately."""
+    io.out("out1\n")
+    io.err("err1\n")
+    io.out("out2\n")
+    return int(args[0]) if args else 0
+
+
+def run(script: str, fs: FileSystem | None = None) -> tuple[int, list[tuple[int, bytes]], Session]:
+    """Run a script; return its status, the (fd, data) writes in order and the session."""
+    writes: list[tuple[int, bytes]] = []
+    commands = {**COREUTILS, "argv": argv_command, "shout": shout_command}
+    unknown: list[str] = []
+    session = Session(None, commands, fs or FileSystem(), on_unknown=lambda name, argv: unknown.append(name))
+    session.device = unknown  # tests read the unknown-command log from here
+    status = session.run(script, lambda fd, data: writes.append((fd, data)))
+    return status, writes, session
+
+
+def stdout(writes: list[tuple[int, bytes]]) -> str:
+    """Everything written to fd 1."""
+    return b"".join(data for fd, data in writes if fd == 1).decode()
+
+
+def test_quotes_escapes_and_variables_make_single_words() -> None:
+    status, writes, _ = run("""argv 'a b' "c \\"d\\" $HOME" e\\ f '' "$?" x'y'"z" """)
+    assert status == 0
+    assert stdout(writes) == '[a b]\n[c "d" /]\n[e f]\n[]\n[0]\n[xyz]\n'
+
+
+def test_tokens_keep_operators_redirections_and_variables() -> None:
+    tokens = tokenize("echo $? && cat <in 2>&1 >>out | grep x; ls")
+    assert Op("&&") in tokens and Op("|") in tokens and Op(";") in tokens
+    assert Redirect(2, ">&", ("1",)) in tokens and Redirect(1, ">>", ("out",)) in tokens
+    assert Redirect(0, "<", ("in",)) in tokens
+    assert (Var("?"),) in tokens
+
+
+@pytest.mark.parametrize("script", ["&& a", "a ||", "| b", "a && && b", "echo 'open", 'echo "open'])
+def test_syntax_errors_exit_non_zero_with_a_message(script: str) -> None:
+    with pytest.raises(ShellSyntaxError):
+        parse(script)
+    status, writes, _ = run(script)
+    assert status != 0
+    assert b"/system/bin/sh: syntax error" in b"".join(data for fd, data in writes if fd == 2)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected", "status"),
+    [
+        ("echo a; false || echo b", "a\nb\n", 0),
+        ("true && echo yes || echo no", "yes\n", 0),
+        ("false && echo yes || echo no", "no\n", 0),
+        ("false; echo $?", "1\n", 0),
+        ("false || false", "", 1),
+        ("echo a && exit 3; echo never", "a\n", 3),
+        ("exit 300", "", 44),
+        ("nosuch; echo $?", "127\n", 0),
+        ("printf 'a\\nb\\nc\\n' | grep -v b", "a\nc\n", 0),
+        ("echo Hello | grep -i hello", "Hello\n", 0),
+        ("echo abc | grep -E 'x|b'", "abc\n", 0),
+        ("echo 'a|b' | grep 'a|b'", "a|b\n", 0),
+        ("echo abc | grep 'x\\|b'", "abc\n", 0),
+        ("echo abc | grep -q z; echo $?", "1\n", 0),
+        ("echo one two | wc -w", "2\n", 0),
+        ("X=5; echo $X ${X}x", "5 5x\n", 0),
+        ("echo a # a comment", "a\n", 0),
+    ],
+)
+def test_operators_status_and_pipes(script: str, expected: str, status: int) -> None:
+    got_status, writes, _ = run(script)
+    assert (stdout(writes), got_status) == (expected, status)
+
+
+def test_stdout_and_stderr_stay_in_time_order() -> None:
+    status, writes, _ = run("shout 4")
+    assert status == 4
+    assert writes == [(1, b"out1\n"), (2, b"err1\n"), (1, b"out2\n")]
+
+
+def test_2_to_1_merges_stderr_into_a_pipe_and_order_of_redirections_matters() -> None:
+    _, writes, _ = run("shout 2>&1 | grep err")
+    assert stdout(writes) == "err1\n"
+    fs = FileSystem()
+    _, writes, _ = run("shout > /sdcard/both 2>&1; shout 2>&1 > /sdcard/only_out", fs)
+    assert fs.read("/sdcard/both") == b"out1\nerr1\nout2\n"
+    assert fs.read("/sdcard/only_out") == b"out1\nout2\n"
+    assert writes == [(1, b"err1\n")]
+
+
+def test_redirections_write_append_and_read_files() -> None:
+    fs = FileSystem()
+    status, writes, _ = run("echo one > /sdcard/f; echo two >> /sdcard/f; cat < /sdcard/f; echo x 2>/dev/null", fs)
+    assert status == 0
+    assert stdout(writes) == "one\ntwo\nx\n"
+    assert fs.read("/sdcard/f") == b"one\ntwo\n"
+
+
+def test_redirection_to_a_read_only_place_fails_like_sh() -> None:
+    status, writes, _ = run("echo hi > /system/x")
+    assert status == 1
+    assert writes == [(2, b"/system/bin/sh: can't create /system/x: Read-only file system\n")]
+
+
+def test_unknown_command_is_127_with_androids_message_and_logged() -> None:
+    status, writes, session = run("frobnicate --now")
+    assert status == 127
+    assert writes == [(2, b"/system/bin/sh: frobnicate: not found\n")]
+    assert session.device == ["frobnicate"]
+
+
+def test_file_commands() -> None:
+    fs = FileSystem()
+    script = ("mkdir -p /sdcard/a/b && touch /sdcard/a/b/c && ls /sdcard/a/b && rm /sdcard/a/b/c && "
+              "ls /sdcard/a/b; rm /sdcard/nothing; echo $?; rm -f /sdcard/nothing; echo $?; rm -r /sdcard/a; "
+              "ls /sdcard/a; echo $?")
+    status, writes, _ = run(script, fs)
+    assert stdout(writes) == "c\n1\n0\n1\n"
+    errors = b"".join(data for fd, data in writes if fd == 2).decode()
+    assert "rm: /sdcard/nothing: No such file or directory" in errors
+    assert "ls: /sdcard/a: No such file or directory" in errors
+    assert status == 0
