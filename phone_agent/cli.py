@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from apps_registry import AppDataError, Registry
-from phone_agent.agent import AgentSettings, PhoneAgent, RunResult
-from phone_agent.config import Settings, load_settings, resolve_endpoint
+from phone_agent.agent import RunResult
+from phone_agent.config import Endpoint, Settings, load_settings, resolve_endpoint
 from phone_agent.console import ConsolePrinter
-from phone_agent.device.adb import AdbDevice, list_devices
+from phone_agent.demo import DEMO_TASK, check_demo, demo_script
+from phone_agent.device.adb import list_devices
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
@@ -27,9 +29,11 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
-from phone_agent.model.client import ChatClient
 from phone_agent.report import write_report
-from phone_agent.trace import TRACE_FILE, TraceRecorder, new_run_dir
+from phone_agent.session import Session, open_session
+from phone_agent.sim import serve
+from phone_agent.sim.model_server import ReplayModelServer, load_script
+from phone_agent.trace import TRACE_FILE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_HUMAN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _EXIT_BY_STATUS = {
@@ -117,50 +121,38 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
 ) -> None:
-    """Run a task on the phone. Exit codes: 0 done, 1 failed, 2 setup error, 3 needs a person, 130 interrupted."""
+    """Run a task on the phone. Exit codes: 0 done, 1 failed, 2 setup error, 3 needs a person, 130 interrupted.
+
+    --device sim starts a virtual phone for this run (no real phone needed).
+    """
     with _reported():
         settings = load_settings(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
         )
         endpoint = resolve_endpoint(settings)
-        registry = _registry(settings)
         interactive = not non_interactive and sys.stdin.isatty()
+        if task is None and not interactive:
+            raise ConfigError('Give a TASK, e.g. phone-agent run "open Settings" (no terminal to ask for one).')
         handoff: HandOff = ConsoleHandOff() if interactive else NonInteractiveHandOff()
         printer = ConsolePrinter(sys.stdout, verbosity=0 if quiet else 2 if verbose else 1)
-        key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
-        with (
-            AdbDevice.connect(settings.device, host=settings.adb_host, port=settings.adb_port) as phone,
-            ChatClient(
-                endpoint.base_url, endpoint.model, key, stream=settings.stream, timeout=settings.timeout,
-                api_key_env=endpoint.api_key_env,
-            ) as client,
-        ):
-            meta = {
-                "device": phone.serial, "device_model": phone.getprop("ro.product.model"),
-                "provider": endpoint.provider, "model": endpoint.model, "base_url": endpoint.base_url,
-            }
-
-            def run_one(text: str) -> RunResult:
-                run_dir = new_run_dir(text, runs_dir)
-                agent = PhoneAgent(
-                    phone, client, settings=AgentSettings(max_steps=settings.max_steps, lang=settings.lang),
-                    handoff=handoff, registry=registry, listeners=[printer, TraceRecorder(run_dir, meta)],
-                )
-                result = agent.run(text)
-                typer.echo(f"Report: {write_report(run_dir)}")
-                return result
-
+        with open_session(
+            settings, endpoint, registry=_registry(settings), handoff=handoff, listeners=[printer], runs_dir=runs_dir
+        ) as session:
             if not quiet:
-                typer.echo(f"Phone {phone.serial} · {endpoint.provider} {endpoint.model} at {endpoint.base_url}")
+                typer.echo(f"Phone {session.phone.serial} · {endpoint.provider} {endpoint.model} at {endpoint.base_url}")
             if task is not None:
-                _finish(run_one(task))
+                _finish(_run_one(session, task))
             while interactive:
                 next_task = typer.prompt("\nTask (empty to quit)", default="", show_default=False).strip()
-                if not next_task or run_one(next_task).status == "interrupted":
+                if not next_task or _run_one(session, next_task).status == "interrupted":
                     break
-            if task is None and not interactive:
-                raise ConfigError("Give a TASK, e.g. phone-agent run \"open Settings\" (no terminal to ask for one).")
+
+
+def _run_one(session: Session, task: str) -> RunResult:
+    record = session.run(task)
+    typer.echo(f"Report: {record.report}")
+    return record.result
 
 
 def _finish(result: RunResult) -> None:
@@ -168,6 +160,81 @@ def _finish(result: RunResult) -> None:
         _fail(result.error)
     if result.status != "finished":
         raise typer.Exit(_EXIT_BY_STATUS[result.status])
+
+
+@app.command()
+def demo(
+    runs_dir: RunsDirOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
+) -> None:
+    """Watch the agent do "open eBay and search earbuds" on a virtual phone, with recorded model answers.
+
+    Needs no phone, no API key and no network. Exit code 0 when the phone ends up showing the results.
+    """
+    typer.echo(
+        "Demo: a virtual Android phone (started now, behind a private adb server) and a RECORDING of the\n"
+        "model's answers served over local HTTP. Everything else is the real agent: adbutils, the loop,\n"
+        "parsing, the trace and the report. No real model is called.\n"
+    )
+    with _reported():
+        script = demo_script()
+        with ReplayModelServer(script) as server:
+            settings = load_settings(device="sim", base_url=server.base_url, model=script.model)
+            endpoint = Endpoint("replay", server.base_url, script.model, None, ())
+            printer = ConsolePrinter(sys.stdout, verbosity=0 if quiet else 2 if verbose else 1)
+            with open_session(
+                settings, endpoint, registry=_registry(settings), handoff=NonInteractiveHandOff(),
+                listeners=[printer], runs_dir=runs_dir,
+            ) as session:
+                assert session.embedded is not None
+                record = session.run(DEMO_TASK)
+                passed, detail = check_demo(session.embedded.phone)
+        typer.echo(f"\nVerdict (checked on the phone itself): {'PASS' if passed else 'FAIL'}: {detail}")
+        typer.echo(f"Report: {record.report}")
+        typer.echo(f'\nSame task with a real model on a virtual phone:  phone-agent run --device sim "{DEMO_TASK}"')
+        if record.result.status == "interrupted":
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if not passed:
+            raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def sim(
+    phones: Annotated[int, typer.Option(help="How many virtual phones to start.", min=1)] = 1,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the first phone (the next ones: +2) [default: free emulator ports].")
+    ] = None,
+    size: Annotated[str, typer.Option(help="Screen size WIDTHxHEIGHT.")] = "1080x2400",
+    no_adb_keyboard: Annotated[bool, typer.Option("--no-adb-keyboard", help="Phones without ADB Keyboard.")] = False,
+    latency_ms: Annotated[int, typer.Option(help="Transition latency after each input, in ms.", min=0)] = 0,
+    model_script: Annotated[
+        Path | None, typer.Option(help="Also serve this replay script as an OpenAI-compatible model.", exists=True)
+    ] = None,
+    adb_port: AdbPortOption = None,
+) -> None:
+    """Start virtual phones (and optionally a replay model) in the foreground until Ctrl-C."""
+    with _reported():
+        match = re.fullmatch(r"(\d+)x(\d+)", size)
+        if match is None:
+            raise ConfigError(f"--size must look like 1080x2400, not {size!r}.")
+        settings = load_settings(adb_port=adb_port)
+        with ExitStack() as stack:
+            if model_script is not None:
+                try:
+                    script = load_script(model_script)
+                except ValueError as exc:
+                    raise ConfigError(str(exc)) from None
+                server = stack.enter_context(ReplayModelServer(script))
+                typer.echo(f"Replay model: --base-url {server.base_url} --model {script.model} "
+                           f"({len(script.replies)} scripted replies)")
+            try:
+                serve(
+                    phones=phones, port=port, size=(int(match[1]), int(match[2])), adb_keyboard=not no_adb_keyboard,
+                    latency_ms=latency_ms, adb_server_port=settings.adb_port, print_fn=typer.echo,
+                )
+            except OSError as exc:
+                raise ConfigError(f"Cannot start the virtual phones: {exc}") from exc
 
 
 @app.command()

@@ -1,0 +1,122 @@
+"""Running tasks end to end: one phone, one model client, and a run directory with a report per task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from apps_registry import Registry
+from phone_agent.agent import AgentSettings, Listener, PhoneAgent, RunResult
+from phone_agent.config import Endpoint, Settings
+from phone_agent.device.adb import AdbDevice
+from phone_agent.embedded import EmbeddedPhone, embedded_phone
+from phone_agent.handoff import HandOff
+from phone_agent.model.client import ChatClient
+from phone_agent.report import write_report
+from phone_agent.trace import TraceRecorder, new_run_dir
+
+SIM_DEVICE = "sim"
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A finished task and where its record is."""
+
+    result: RunResult
+    run_dir: Path
+    report: Path
+
+
+class Session:
+    """Runs tasks one after another on an open phone with an open model client."""
+
+    def __init__(
+        self,
+        phone: AdbDevice,
+        client: ChatClient,
+        endpoint: Endpoint,
+        settings: Settings,
+        *,
+        registry: Registry,
+        handoff: HandOff,
+        listeners: Sequence[Listener],
+        runs_dir: Path | None,
+        embedded: EmbeddedPhone | None,
+    ) -> None:
+        self.phone = phone
+        self.embedded = embedded
+        self._client = client
+        self._settings = settings
+        self._registry = registry
+        self._handoff = handoff
+        self._listeners = list(listeners)
+        self._runs_dir = runs_dir
+        self._meta = {
+            "device": phone.serial,
+            "device_model": phone.getprop("ro.product.model"),
+            "provider": endpoint.provider,
+            "model": endpoint.model,
+            "base_url": endpoint.base_url,
+        }
+
+    def run(self, task: str) -> TaskRecord:
+        """Run one task, recording it in a new run directory, and build its report."""
+        run_dir = new_run_dir(task, self._runs_dir)
+        agent = PhoneAgent(
+            self.phone,
+            self._client,
+            settings=AgentSettings(max_steps=self._settings.max_steps, lang=self._settings.lang),
+            handoff=self._handoff,
+            registry=self._registry,
+            listeners=[*self._listeners, TraceRecorder(run_dir, self._meta)],
+        )
+        result = agent.run(task)
+        return TaskRecord(result, run_dir, write_report(run_dir))
+
+
+@contextmanager
+def open_session(
+    settings: Settings,
+    endpoint: Endpoint,
+    *,
+    registry: Registry,
+    handoff: HandOff,
+    listeners: Sequence[Listener] = (),
+    runs_dir: Path | None = None,
+) -> Iterator[Session]:
+    """Connect to the phone (``device="sim"`` starts a virtual one) and the model; close both afterwards.
+
+    Raises:
+        NoDeviceError, DeviceStateError, DeviceError: the phone cannot be used.
+    """
+    with ExitStack() as stack:
+        embedded = None
+        serial, port = settings.device, settings.adb_port
+        if settings.device == SIM_DEVICE:
+            embedded = stack.enter_context(embedded_phone())
+            serial, port = embedded.serial, embedded.adb_port
+        phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
+        key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+        client = stack.enter_context(
+            ChatClient(
+                endpoint.base_url,
+                endpoint.model,
+                key,
+                stream=settings.stream,
+                timeout=settings.timeout,
+                api_key_env=endpoint.api_key_env,
+            )
+        )
+        yield Session(
+            phone,
+            client,
+            endpoint,
+            settings,
+            registry=registry,
+            handoff=handoff,
+            listeners=listeners,
+            runs_dir=runs_dir,
+            embedded=embedded,
+        )
