@@ -140,7 +140,8 @@ def run(
             settings, endpoint, registry=_registry(settings), handoff=handoff, listeners=[printer], runs_dir=runs_dir
         ) as session:
             if not quiet:
-                typer.echo(f"Phone {session.phone.serial} · {endpoint.provider} {endpoint.model} at {endpoint.base_url}")
+                where = f"{endpoint.provider} {endpoint.model} at {endpoint.base_url}"
+                typer.echo(f"Phone {session.phone.serial} · {where}")
             if task is not None:
                 _finish(_run_one(session, task))
             while interactive:
