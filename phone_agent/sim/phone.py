@@ -67,6 +67,7 @@ class VirtualPhone:
         self.ui.latency_ms = latency_ms
         self.system = SystemState(width=width, height=height, adb_keyboard=adb_keyboard, name=name)
         self.lock = threading.RLock()
+        self._drop_lock = threading.Lock()
         self.faults = Faults()
         self.input_log: list[dict[str, Any]] = []
         self.unknown_commands: list[str] = []
@@ -138,7 +139,7 @@ class VirtualPhone:
 
     def drop_connection_after(self, n_messages: int | None) -> None:
         """Drop every ADB connection when the host sends its (n+1)-th message from now; None disarms."""
-        with self.lock:
+        with self._drop_lock:
             self.faults.drop_connection_after = n_messages
 
     @property
@@ -293,7 +294,8 @@ class VirtualPhone:
             return device_banner(self.system.props)
 
     def _should_drop(self, message: Message) -> bool:
-        with self.lock:
+        # Not the phone lock: a command holding it may be waiting for this very message (stdin).
+        with self._drop_lock:
             remaining = self.faults.drop_connection_after
             if remaining is None:
                 return False

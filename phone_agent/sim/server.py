@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from phone_agent.sim.control import ControlServer
 from phone_agent.sim.phone import EMULATOR_PORTS, VirtualPhone
+from phone_agent.sim.testing import port_is_free
 
 PrintFn = Callable[[str], None]
 
@@ -22,20 +23,11 @@ def adb_server_running(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def plan_ports(phones: int, port: int | None) -> list[int]:
     """The port of each phone: `port`, `port+2`, … when given; else free emulator ports, then 0 (any)."""
     if port is not None:
         return [port + 2 * index for index in range(phones)]
-    free = [candidate for candidate in EMULATOR_PORTS if _port_free(candidate) and _port_free(candidate - 1)]
+    free = [candidate for candidate in EMULATOR_PORTS if port_is_free(candidate) and port_is_free(candidate - 1)]
     return [free[index] if index < len(free) else 0 for index in range(phones)]
 
 

@@ -40,8 +40,9 @@ def free_port() -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on host:port and it can be bound."""
+    """True when nothing listens on host:port and it can be bound (as the phone binds: TIME_WAIT is fine)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -87,6 +88,15 @@ class AdbServer:
             time.sleep(0.02)
         raise TimeoutError(f"{serial} is not {state!r} on adb server port {self.port} after {timeout}s: {seen}")
 
+    def wait_gone(self, serial: str, timeout: float = DEVICE_TIMEOUT_S) -> bool:
+        """Wait until the server no longer lists `serial`; False if it still does after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while serial in self.device_states():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def stop(self) -> None:
         """Ask the server to exit, then make sure its process is gone."""
         if self.process is None:
@@ -113,6 +123,10 @@ def private_env(port: int, home: Path, *, scan_emulators: bool = False) -> dict[
         # attaches to the user's emulators; phones that announce themselves still appear.
         env["ADB_LOCAL_TRANSPORT_MAX_PORT"] = "5553"
     env.update({
+        # No USB: a private server must not claim the user's phones from their own adb server, and
+        # skipping the USB scan also saves the 3 s start-up wait for it.
+        "ADB_LIBUSB": "0",
+        "ADB_USB": "0",
         "HOME": str(home),
         "ANDROID_USER_HOME": str(home / ".android"),
         "ANDROID_ADB_SERVER_PORT": str(port),
@@ -207,7 +221,11 @@ def running_phone(server: AdbServer, *, emulator_port: int | None = None,
         server.wait_for(phone.serial)
         yield PhoneSession(phone, client.device(phone.serial))
     finally:
+        serial = phone.serial
         if emulator_port is None:
             with contextlib.suppress(adbutils.AdbError, OSError):
                 client.disconnect(f"127.0.0.1:{phone.port}")
         phone.stop()
+        # The next phone may reuse the port: let the server forget this one first.
+        with contextlib.suppress(adbutils.AdbError, OSError):
+            server.wait_gone(serial, timeout=5)

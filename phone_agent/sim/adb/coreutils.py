@@ -260,7 +260,9 @@ def date_command(io: CommandIO, args: list[str]) -> int:
 SHELL_ID = ("uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),"
             "1015(sdcard_rw),1028(sdcard_r),3003(inet) context=u:r:shell:s0\n")
 
-COREUTILS = {
+# None of these touch the UI or system state (the file system locks itself), and several read
+# stdin, which may block until the host sends it: they must not hold the phone's lock meanwhile.
+COREUTILS = {name: unlocked(function) for name, function in {
     "echo": echo_command,
     "printf": printf_command,
     "cat": cat_command,
@@ -281,4 +283,4 @@ COREUTILS = {
     "pwd": lambda io, args: (io.out(io.session.cwd + "\n"), 0)[1],
     "logcat": lambda io, args: 0,
     "sync": lambda io, args: 0,
-}
+}.items()}

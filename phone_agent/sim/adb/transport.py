@@ -279,6 +279,9 @@ class AdbListener:
     def stop(self) -> None:
         """Stop listening and close every connection."""
         self._stopping.set()
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes accept() at once on Linux
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
