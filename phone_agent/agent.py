@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -38,10 +39,11 @@ from actions import (
     parse_reply,
 )
 from apps_registry import Registry, default_registry
-from phone_agent.device.settle import wait_until_settled
+from phone_agent.device.settle import Settled, SettleMode, Settler
 from phone_agent.errors import PhoneAgentError, RunAborted
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
 from phone_agent.model.client import Completion
+from phone_agent.model.images import ImageOptions
 from phone_agent.model.messages import Conversation, Language, image_part, screen_text, system_prompt
 
 RunStatus = Literal["finished", "needs_human", "max_steps", "failed", "interrupted"]
@@ -67,7 +69,9 @@ class AgentSettings:
     max_steps: int = 50
     lang: Language = "en"
     max_parse_retries: int = 3
+    settle: SettleMode = SettleMode("auto")
     settle_max_wait: float = 3.0
+    images: ImageOptions = ImageOptions()
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class StepResult:
     parse_retries: int
     request_messages: int
     image_bytes: int
+    settled: bool
+    settle_frames: int
     timings: dict[str, float]
 
 
@@ -189,6 +195,7 @@ class PhoneAgent:
         self.listener: Listener = _Fanout(listeners)
         self._clock = clock
         self._sleep = sleep
+        self._settler = Settler(self.settings.settle, clock, sleep, max_wait=self.settings.settle_max_wait)
 
     def run(self, task: str) -> RunResult:
         """Work on ``task`` until the model finishes, a person is needed, or ``max_steps`` is reached.
@@ -226,7 +233,8 @@ class PhoneAgent:
 
         began = self._clock()
         text = screen_text(app, task=task if index == 1 else None, note=state.feedback, secure=screenshot.secure)
-        state.conversation.add_screen(text, screenshot.png)
+        image, mime = self.settings.images.encode(screenshot.png)
+        state.conversation.add_screen(text, image, mime)
         request_messages = len(state.conversation.messages)
         parsed, reply, retries = self._decide(state.conversation)
         timings["model"] = self._clock() - began
@@ -238,7 +246,8 @@ class PhoneAgent:
 
         began = self._clock()
         state.feedback = outcome.feedback
-        state.next_screenshot = self._next_observation(parsed.action, screenshot, outcome)
+        settled = self._next_observation(parsed.action, screenshot, outcome)
+        state.next_screenshot = settled.screenshot
         timings["settle"] = self._clock() - began
 
         step = StepResult(
@@ -254,7 +263,9 @@ class PhoneAgent:
             feedback=outcome.feedback,
             parse_retries=retries,
             request_messages=request_messages,
-            image_bytes=len(screenshot.png),
+            image_bytes=len(image),
+            settled=settled.settled,
+            settle_frames=settled.frames,
             timings=timings,
         )
         state.steps.append(step)
@@ -263,8 +274,14 @@ class PhoneAgent:
 
     def _observe(self, state: RunState) -> tuple[Screenshot, str]:
         """Phase 1: the screen (the settled frame of the last step when there is one) and the app in front."""
-        screenshot = state.next_screenshot or self.device.screenshot()
-        package = self.device.current_app()
+        if state.next_screenshot is not None:
+            screenshot, package = state.next_screenshot, self.device.current_app()
+        else:
+            # Two independent round trips: ask for the app in front while the screen is captured.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                front = pool.submit(self.device.current_app)
+                screenshot = self.device.screenshot()
+                package = front.result()
         app = self.registry.by_package(package)
         return screenshot, app.name if app else package
 
@@ -293,22 +310,22 @@ class PhoneAgent:
             conversation.add_reply(f"<think>{parsed.thinking}</think><answer>{format_action(parsed.action)}</answer>")
             return parsed, completion.text, retries
 
-    def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Screenshot | None:
-        """Phase 5: the frame to observe next; None means capture afresh."""
+    def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Settled:
+        """Phase 5: wait for the screen to settle where the action moved it; the frame to observe next.
+
+        A ``Settled`` without a screenshot means: capture afresh at the next step.
+        """
         if outcome.status is not None:
-            return None
+            return Settled(None, 0.0, True, 0)
         match action:
             case Tap() if not outcome.points:
-                return screenshot  # a declined sensitive tap changed nothing
+                return Settled(screenshot, 0.0, True, 0)  # a declined sensitive tap changed nothing
             case Launch() | Tap() | Type() | TypeName() | Swipe() | LongPress() | DoubleTap() | Back() | Home():
-                settled = wait_until_settled(
-                    self.device, clock=self._clock, sleep=self._sleep, max_wait=self.settings.settle_max_wait
-                )
-                return settled.screenshot
+                return self._settler.wait(self.device, screenshot)
             case Wait() | TakeOver():
-                return None  # time passed or a person acted: look again
+                return Settled(None, 0.0, True, 0)  # time passed or a person acted: look again
             case _:
-                return screenshot  # Note, Call_API and Interact leave the screen as it was
+                return Settled(screenshot, 0.0, True, 0)  # Note, Call_API and Interact change nothing
 
 
 class _Environment:

@@ -58,7 +58,7 @@ def test_first_turn_has_the_task_and_only_the_latest_turn_has_an_image() -> None
     first, last = model.requests[0], model.requests[-1]
     assert first[0]["role"] == "system"
     assert user_texts(first)[0].startswith("Task: go back twice")
-    assert '"current_app": "com.android.launcher3"' in user_texts(first)[0]
+    assert '"current_app": "Home screen"' in user_texts(first)[0]
     assert all("Task:" not in text for text in user_texts(last)[1:])
     assert image_count(last) == 1
     assert [m["role"] for m in last] == ["system", "user", "assistant", "user", "assistant", "user"]
@@ -220,3 +220,11 @@ def test_system_prompt_language(lang: str, marker: str) -> None:
     agent, _, model = make_agent(["finish()"], settings=AgentSettings(lang=lang))  # type: ignore[arg-type]
     agent.run("t")
     assert marker in model.requests[0][0]["content"]
+
+
+def test_an_app_missing_from_the_registry_is_shown_by_its_package() -> None:
+    device = FakeDevice()
+    device.foreground = "org.example.unlisted"
+    agent, _, model = make_agent(["finish()"], device=device)
+    agent.run("t")
+    assert '"current_app": "org.example.unlisted"' in user_texts(model.requests[0])[0]

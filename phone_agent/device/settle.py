@@ -1,7 +1,14 @@
-"""Waiting until the screen stops changing, instead of sleeping a fixed time after each action."""
+"""Waiting until the screen stops changing, instead of sleeping a fixed time after each action.
+
+``auto`` captures frames until two in a row match. The first frames after an action may still show
+the old screen (the app has not reacted yet), so a frame identical to the one before the action only
+counts as settled after a short grace period. The settled frame is returned so that it serves as the
+next observation: no extra capture.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,34 +17,63 @@ import numpy as np
 
 from actions.device import Device, Screenshot
 
-# Frames are compared as grayscale thumbnails at 1/8 scale, without the status bar (top 4 %), so
-# the clock ticking or a notification icon does not count as the app changing.
+# Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 4 %), so the
+# clock ticking or a notification icon does not count as the app changing.
 _STATUS_BAR_FRACTION = 0.04
-# A pixel differs when its gray level moves by more than this; a frame differs when more than
-# _CHANGED_FRACTION of its pixels do. A blinking text cursor is far below that fraction.
+# A pixel differs when its gray level moves by more than _PIXEL_DELTA; a frame differs when more than
+# _CHANGED_FRACTION of its pixels do. That is above a blinking text cursor (a few thumbnail pixels)
+# and below a turning loading spinner or a typed character.
 _PIXEL_DELTA = 12
-_CHANGED_FRACTION = 0.002
+_CHANGED_FRACTION = 0.00015
+
+Thumbnail = np.ndarray
+
+
+@dataclass(frozen=True)
+class SettleMode:
+    """How to wait after an action: ``auto`` (until the screen is still), ``fixed`` seconds, or ``off``."""
+
+    kind: str
+    seconds: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> SettleMode:
+        """Read ``auto``, ``off`` or ``fixed:SECONDS``.
+
+        Raises:
+            ValueError: anything else.
+        """
+        value = text.strip().lower()
+        if value in ("auto", "off"):
+            return cls(value)
+        match = re.fullmatch(r"fixed:(\d+(?:\.\d+)?)", value)
+        if match is None:
+            raise ValueError(f"--settle must be auto, off or fixed:SECONDS (e.g. fixed:1.0), not {text!r}")
+        return cls("fixed", float(match.group(1)))
+
+    def __str__(self) -> str:
+        return f"fixed:{self.seconds:g}" if self.kind == "fixed" else self.kind
 
 
 @dataclass(frozen=True)
 class Settled:
-    """The frame the screen settled on, how long that took, and whether it really settled."""
+    """The frame to observe next (None with ``off``: capture afresh), the wait, and whether it really settled."""
 
-    screenshot: Screenshot
+    screenshot: Screenshot | None
     seconds: float
     settled: bool
     frames: int
 
 
-def thumbnail(png: bytes) -> np.ndarray | None:
+def thumbnail(png: bytes) -> Thumbnail | None:
     """A small grayscale version of a PNG without its status bar (None when it does not decode)."""
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
     if image is None:
         return None
     return image[int(image.shape[0] * _STATUS_BAR_FRACTION) :]
 
 
-def same_screen(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+def same_screen(a: Thumbnail | None, b: Thumbnail | None) -> bool:
     """True when two thumbnails show the same screen, ignoring tiny changes."""
     if a is None or b is None or a.shape != b.shape:
         return False
@@ -45,32 +81,45 @@ def same_screen(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return bool(changed <= _CHANGED_FRACTION * a.size)
 
 
-def wait_until_settled(
-    device: Device,
-    *,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-    max_wait: float = 3.0,
-    min_wait: float = 0.0,
-    interval: float = 0.05,
-) -> Settled:
-    """Capture frames until two in a row match, or ``max_wait`` seconds have passed.
+@dataclass(frozen=True)
+class Settler:
+    """Waits after actions according to a mode, on an injected clock."""
 
-    The last frame captured is returned so that it can serve as the next observation.
-    """
-    start = clock()
-    if min_wait > 0:
-        sleep(min_wait)
-    previous = device.screenshot()
-    previous_thumb = thumbnail(previous.png)
-    frames = 1
-    while True:
-        if clock() - start >= max_wait:
-            return Settled(previous, clock() - start, False, frames)
-        sleep(interval)
-        current = device.screenshot()
-        current_thumb = thumbnail(current.png)
-        frames += 1
-        if same_screen(previous_thumb, current_thumb):
-            return Settled(current, clock() - start, True, frames)
-        previous, previous_thumb = current, current_thumb
+    mode: SettleMode
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    max_wait: float = 3.0
+    min_wait: float = 0.0
+    interval: float = 0.05
+    reaction_grace: float = 0.4
+
+    def wait(self, device: Device, before: Screenshot | None) -> Settled:
+        """Wait after an action on ``device``; ``before`` is the frame the action was decided on."""
+        start = self.clock()
+        if self.mode.kind == "off":
+            return Settled(None, 0.0, True, 0)
+        if self.mode.kind == "fixed":
+            self.sleep(self.mode.seconds)
+            return Settled(None, self.clock() - start, True, 0)
+        if self.min_wait > 0:
+            self.sleep(self.min_wait)
+        return self._until_still(device, thumbnail(before.png) if before else None, start)
+
+    def _until_still(self, device: Device, before: Thumbnail | None, start: float) -> Settled:
+        previous = device.screenshot()
+        previous_thumb = thumbnail(previous.png)
+        frames = 1
+        while True:
+            elapsed = self.clock() - start
+            if elapsed >= self.max_wait:
+                return Settled(previous, elapsed, False, frames)
+            self.sleep(self.interval)
+            current = device.screenshot()
+            current_thumb = thumbnail(current.png)
+            frames += 1
+            if same_screen(previous_thumb, current_thumb):
+                # Still, but perhaps still the old screen: give the app a moment to react first.
+                unchanged = same_screen(before, current_thumb)
+                if not unchanged or self.clock() - start >= self.reaction_grace:
+                    return Settled(current, self.clock() - start, True, frames)
+            previous, previous_thumb = current, current_thumb
