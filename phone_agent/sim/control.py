@@ -47,7 +47,7 @@ class ControlServer:
         handler = type("Handler", (_Handler,), {"control": self})
         self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="sim-control", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="sim-control", daemon=True)
         self._thread.start()
         return int(self._httpd.server_address[1])
 

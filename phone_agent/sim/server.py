@@ -61,7 +61,7 @@ def serve(phones: int = 1, port: int | None = None, size: tuple[int, int] = (108
         if on_ready is not None:
             on_ready(started, control)
         with contextlib.suppress(KeyboardInterrupt):
-            while not stop_event.wait(0.25):
+            while not stop_event.wait(0.1):
                 pass
     finally:
         control.stop()
