@@ -40,10 +40,12 @@ class ControlServer:
         """Control these phones."""
         self.phones = list(phones)
         self._httpd: ThreadingHTTPServer | None = None
+        self._host = "127.0.0.1"
         self._thread: threading.Thread | None = None
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen (0 = a free port) and return the port."""
+        self._host = host
         handler = type("Handler", (_Handler,), {"control": self})
         self._httpd = ThreadingHTTPServer((host, port), handler)
         self._httpd.daemon_threads = True
@@ -55,8 +57,7 @@ class ControlServer:
     def url(self) -> str:
         """The base URL, e.g. http://127.0.0.1:8765."""
         assert self._httpd is not None, "start() first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{self._httpd.server_address[1]}"
 
     def stop(self) -> None:
         """Stop serving."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
-from phone_agent.sim.testing import AdbServer, PhoneSession
+from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from tests.sim.helpers import adb
 
 
@@ -97,3 +98,25 @@ def test_unsupported_device_services_fail_cleanly(adb_server: AdbServer, phone: 
     assert result.returncode != 0
     # The phone is still usable afterwards.
     assert adb(adb_server, phone, "shell", "echo alive").stdout == b"alive\n"
+
+
+def test_shell_without_a_command_reads_commands_from_stdin(adb_server: AdbServer, phone: PhoneSession) -> None:
+    result = adb(adb_server, phone, "shell", input=b"echo hi\ngetprop ro.build.version.sdk\nexit 4\necho never\n")
+    assert (result.returncode, result.stdout) == (4, b"hi\n34\n")
+
+
+def test_adb_install_of_adb_keyboard_through_abb_exec(adb_server: AdbServer, tmp_path: Path) -> None:
+    apk = tmp_path / "ADBKeyboard.apk"
+    with zipfile.ZipFile(apk, "w") as archive:
+        archive.writestr("AndroidManifest.xml", "com.android.adbkeyboard".encode("utf-16-le"))
+    with running_phone(adb_server, adb_keyboard=False) as session:
+        assert "com.android.adbkeyboard" not in session.device.shell("pm list packages")
+        other = tmp_path / "other.apk"
+        with zipfile.ZipFile(other, "w") as archive:
+            archive.writestr("AndroidManifest.xml", b"com.example.other")
+        refused = adb(adb_server, session, "install", str(other))
+        assert refused.returncode != 0 and b"INSTALL_FAILED_INVALID_APK" in refused.stdout + refused.stderr
+        installed = adb(adb_server, session, "install", str(apk))
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        assert b"Success" in installed.stdout
+        assert "com.android.adbkeyboard/.AdbIME" in session.device.shell("ime list -a -s")

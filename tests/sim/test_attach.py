@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_adb_connect_and_disconnect_with_the_binary(adb_server: AdbServer) -> No
         phone.stop()
 
 
-def drive(session: PhoneSession, index: int) -> dict[str, object]:
+def drive(session: PhoneSession, index: int) -> dict[str, Any]:
     """Open the shop, type a phone-specific query through ADB Keyboard and return the phone's state."""
     phone, device = session
     device.shell(f"monkey -p {SHOP} -c android.intent.category.LAUNCHER 1")
@@ -66,6 +67,6 @@ def test_four_phones_in_parallel_keep_independent_state(adb_server: AdbServer) -
             states = list(pool.map(drive, sessions, range(4)))
         for index, state in enumerate(states):
             expected = f"phone {index} 手机"[: len(f"phone {index} 手机") - index]
-            assert state["text_fields"][f"{SHOP}:id/search_src_text"] == expected  # type: ignore[index]
+            assert state["text_fields"][f"{SHOP}:id/search_src_text"] == expected
             assert state["name"] == f"p{index}"
-            assert len([e for e in state["input_log"] if e["kind"] == "key"]) == index  # type: ignore[union-attr]
+            assert len([entry for entry in state["input_log"] if entry["kind"] == "key"]) == index

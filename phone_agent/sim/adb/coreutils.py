@@ -32,7 +32,8 @@ def _path(io: CommandIO, path: str) -> str:
 
 def echo_command(io: CommandIO, args: list[str]) -> int:
     """`echo [-n] [-e] WORDS…`."""
-    flags, words = set(), list(args)
+    flags: set[str] = set()
+    words = list(args)
     while words and words[0] in ("-n", "-e", "-ne", "-en"):
         flags.update(words.pop(0)[1:])
     text = " ".join(words)

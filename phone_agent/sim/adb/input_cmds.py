@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from phone_agent.sim.adb.common import (
@@ -177,8 +178,10 @@ _VALUE_OPTIONS = {"-R", "--user", "-P", "--start-profiler", "--sampling", "--win
                   "--display", "--receiver-permission", "--attribution-tag", "--task", "-e"}
 _FLAG_OPTIONS = {"-W", "-S", "-D", "-N", "--streaming", "--track-allocation", "--wait-for-debugger",
                  "--async", "--allow-background-activity-starts", "--dismiss-keyguard"}
-_EXTRA_CASTS = {"--es": str, "--ei": int, "--el": int, "--ef": float, "--ed": float, "--eu": str,
-                "--ecn": str, "--ez": lambda value: value.lower() in ("true", "t", "1")}
+_EXTRA_CASTS: dict[str, Callable[[str], object]] = {
+    "--es": str, "--ei": int, "--el": int, "--ef": float, "--ed": float, "--eu": str, "--ecn": str,
+    "--ez": lambda value: value.lower() in ("true", "t", "1"),
+}
 
 
 def parse_intent(args: list[str]) -> Intent:

@@ -135,7 +135,7 @@ class Services:
 
     def _shell_v1(self, stream: Stream, command: str) -> None:
         if not command.strip():
-            self._interactive(stream, framed=False)
+            self._interactive(stream, framed=False, pty=True)
             return
         # A v1 shell has a pty for stdin: commands see none, and only EOF ends them.
         output, _status = self._run(command, framed=False, stdin=lambda: b"")
@@ -143,7 +143,7 @@ class Services:
 
     def _shell_v2(self, stream: Stream, command: str, pty: bool) -> None:
         if not command.strip():
-            self._interactive(stream, framed=True)
+            self._interactive(stream, framed=True, pty=pty)
             return
         reader = FrameReader(stream)
         output, status = self._run(command, framed=True, stdin=_v2_stdin(reader))
@@ -174,8 +174,8 @@ class Services:
         tail = FRAME.pack(EXIT, 1) + bytes([status & 0xFF]) if framed else b""
         stream.write(output.take() + tail)
 
-    def _interactive(self, stream: Stream, framed: bool) -> None:
-        """`adb shell` with no command: run each line the user types, with a prompt and echo."""
+    def _interactive(self, stream: Stream, framed: bool, pty: bool) -> None:
+        """`adb shell` with no command: run each line it reads; a terminal (pty) also gets a prompt and echo."""
         session = self._session()
         reader = FrameReader(stream) if framed else None
         output = OutputBuffer(framed)
@@ -184,9 +184,11 @@ class Services:
             output(1, data)
             stream.write(output.take())
 
-        send(PROMPT)
+        prompt = PROMPT if pty else b""
+        send(prompt)
         pending = bytearray()
         while True:
+            chunk: bytes | None
             if reader is not None:
                 frame = reader.next()
                 if frame is None or frame[0] == CLOSE_STDIN:
@@ -198,14 +200,19 @@ class Services:
                 chunk = stream.read()
                 if chunk is None:
                     break
-            send(chunk.replace(b"\r", b"\r\n"))
+            if pty:
+                send(chunk.replace(b"\r", b"\r\n"))
             pending += chunk.replace(b"\r", b"\n")
             while b"\n" in pending:
                 line, _, rest = bytes(pending).partition(b"\n")
                 pending = bytearray(rest)
                 self.phone.record_command(line.decode("utf-8", "replace"))
-                status = session.run(line.decode("utf-8", "replace"), output)
+                session.run(line.decode("utf-8", "replace"), output)
                 if session.exited:
-                    stream.write(output.take() + (FRAME.pack(EXIT, 1) + bytes([status]) if framed else b""))
-                    return
-                send(PROMPT)
+                    break
+                send(prompt)
+            if session.exited:
+                break
+        if pending.strip() and not session.exited:
+            session.run(pending.decode("utf-8", "replace"), output)
+        stream.write(output.take() + (FRAME.pack(EXIT, 1) + bytes([session.status & 0xFF]) if framed else b""))

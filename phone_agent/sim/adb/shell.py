@@ -146,7 +146,7 @@ class Session:
 
                 status = self._run_command(command, into_pipe, feed)
                 piped = b"".join(captured)
-                feed = lambda piped=piped: piped  # noqa: E731 - bind this stage's output
+                feed = _constant(piped)
             else:
                 status = self._run_command(command, sink, feed)
         return status
@@ -158,8 +158,7 @@ class Session:
             target = self.expand(redirect.target)
             try:
                 if redirect.kind == "<":
-                    contents = self.fs.read(target)
-                    stdin = lambda contents=contents: contents  # noqa: E731
+                    stdin = _constant(self.fs.read(self.fs.normalize(target, self.cwd)))
                 elif redirect.kind == ">&":
                     if not target.isdigit() or int(target) not in writers:
                         sink(2, f"{SHELL}: {target}: bad file descriptor\n".encode())
@@ -204,3 +203,8 @@ class Session:
         path = self.fs.normalize(path, self.cwd)
         self.fs.write(path, b"", append=True) if append else self.fs.write(path, b"")
         return lambda data: self.fs.write(path, data, append=True)
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    """A stdin that yields `data` (a pipe's captured output or a file's contents)."""
+    return lambda: data
