@@ -115,6 +115,17 @@ def run(
         ),
     ] = False,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Ask for whole replies instead of streaming.")] = False,
+    settle: Annotated[
+        str | None,
+        typer.Option(help="After each action: auto (wait until the screen is still), off, or fixed:SECONDS "
+                     "[default: auto]."),
+    ] = None,
+    image_format: Annotated[
+        str | None, typer.Option(help="Image sent to the model: png (as captured), jpeg or webp [default: png].")
+    ] = None,
+    image_max_side: Annotated[
+        int | None, typer.Option(help="Downscale screenshots so their longer side is at most N pixels.")
+    ] = None,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
     runs_dir: RunsDirOption = None,
@@ -129,6 +140,7 @@ def run(
         settings = load_settings(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
+            settle=settle, image_format=image_format, image_max_side=image_max_side,
         )
         endpoint = resolve_endpoint(settings)
         interactive = not non_interactive and sys.stdin.isatty()

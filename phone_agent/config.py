@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
+from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
 from phone_agent.model.providers import PROVIDERS, key_hint, resolve_api_key
 
@@ -43,6 +44,14 @@ class Settings(BaseSettings):
     apps_files: list[Path] = Field(default_factory=list)
     stream: bool = True
     timeout: float = Field(default=60.0, gt=0)
+    settle: str = "auto"
+    image_format: Literal["png", "jpeg", "webp"] = "png"
+    image_max_side: int | None = Field(default=None, ge=64)
+
+    @field_validator("settle")
+    @classmethod
+    def _settle_mode(cls, value: str) -> str:
+        return str(SettleMode.parse(value))
 
     @classmethod
     def settings_customise_sources(

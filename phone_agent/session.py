@@ -11,9 +11,11 @@ from apps_registry import Registry
 from phone_agent.agent import AgentSettings, Listener, PhoneAgent, RunResult
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.settle import SettleMode
 from phone_agent.embedded import EmbeddedPhone, embedded_phone
 from phone_agent.handoff import HandOff
 from phone_agent.model.client import ChatClient
+from phone_agent.model.images import ImageOptions
 from phone_agent.report import write_report
 from phone_agent.trace import TraceRecorder, new_run_dir
 
@@ -59,6 +61,9 @@ class Session:
             "provider": endpoint.provider,
             "model": endpoint.model,
             "base_url": endpoint.base_url,
+            "settle": settings.settle,
+            "image_format": settings.image_format,
+            "image_max_side": settings.image_max_side,
         }
 
     def run(self, task: str) -> TaskRecord:
@@ -67,13 +72,23 @@ class Session:
         agent = PhoneAgent(
             self.phone,
             self._client,
-            settings=AgentSettings(max_steps=self._settings.max_steps, lang=self._settings.lang),
+            settings=agent_settings(self._settings),
             handoff=self._handoff,
             registry=self._registry,
             listeners=[*self._listeners, TraceRecorder(run_dir, self._meta)],
         )
         result = agent.run(task)
         return TaskRecord(result, run_dir, write_report(run_dir))
+
+
+def agent_settings(settings: Settings) -> AgentSettings:
+    """The loop's settings from the user's."""
+    return AgentSettings(
+        max_steps=settings.max_steps,
+        lang=settings.lang,
+        settle=SettleMode.parse(settings.settle),
+        images=ImageOptions(settings.image_format, settings.image_max_side),
+    )
 
 
 @contextmanager

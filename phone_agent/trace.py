@@ -95,6 +95,8 @@ class TraceRecorder(Listener):
                 "points": [list(point) for point in step.points],
                 "feedback": step.feedback,
                 "parse_retries": step.parse_retries,
+                "settled": step.settled,
+                "settle_frames": step.settle_frames,
                 "durations": {name: round(seconds, 4) for name, seconds in step.timings.items()},
             }
         )

@@ -1,0 +1,118 @@
+"""Settling: wait until the screen is still, on an injected clock."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from actions import Screenshot
+from phone_agent.device.settle import SettleMode, Settler, same_screen, thumbnail
+from tests.support import FakeClock, png
+
+OLD, LOADING_1, LOADING_2, NEW = 40, 120, 160, 220
+
+
+class TimedScreen:
+    """A phone whose screen is a function of the clock: ``frames`` is a list of (until_seconds, shade)."""
+
+    serial = "timed"
+
+    def __init__(self, clock: FakeClock, frames: list[tuple[float, int]]) -> None:
+        self.clock, self.frames, self.captures = clock, frames, 0
+
+    def screenshot(self) -> Screenshot:
+        self.captures += 1
+        shade = next((s for until, s in self.frames if self.clock() < until), self.frames[-1][1])
+        return Screenshot(png(shade=shade), 108, 240)
+
+
+def settler(clock: FakeClock, mode: str = "auto", **kwargs: float) -> Settler:
+    return Settler(SettleMode.parse(mode), clock, clock.sleep, **kwargs)
+
+
+def shade_of(shot: Screenshot | None) -> int:
+    assert shot is not None
+    return int(Image.open(io.BytesIO(shot.png)).getpixel((50, 120))[0])
+
+
+def before() -> Screenshot:
+    return Screenshot(png(shade=OLD), 108, 240)
+
+
+def test_waits_through_a_changing_transition_for_the_new_screen() -> None:
+    clock = FakeClock()
+    # A spinner turns between any two captures (every 50 ms) for half a second.
+    spinner = [(0.05 * i + 0.025, LOADING_1 if i % 2 else LOADING_2) for i in range(10)]
+    result = settler(clock).wait(TimedScreen(clock, [*spinner, (99, NEW)]), before())
+    assert result.settled and shade_of(result.screenshot) == NEW
+    assert 0.5 <= result.seconds <= 0.6
+
+
+def test_a_late_reaction_is_not_mistaken_for_a_still_screen() -> None:
+    clock = FakeClock()
+    result = settler(clock).wait(TimedScreen(clock, [(0.2, OLD), (99, NEW)]), before())
+    assert shade_of(result.screenshot) == NEW
+
+
+def test_an_action_with_no_visible_effect_settles_after_the_grace_period() -> None:
+    clock = FakeClock()
+    result = settler(clock, reaction_grace=0.4).wait(TimedScreen(clock, [(99, OLD)]), before())
+    assert result.settled and shade_of(result.screenshot) == OLD
+    assert 0.4 <= result.seconds < 0.5
+
+
+def test_a_screen_that_never_settles_returns_after_the_maximum_wait_flagged() -> None:
+    clock = FakeClock()
+    blinking = [(0.05 * i + 0.025, LOADING_1 if i % 2 else LOADING_2) for i in range(1000)]
+    result = settler(clock, max_wait=2.0).wait(TimedScreen(clock, blinking), before())
+    assert not result.settled and 2.0 <= result.seconds < 2.1
+
+
+def test_an_immediate_change_costs_two_captures() -> None:
+    clock = FakeClock()
+    screen = TimedScreen(clock, [(99, NEW)])
+    result = settler(clock).wait(screen, before())
+    assert result.settled and screen.captures == 2 and result.seconds == pytest.approx(0.05)
+
+
+def test_fixed_sleeps_and_off_does_nothing() -> None:
+    clock = FakeClock()
+    screen = TimedScreen(clock, [(99, NEW)])
+    fixed = settler(clock, "fixed:1.5").wait(screen, before())
+    assert fixed.screenshot is None and clock.sleeps == [1.5] and screen.captures == 0
+    off = settler(clock, "off").wait(screen, before())
+    assert off.screenshot is None and off.seconds == 0 and clock.sleeps == [1.5]
+
+
+@pytest.mark.parametrize("text", ["auto", "off", "fixed:1", "fixed:0.25", " AUTO "])
+def test_modes_parse(text: str) -> None:
+    assert str(SettleMode.parse(text)) == text.strip().lower().replace("fixed:1", "fixed:1")
+
+
+@pytest.mark.parametrize("text", ["", "fast", "fixed", "fixed:-1", "fixed:abc"])
+def test_bad_modes_are_explained(text: str) -> None:
+    with pytest.raises(ValueError, match="auto, off or fixed:SECONDS"):
+        SettleMode.parse(text)
+
+
+def screen(draw: callable) -> bytes:  # type: ignore[valid-type]
+    image = Image.new("RGB", (1080, 2400), "white")
+    ImageDraw.Draw(image).text((40, 400), "Search results for earbuds", fill="black")
+    draw(ImageDraw.Draw(image))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_the_clock_and_a_blinking_cursor_are_not_changes_but_a_typed_word_is() -> None:
+    base = thumbnail(screen(lambda d: None))
+    clock = thumbnail(screen(lambda d: d.rectangle((900, 10, 1060, 70), fill="black")))  # status bar
+    cursor = thumbnail(screen(lambda d: d.rectangle((500, 600, 503, 660), fill="black")))
+    word = thumbnail(screen(lambda d: d.rectangle((100, 600, 400, 660), fill="black")))
+    spinner = thumbnail(screen(lambda d: d.arc((480, 1140, 600, 1260), 0, 60, fill="blue", width=12)))
+    assert same_screen(base, clock) and same_screen(base, cursor)
+    assert not same_screen(base, word) and not same_screen(base, spinner)
+    assert not same_screen(base, None) and isinstance(base, np.ndarray)
