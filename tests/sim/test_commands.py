@@ -124,6 +124,18 @@ def test_settings_get_put_and_namespaces(phone: VirtualPhone) -> None:
     assert phone.run("settings get bogus x").status == 255
 
 
+def test_toggle_settings_follow_the_settings_app(phone: VirtualPhone) -> None:
+    assert phone.run("settings get global wifi_on").stdout == "1\n"
+    assert phone.run("svc wifi disable").status == 0
+    assert phone.state()["toggles"]["wifi"] is False
+    assert phone.run("settings put secure ui_night_mode 2").status == 0
+    assert phone.state()["toggles"]["dark_theme"] is True
+    phone.run("am start -n com.android.settings/.Settings")
+    x, y = centre(phone.ui.hierarchy_xml(), text="Bluetooth")
+    phone.run(f"input tap {x} {y}")
+    assert phone.run("settings get global bluetooth_on").stdout == "1\n"
+
+
 def test_am_start_monkey_and_force_stop(phone: VirtualPhone) -> None:
     result = phone.run(f"am start -W -n {SHOP}/.MainActivity")
     assert result.status == 0

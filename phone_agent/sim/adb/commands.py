@@ -11,6 +11,7 @@ from phone_agent.sim.adb.system_cmds import (
     pm_command,
     setprop_command,
     settings_command,
+    svc_command,
 )
 from phone_agent.sim.adb.window_cmds import dumpsys_command, screencap_command, uiautomator_command, wm_command
 
@@ -51,5 +52,6 @@ COMMANDS: dict[str, CommandFn] = {
     "pm": pm_command,
     "getprop": getprop_command,
     "setprop": setprop_command,
+    "svc": svc_command,
     "cmd": cmd_command,
 }

@@ -8,6 +8,13 @@ from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.system import ADB_KEYBOARD_PACKAGE, is_system_package
 
 _NAMESPACES = ("system", "secure", "global")
+# Settings the UI's quick toggles own: (namespace, key) -> (toggle name, value when on, value when off).
+TOGGLE_SETTINGS = {
+    ("global", "wifi_on"): ("wifi", "1", "0"),
+    ("global", "bluetooth_on"): ("bluetooth", "1", "0"),
+    ("global", "airplane_mode_on"): ("airplane_mode", "1", "0"),
+    ("secure", "ui_night_mode"): ("dark_theme", "2", "1"),
+}
 
 
 def _strip_user(args: list[str]) -> list[str]:
@@ -24,15 +31,29 @@ def _strip_user(args: list[str]) -> list[str]:
     return result
 
 
+def _toggle_value(io: CommandIO, namespace: str, key: str) -> str | None:
+    """A toggle-backed setting read from the UI (so a tap in Settings shows in `settings get`)."""
+    if (namespace, key) not in TOGGLE_SETTINGS:
+        return None
+    name, on, off = TOGGLE_SETTINGS[namespace, key]
+    toggles = phone_of(io).ui.state().get("toggles", {})
+    return (on if toggles[name] else off) if name in toggles else None
+
+
 def settings_command(io: CommandIO, args: list[str]) -> int:
     """`settings get|put|delete|list NAMESPACE [KEY [VALUE]]`."""
     args = _strip_user(args)
-    settings = phone_of(io).system.settings
+    phone = phone_of(io)
+    settings = phone.system.settings
     match args:
         case ["get", namespace, key] if namespace in _NAMESPACES:
-            io.out(settings[namespace].get(key, "null") + "\n")
+            value = _toggle_value(io, namespace, key)
+            io.out((value if value is not None else settings[namespace].get(key, "null")) + "\n")
         case ["put", namespace, key, value, *_] if namespace in _NAMESPACES:
             settings[namespace][key] = value
+            if (namespace, key) in TOGGLE_SETTINGS and hasattr(phone.ui, "set_toggle"):
+                name, on, _off = TOGGLE_SETTINGS[namespace, key]
+                phone.ui.set_toggle(name, value == on)
         case ["delete", namespace, key] if namespace in _NAMESPACES:
             deleted = settings[namespace].pop(key, None) is not None
             io.out(f"Deleted {int(deleted)} rows\n")
@@ -170,6 +191,16 @@ def resolve_activity(io: CommandIO, args: list[str]) -> int:
     io.out("priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=true\n")
     io.out(f"{short_component(package, apps[package])}\n")
     return 0
+
+
+def svc_command(io: CommandIO, args: list[str]) -> int:
+    """`svc wifi|bluetooth enable|disable`: the same toggles as Settings."""
+    keys = {"wifi": ("global", "wifi_on"), "bluetooth": ("global", "bluetooth_on")}
+    match args:
+        case [service, ("enable" | "disable") as verb] if service in keys:
+            namespace, key = keys[service]
+            return settings_command(io, ["put", namespace, key, "1" if verb == "enable" else "0"])
+    return io.fail("usage: svc wifi|bluetooth enable|disable")
 
 
 def getprop_command(io: CommandIO, args: list[str]) -> int:
