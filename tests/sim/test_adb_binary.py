@@ -120,3 +120,9 @@ def test_adb_install_of_adb_keyboard_through_abb_exec(adb_server: AdbServer, tmp
         assert installed.returncode == 0, installed.stdout + installed.stderr
         assert b"Success" in installed.stdout
         assert "com.android.adbkeyboard/.AdbIME" in session.device.shell("ime list -a -s")
+
+
+def test_root_and_remount_are_refused_like_a_user_build(adb_server: AdbServer, phone: PhoneSession) -> None:
+    assert adb(adb_server, phone, "remount").returncode != 0
+    assert b"cannot run as root in production builds" in adb(adb_server, phone, "root").stdout
+    assert adb(adb_server, phone, "shell", "echo still here").stdout == b"still here\n"

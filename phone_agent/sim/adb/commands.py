@@ -54,4 +54,6 @@ COMMANDS: dict[str, CommandFn] = {
     "setprop": setprop_command,
     "svc": svc_command,
     "cmd": cmd_command,
+    # `adb remount` runs this (the remount_shell feature); a user build refuses it the same way.
+    "remount": lambda io, args: io.fail('Not running as root. Try "adb root" first.'),
 }

@@ -120,7 +120,9 @@ class Services:
                 return lambda stream: serve_sync(stream, self.phone.system.fs, self.phone.record_sync)
             case "abb_exec" | "abb":
                 return lambda stream: self._abb(stream, rest.split("\0"), framed=options[0] == "abb")
-            case "reboot" | "root" | "unroot" | "remount" | "tcpip" | "usb" | "enable-verity" | "disable-verity":
+            case "root":
+                return lambda stream: stream.write(b"adbd cannot run as root in production builds\n")
+            case "reboot" | "unroot" | "remount" | "tcpip" | "usb" | "enable-verity" | "disable-verity":
                 return lambda stream: stream.write(f"{options[0]}: not supported on the virtual phone\n".encode())
         return None
 

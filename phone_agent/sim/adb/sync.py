@@ -62,10 +62,10 @@ def serve_sync(stream: Stream, fs: FileSystem, record: Callable[[str, str], None
             return
         path = argument.decode("utf-8", "surrogateescape")
         match ident:
-            case b"STAT":
+            case b"STAT" | b"LSTA":
                 node = fs.stat(path)
-                stream.write(STAT_V1.pack(b"STAT", node.mode, node.size, node.mtime) if node else
-                             STAT_V1.pack(b"STAT", 0, 0, 0))
+                stream.write(STAT_V1.pack(ident, node.mode, node.size, node.mtime) if node else
+                             STAT_V1.pack(ident, 0, 0, 0))
             case b"STA2" | b"LST2":
                 stream.write(_stat_v2(ident, fs.stat(path)))
             case b"LIST" | b"LIS2":
