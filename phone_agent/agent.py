@@ -236,8 +236,9 @@ class PhoneAgent:
         image, mime = self.settings.images.encode(screenshot.png)
         state.conversation.add_screen(text, image, mime)
         request_messages = len(state.conversation.messages)
-        parsed, reply, retries = self._decide(state.conversation)
-        timings["model"] = self._clock() - began
+        parsed, reply, retries, parse_seconds = self._decide(state.conversation)
+        timings["model"] = self._clock() - began - parse_seconds
+        timings["parse"] = parse_seconds
 
         began = self._clock()
         context = Context(screenshot, self.registry, state.notes)
@@ -285,18 +286,24 @@ class PhoneAgent:
         app = self.registry.by_package(package)
         return screenshot, app.name if app else package
 
-    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, str, int]:
+    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, str, int, float]:
         """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.
+
+        Returns the parsed reply, its raw text, how many times the model was asked again, and the
+        seconds spent parsing.
 
         Raises:
             RunAborted: the reply was malformed more than ``max_parse_retries`` times in a row.
         """
         retries = 0
+        parse_seconds = 0.0
         while True:
             completion = self.model.complete(conversation.messages, on_text=self.listener.model_text)
+            began = self._clock()
             try:
                 parsed = parse_reply(completion.text)
             except ActionParseError as exc:
+                parse_seconds += self._clock() - began
                 self.listener.parse_failed(completion.text, exc)
                 if retries >= self.settings.max_parse_retries:
                     raise RunAborted(
@@ -307,8 +314,9 @@ class PhoneAgent:
                 conversation.add_reply(completion.text)
                 conversation.add_text(f"{exc} Reply again: <think>...</think><answer>one action</answer>.")
                 continue
+            parse_seconds += self._clock() - began
             conversation.add_reply(f"<think>{parsed.thinking}</think><answer>{format_action(parsed.action)}</answer>")
-            return parsed, completion.text, retries
+            return parsed, completion.text, retries, parse_seconds
 
     def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Settled:
         """Phase 5: wait for the screen to settle where the action moved it; the frame to observe next.

@@ -212,7 +212,7 @@ def test_listener_sees_every_step_and_streamed_text() -> None:
     agent.run("t")
     assert seen == ['do(action="Back")', 'finish(message="x")']
     assert [s.index for s in steps] == [1, 2]
-    assert set(steps[0].timings) == {"capture", "model", "act", "settle"}
+    assert set(steps[0].timings) == {"capture", "model", "parse", "act", "settle"}
 
 
 @pytest.mark.parametrize("lang, marker", [("en", "Android phone"), ("zh", "安卓手机")])

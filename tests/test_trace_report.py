@@ -52,7 +52,7 @@ def test_trace_has_metadata_every_step_and_the_result(tmp_path: Path) -> None:
     assert tap["action"] == {"action": "Tap", "element": [500, 100], "message": None}
     assert tap["points"] == [[54, 24]] and tap["current_app"] == "eBay"
     assert tap["screen_size"] == [108, 240] and tap["image_bytes"] > 0 and tap["request_messages"] == 4
-    assert set(tap["durations"]) == {"capture", "model", "act", "settle"}
+    assert set(tap["durations"]) == {"capture", "model", "parse", "act", "settle"}
     assert (run_dir / tap["screenshot"]).read_bytes().startswith(b"\x89PNG")
     assert records[-1] == records[-1] | {"type": "result", "status": "finished", "steps": 7}
 

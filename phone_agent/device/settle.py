@@ -103,23 +103,41 @@ class Settler:
             return Settled(None, self.clock() - start, True, 0)
         if self.min_wait > 0:
             self.sleep(self.min_wait)
-        return self._until_still(device, thumbnail(before.png) if before else None, start)
+        return self._until_still(device, before, start)
 
-    def _until_still(self, device: Device, before: Thumbnail | None, start: float) -> Settled:
-        previous = device.screenshot()
-        previous_thumb = thumbnail(previous.png)
-        frames = 1
+    def _until_still(self, device: Device, before: Screenshot | None, start: float) -> Settled:
+        reference = _Frame(before) if before is not None else None
+        captured_at, frames = self.clock(), 1
+        previous = _Frame(device.screenshot())
         while True:
             elapsed = self.clock() - start
             if elapsed >= self.max_wait:
-                return Settled(previous, elapsed, False, frames)
-            self.sleep(self.interval)
-            current = device.screenshot()
-            current_thumb = thumbnail(current.png)
-            frames += 1
-            if same_screen(previous_thumb, current_thumb):
+                return Settled(previous.screenshot, elapsed, False, frames)
+            # Space capture starts by `interval`: a slow capture already waited that long.
+            self.sleep(max(0.0, self.interval - (self.clock() - captured_at)))
+            captured_at, frames = self.clock(), frames + 1
+            current = _Frame(device.screenshot())
+            if previous.same(current):
                 # Still, but perhaps still the old screen: give the app a moment to react first.
-                unchanged = same_screen(before, current_thumb)
+                unchanged = reference is not None and reference.same(current)
                 if not unchanged or self.clock() - start >= self.reaction_grace:
-                    return Settled(current, self.clock() - start, True, frames)
-            previous, previous_thumb = current, current_thumb
+                    return Settled(current.screenshot, self.clock() - start, True, frames)
+            previous = current
+
+
+class _Frame:
+    """A captured frame whose thumbnail is decoded only when byte equality cannot decide."""
+
+    def __init__(self, screenshot: Screenshot) -> None:
+        self.screenshot = screenshot
+        self._thumbnail: Thumbnail | None = None
+        self._decoded = False
+
+    def thumbnail(self) -> Thumbnail | None:
+        if not self._decoded:
+            self._thumbnail, self._decoded = thumbnail(self.screenshot.png), True
+        return self._thumbnail
+
+    def same(self, other: _Frame) -> bool:
+        # Phones encode identical screens to identical PNGs, so equal bytes need no decoding.
+        return self.screenshot.png == other.screenshot.png or same_screen(self.thumbnail(), other.thumbnail())
