@@ -31,20 +31,17 @@ def first_result_point() -> list[int]:
     """Where the first search result sits, in 0-999 space, on a fresh phone's layout."""
     ui = VirtualPhone().ui
     ui.start("com.ebay.mobile")
-    for rid, then in (("search_src_text", None), ("search_button", None)):
-        x, y = _centre(ui.hierarchy_xml(), f"com.ebay.mobile:id/{rid}")
-        ui.tap(x, y)
-        if rid == "search_src_text":
-            ui.insert_text("earbuds")
-        del then
+    ui.tap(*_centre(ui.hierarchy_xml(), "com.ebay.mobile:id/search_src_text"))
+    ui.insert_text("earbuds")
+    ui.tap(*_centre(ui.hierarchy_xml(), "com.ebay.mobile:id/search_button"))
     x, y = _centre(ui.hierarchy_xml(), "com.ebay.mobile:id/item_title")
     return [x * 1000 // ui.width, y * 1000 // ui.height]
 
 
 def _centre(xml: str, rid: str) -> tuple[int, int]:
-    node = re.search(rf'<node [^>]*resource-id="{re.escape(rid)}"[^>]*>', xml)
+    node = re.search(rf'<node [^>]*resource-id="{re.escape(rid)}"[^>]*bounds="([^"]+)"', xml)
     assert node is not None, rid
-    x1, y1, x2, y2 = map(int, re.findall(r"\d+", re.search(r'bounds="([^"]+)"', node.group(0)).group(1)))  # type: ignore[union-attr]
+    x1, y1, x2, y2 = map(int, re.findall(r"\d+", node.group(1)))
     return (x1 + x2) // 2, (y1 + y2) // 2
 
 
@@ -67,10 +64,14 @@ def task_script(result: list[int]) -> ReplayScript:
 
 def run_task(server: AdbServer, latency_ms: int, settle: str, script: ReplayScript) -> list[dict[str, float]]:
     """One run of the task on a fresh phone; the timings of every action step."""
-    with running_phone(server, latency_ms=latency_ms) as session, ReplayModelServer(script) as model:
-        with AdbDevice.connect(session.phone.serial, port=server.port) as device, ChatClient(model.base_url, "m") as chat:
-            agent = PhoneAgent(device, chat, settings=AgentSettings(settle=SettleMode.parse(settle)))
-            result = agent.run("search eBay for earbuds, look at an item, then open Settings")
+    with (
+        running_phone(server, latency_ms=latency_ms) as session,
+        ReplayModelServer(script) as model,
+        AdbDevice.connect(session.phone.serial, port=server.port) as device,
+        ChatClient(model.base_url, "m") as chat,
+    ):
+        agent = PhoneAgent(device, chat, settings=AgentSettings(settle=SettleMode.parse(settle)))
+        result = agent.run("search eBay for earbuds, look at an item, then open Settings")
     assert result.status == "finished", result.message
     return [step.timings for step in result.steps if step.action.action != "finish"]
 
@@ -98,8 +99,10 @@ def main() -> None:
             ours = AdbDevice.connect(session.phone.serial, port=server.port)
             adbutils_call = shell_round_trip(lambda: session.device.shell("echo ok"))
             our_call = shell_round_trip(lambda: ours.shell("echo ok"))
-        print(f"shell round trip (median of 40): adbutils {adbutils_call * 1000:.1f} ms, "
-              f"AdbDevice {our_call * 1000:.1f} ms, ratio {adbutils_call / our_call:.1f}x\n")
+        print(
+            f"shell round trip (median of 40): adbutils {adbutils_call * 1000:.1f} ms, "
+            f"AdbDevice {our_call * 1000:.1f} ms, ratio {adbutils_call / our_call:.1f}x\n"
+        )
 
         header = f"{'latency':>8} {'settle':>10} " + " ".join(f"{p:>8}" for p in PHASES) + f" {'overhead':>9}"
         print("median seconds per step (overhead = everything but the model's own time)")
@@ -110,8 +113,11 @@ def main() -> None:
                 steps = [t for _ in range(args.repeats) for t in run_task(server, latency, settle, script)]
                 medians = {p: statistics.median(t[p] for t in steps) for p in PHASES}
                 overheads[settle] = statistics.median(sum(t[p] for p in PHASES if p != "model") for t in steps)
-                print(f"{latency:>6}ms {settle:>10} " + " ".join(f"{medians[p]:8.3f}" for p in PHASES)
-                      + f" {overheads[settle]:9.3f}")
+                print(
+                    f"{latency:>6}ms {settle:>10} "
+                    + " ".join(f"{medians[p]:8.3f}" for p in PHASES)
+                    + f" {overheads[settle]:9.3f}"
+                )
             print(f"{'':>8} {'fixed/auto':>10} overhead ratio {overheads['fixed:1.0'] / overheads['auto']:.2f}x\n")
 
 

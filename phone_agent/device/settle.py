@@ -17,9 +17,9 @@ import numpy as np
 
 from actions.device import Device, Screenshot
 
-# Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 4 %), so the
-# clock ticking or a notification icon does not count as the app changing.
-_STATUS_BAR_FRACTION = 0.04
+# Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 3 %), so the
+# clock ticking or a notification icon does not count as the app changing (24 dp on a 1080x2400 screen).
+_STATUS_BAR_FRACTION = 0.03
 # A pixel differs when its gray level moves by more than _PIXEL_DELTA; a frame differs when more than
 # _CHANGED_FRACTION of its pixels do. That is above a blinking text cursor (a few thumbnail pixels)
 # and below a turning loading spinner or a typed character.

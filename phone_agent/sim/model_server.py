@@ -20,6 +20,7 @@ A script is YAML or JSON::
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
@@ -101,6 +102,7 @@ class RecordedRequest:
     messages: list[dict[str, Any]]
     image_count: int
     image_bytes: list[int]
+    image_sha256: list[str]
     body_bytes: int
     authorization: bool
 
@@ -208,14 +210,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, _completion(body, {"index": 0, "message": message, "finish_reason": "stop"}))
 
     def _record_and_advance(self, body: dict[str, Any], size: int) -> ScriptStep | None:
-        images = [part for message in body.get("messages", []) for part in _image_parts(message)]
-        sizes = [len(base64.b64decode(url.split(",", 1)[1])) if "," in url else 0 for url in images]
+        urls = [part for message in body.get("messages", []) for part in _image_parts(message)]
+        images = [base64.b64decode(url.split(",", 1)[1]) if "," in url else b"" for url in urls]
         request = RecordedRequest(
             model=str(body.get("model")),
             stream=bool(body.get("stream")),
             messages=body.get("messages", []),
             image_count=len(images),
-            image_bytes=sizes,
+            image_bytes=[len(image) for image in images],
+            image_sha256=[hashlib.sha256(image).hexdigest() for image in images],
             body_bytes=size,
             authorization="Authorization" in self.headers,
         )

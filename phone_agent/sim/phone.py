@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import socket
@@ -74,6 +75,8 @@ class VirtualPhone:
         self.commands: deque[str] = deque(maxlen=COMMAND_HISTORY)
         self.transfers: list[dict[str, str]] = []
         self.last_screencap: bytes | None = None
+        # Which PNGs screencap served and whether the screen had settled: tests check what an agent saw.
+        self.frames_served: deque[dict[str, Any]] = deque(maxlen=COMMAND_HISTORY)
         self._png_cache: tuple[tuple[Any, ...], bytes] | None = None
         self._services = Services(self)
         self._listener: AdbListener | None = None
@@ -219,6 +222,7 @@ class VirtualPhone:
             key = (self.ui.frame_id(), label, secure, self.ui.width, self.ui.height)
             if png and settled and self._png_cache is not None and self._png_cache[0] == key:
                 self.last_screencap = self._png_cache[1]
+                self._log_frame(self._png_cache[1], settled)
                 return self._png_cache[1]
             if secure:
                 image = Image.new("RGB", (self.ui.width, self.ui.height), (0, 0, 0))
@@ -235,7 +239,11 @@ class VirtualPhone:
             if settled:
                 self._png_cache = (key, data)
             self.last_screencap = data
+            self._log_frame(data, settled)
         return data
+
+    def _log_frame(self, png: bytes, settled: bool) -> None:
+        self.frames_served.append({"sha256": hashlib.sha256(png).hexdigest(), "settled": settled})
 
     def state(self) -> dict[str, Any]:
         """The observable state: the UI's state plus IME, settings, files, logs, faults (JSON-able)."""
