@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from actions import Screenshot
-from phone_agent.device.settle import SettleMode, Settler, same_screen, thumbnail
+from phone_agent.device.frames import same_screen, thumbnail
+from phone_agent.device.settle import SettleMode, Settler
 from tests.support import FakeClock, png
 
 OLD, LOADING_1, LOADING_2, NEW = 40, 120, 160, 220

@@ -12,21 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
-
 from actions.device import Device, Screenshot
-
-# Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 3 %), so the
-# clock ticking or a notification icon does not count as the app changing (24 dp on a 1080x2400 screen).
-_STATUS_BAR_FRACTION = 0.03
-# A pixel differs when its gray level moves by more than _PIXEL_DELTA; a frame differs when more than
-# _CHANGED_FRACTION of its pixels do. That is above a blinking text cursor (a few thumbnail pixels)
-# and below a turning loading spinner or a typed character.
-_PIXEL_DELTA = 12
-_CHANGED_FRACTION = 0.00015
-
-Thumbnail = np.ndarray
+from phone_agent.device.frames import Frame
 
 
 @dataclass(frozen=True)
@@ -65,22 +52,6 @@ class Settled:
     frames: int
 
 
-def thumbnail(png: bytes) -> Thumbnail | None:
-    """A small grayscale version of a PNG without its status bar (None when it does not decode)."""
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
-    if image is None:
-        return None
-    return image[int(image.shape[0] * _STATUS_BAR_FRACTION) :]
-
-
-def same_screen(a: Thumbnail | None, b: Thumbnail | None) -> bool:
-    """True when two thumbnails show the same screen, ignoring tiny changes."""
-    if a is None or b is None or a.shape != b.shape:
-        return False
-    changed = np.count_nonzero(cv2.absdiff(a, b) > _PIXEL_DELTA)
-    return bool(changed <= _CHANGED_FRACTION * a.size)
-
-
 @dataclass(frozen=True)
 class Settler:
     """Waits after actions according to a mode, on an injected clock."""
@@ -106,9 +77,9 @@ class Settler:
         return self._until_still(device, before, start)
 
     def _until_still(self, device: Device, before: Screenshot | None, start: float) -> Settled:
-        reference = _Frame(before) if before is not None else None
+        reference = Frame(before) if before is not None else None
         captured_at, frames = self.clock(), 1
-        previous = _Frame(device.screenshot())
+        previous = Frame(device.screenshot())
         while True:
             elapsed = self.clock() - start
             if elapsed >= self.max_wait:
@@ -116,28 +87,10 @@ class Settler:
             # Space capture starts by `interval`: a slow capture already waited that long.
             self.sleep(max(0.0, self.interval - (self.clock() - captured_at)))
             captured_at, frames = self.clock(), frames + 1
-            current = _Frame(device.screenshot())
+            current = Frame(device.screenshot())
             if previous.same(current):
                 # Still, but perhaps still the old screen: give the app a moment to react first.
                 unchanged = reference is not None and reference.same(current)
                 if not unchanged or self.clock() - start >= self.reaction_grace:
                     return Settled(current.screenshot, self.clock() - start, True, frames)
             previous = current
-
-
-class _Frame:
-    """A captured frame whose thumbnail is decoded only when byte equality cannot decide."""
-
-    def __init__(self, screenshot: Screenshot) -> None:
-        self.screenshot = screenshot
-        self._thumbnail: Thumbnail | None = None
-        self._decoded = False
-
-    def thumbnail(self) -> Thumbnail | None:
-        if not self._decoded:
-            self._thumbnail, self._decoded = thumbnail(self.screenshot.png), True
-        return self._thumbnail
-
-    def same(self, other: _Frame) -> bool:
-        # Phones encode identical screens to identical PNGs, so equal bytes need no decoding.
-        return self.screenshot.png == other.screenshot.png or same_screen(self.thumbnail(), other.thumbnail())

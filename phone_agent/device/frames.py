@@ -1,0 +1,55 @@
+"""Comparing screens the way a person would: ignore the status bar and a blinking cursor."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from actions.device import Screenshot
+
+# Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 3 %), so the
+# clock ticking or a notification icon does not count as the app changing (24 dp on a 1080x2400 screen).
+_STATUS_BAR_FRACTION = 0.03
+# A pixel differs when its gray level moves by more than _PIXEL_DELTA; a frame differs when more than
+# _CHANGED_FRACTION of its pixels do. That is above a blinking text cursor (a few thumbnail pixels)
+# and below a turning loading spinner or a typed character.
+_PIXEL_DELTA = 12
+_CHANGED_FRACTION = 0.00015
+
+Thumbnail = np.ndarray
+
+
+def thumbnail(png: bytes) -> Thumbnail | None:
+    """A small grayscale version of a PNG without its status bar (None when it does not decode)."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
+    if image is None:
+        return None
+    return image[int(image.shape[0] * _STATUS_BAR_FRACTION) :]
+
+
+def same_screen(a: Thumbnail | None, b: Thumbnail | None) -> bool:
+    """True when two thumbnails show the same screen, ignoring tiny changes."""
+    if a is None or b is None or a.shape != b.shape:
+        return False
+    changed = np.count_nonzero(cv2.absdiff(a, b) > _PIXEL_DELTA)
+    return bool(changed <= _CHANGED_FRACTION * a.size)
+
+
+class Frame:
+    """A captured frame whose thumbnail is decoded only when byte equality cannot decide."""
+
+    def __init__(self, screenshot: Screenshot) -> None:
+        self.screenshot = screenshot
+        self._thumbnail: Thumbnail | None = None
+        self._decoded = False
+
+    def thumbnail(self) -> Thumbnail | None:
+        """The frame's thumbnail, decoded once."""
+        if not self._decoded:
+            self._thumbnail, self._decoded = thumbnail(self.screenshot.png), True
+        return self._thumbnail
+
+    def same(self, other: Frame) -> bool:
+        """True when both frames show the same screen."""
+        # Phones encode identical screens to identical PNGs, so equal bytes need no decoding.
+        return self.screenshot.png == other.screenshot.png or same_screen(self.thumbnail(), other.thumbnail())
