@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from actions import (
     Action,
@@ -39,14 +39,15 @@ from actions import (
     parse_reply,
 )
 from apps_registry import Registry, default_registry
+from phone_agent.device.frames import Frame
 from phone_agent.device.settle import Settled, SettleMode, Settler
 from phone_agent.errors import PhoneAgentError, RunAborted
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
 from phone_agent.model.client import Completion
 from phone_agent.model.images import ImageOptions
 from phone_agent.model.messages import Conversation, Language, image_part, screen_text, system_prompt
-
-RunStatus = Literal["finished", "needs_human", "max_steps", "failed", "interrupted"]
+from phone_agent.results import Fanout, Listener, RunResult, RunStatus, StepResult
+from phone_agent.stuck import SCREEN_ACTIONS, StuckGuard, StuckSettings
 
 SUMMARY_PROMPT = (
     "You read screenshots of phone screens noted during a task and answer the request about them in plain "
@@ -72,93 +73,7 @@ class AgentSettings:
     settle: SettleMode = SettleMode("auto")
     settle_max_wait: float = 3.0
     images: ImageOptions = ImageOptions()
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """One step as it happened: what was seen, thought, done, and how long each phase took."""
-
-    index: int
-    current_app: str
-    screen_size: tuple[int, int]
-    secure: bool
-    thinking: str
-    answer: str
-    reply: str
-    action: Action
-    points: list[tuple[int, int]]
-    feedback: str | None
-    parse_retries: int
-    request_messages: int
-    image_bytes: int
-    settled: bool
-    settle_frames: int
-    timings: dict[str, float]
-
-
-@dataclass
-class RunResult:
-    """The end of a run: status, the final message for the person, every step, total time."""
-
-    task: str
-    status: RunStatus
-    message: str
-    steps: list[StepResult]
-    duration: float
-    error: PhoneAgentError | None = None
-
-
-class Listener:
-    """Receives progress as the run goes. Subclass and override what you need."""
-
-    def run_started(self, task: str) -> None:
-        """A run begins."""
-
-    def run_finished(self, result: RunResult) -> None:
-        """A run has ended, whatever the reason."""
-
-    def step_started(self, index: int) -> None:
-        """A step begins."""
-
-    def model_text(self, piece: str) -> None:
-        """A piece of the model's reply has arrived."""
-
-    def parse_failed(self, reply: str, error: ActionParseError) -> None:
-        """The model's reply was not a valid action; it is being asked again."""
-
-    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
-        """A step is done; ``screenshot`` is what the model saw."""
-
-
-class _Fanout(Listener):
-    """Passes every event to several listeners, in order."""
-
-    def __init__(self, listeners: Sequence[Listener]) -> None:
-        self._listeners = list(listeners)
-
-    def run_started(self, task: str) -> None:
-        for listener in self._listeners:
-            listener.run_started(task)
-
-    def run_finished(self, result: RunResult) -> None:
-        for listener in self._listeners:
-            listener.run_finished(result)
-
-    def step_started(self, index: int) -> None:
-        for listener in self._listeners:
-            listener.step_started(index)
-
-    def model_text(self, piece: str) -> None:
-        for listener in self._listeners:
-            listener.model_text(piece)
-
-    def parse_failed(self, reply: str, error: ActionParseError) -> None:
-        for listener in self._listeners:
-            listener.parse_failed(reply, error)
-
-    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
-        for listener in self._listeners:
-            listener.step_finished(step, screenshot)
+    stuck: StuckSettings | None = StuckSettings()
 
 
 @dataclass
@@ -168,8 +83,20 @@ class RunState:
     conversation: Conversation
     notes: list[NoteEntry] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
-    next_screenshot: Screenshot | None = None
+    guard: StuckGuard | None = None
+    next_frame: Frame | None = None
     feedback: str | None = None
+    warned: bool = False
+
+    def add_feedback(self, text: str) -> None:
+        """Add a line to what the next user turn tells the model."""
+        self.feedback = f"{self.feedback}\n{text}" if self.feedback else text
+
+
+@dataclass(frozen=True)
+class _Stop:
+    status: RunStatus
+    message: str
 
 
 class PhoneAgent:
@@ -192,7 +119,7 @@ class PhoneAgent:
         self.settings = settings or AgentSettings()
         self.handoff = handoff or NonInteractiveHandOff()
         self.registry = registry or default_registry()
-        self.listener: Listener = _Fanout(listeners)
+        self.listener: Listener = Fanout(listeners)
         self._clock = clock
         self._sleep = sleep
         self._settler = Settler(self.settings.settle, clock, sleep, max_wait=self.settings.settle_max_wait)
@@ -206,14 +133,16 @@ class PhoneAgent:
         start = self._clock()
         self.listener.run_started(task)
         state = RunState(Conversation(system_prompt(self.settings.lang)))
+        if self.settings.stuck is not None:
+            state.guard = StuckGuard(self.settings.stuck, self.settings.lang)
         status: RunStatus = "max_steps"
         message = f"Stopped after {self.settings.max_steps} steps without finishing the task."
         error: PhoneAgentError | None = None
         try:
             for index in range(1, self.settings.max_steps + 1):
-                outcome = self._step(task, index, state)
-                if outcome.status is not None:
-                    status, message = outcome.status, outcome.message or ""
+                stop = self._step(task, index, state)
+                if stop is not None:
+                    status, message = stop.status, stop.message
                     break
         except KeyboardInterrupt:
             status, message = "interrupted", "Stopped by the person (Ctrl-C)."
@@ -223,12 +152,13 @@ class PhoneAgent:
         self.listener.run_finished(result)
         return result
 
-    def _step(self, task: str, index: int, state: RunState) -> Outcome:
+    def _step(self, task: str, index: int, state: RunState) -> _Stop | None:
         self.listener.step_started(index)
         timings: dict[str, float] = {}
 
         began = self._clock()
-        screenshot, app = self._observe(state)
+        frame, app = self._observe(state)
+        screenshot = frame.screenshot
         timings["capture"] = self._clock() - began
 
         began = self._clock()
@@ -248,7 +178,10 @@ class PhoneAgent:
         began = self._clock()
         state.feedback = outcome.feedback
         settled = self._next_observation(parsed.action, screenshot, outcome)
-        state.next_screenshot = settled.screenshot
+        if settled.screenshot is screenshot:
+            state.next_frame = frame
+        else:
+            state.next_frame = Frame(settled.screenshot) if settled.screenshot is not None else None
         timings["settle"] = self._clock() - began
 
         step = StepResult(
@@ -271,20 +204,22 @@ class PhoneAgent:
         )
         state.steps.append(step)
         self.listener.step_finished(step, screenshot)
-        return outcome
+        if outcome.status is not None:
+            return _Stop(outcome.status, outcome.message or "")
+        return self._watch_for_loops(state, parsed.action, frame)
 
-    def _observe(self, state: RunState) -> tuple[Screenshot, str]:
+    def _observe(self, state: RunState) -> tuple[Frame, str]:
         """Phase 1: the screen (the settled frame of the last step when there is one) and the app in front."""
-        if state.next_screenshot is not None:
-            screenshot, package = state.next_screenshot, self.device.current_app()
+        if state.next_frame is not None:
+            frame, package = state.next_frame, self.device.current_app()
         else:
             # Two independent round trips: ask for the app in front while the screen is captured.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 front = pool.submit(self.device.current_app)
-                screenshot = self.device.screenshot()
+                frame = Frame(self.device.screenshot())
                 package = front.result()
         app = self.registry.by_package(package)
-        return screenshot, app.name if app else package
+        return frame, app.name if app else package
 
     def _decide(self, conversation: Conversation) -> tuple[ParsedReply, str, int, float]:
         """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.
@@ -334,6 +269,35 @@ class PhoneAgent:
                 return Settled(None, 0.0, True, 0)  # time passed or a person acted: look again
             case _:
                 return Settled(screenshot, 0.0, True, 0)  # Note, Call_API and Interact change nothing
+
+
+    def _watch_for_loops(self, state: RunState, action: Action, before: Frame) -> _Stop | None:
+        """After a step: note a loop to the model once, then hand off (or stop) if it goes on."""
+        if state.guard is None or not isinstance(action, SCREEN_ACTIONS):
+            return None
+        if state.next_frame is None:  # --settle off/fixed: this capture is the next observation anyway
+            state.next_frame = Frame(self.device.screenshot())
+        detection = state.guard.record(action, before, state.next_frame)
+        if detection is None:
+            state.warned = False
+            return None
+        if not state.warned:
+            state.warned = True
+            state.add_feedback(detection.note(self.settings.lang))
+            self.listener.stuck_detected(detection, "note")
+            return None
+        response = self.handoff.stuck(detection.description)
+        self.listener.stuck_detected(detection, response)
+        state.warned = False
+        state.guard.reset()
+        if response == "stop":
+            return _Stop("stuck", f"Stopped: the agent was going round in circles. {detection.description}")
+        if response == "take_over":
+            state.next_frame = None
+            state.add_feedback("The person stepped in and handed the phone back. Look at the screen again.")
+        else:
+            state.add_feedback(detection.note(self.settings.lang))
+        return None
 
 
 class _Environment:

@@ -13,7 +13,6 @@ from typing import Annotated, NoReturn
 import typer
 
 from apps_registry import AppDataError, Registry
-from phone_agent.agent import RunResult
 from phone_agent.config import Endpoint, Settings, load_settings, resolve_endpoint
 from phone_agent.console import ConsolePrinter
 from phone_agent.demo import DEMO_TASK, check_demo, demo_script
@@ -30,6 +29,7 @@ from phone_agent.errors import (
 )
 from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
 from phone_agent.report import write_report
+from phone_agent.results import RunResult
 from phone_agent.session import Session, open_session
 from phone_agent.sim import serve
 from phone_agent.sim.model_server import ReplayModelServer, load_script
@@ -41,6 +41,7 @@ _EXIT_BY_STATUS = {
     "failed": EXIT_FAILED,
     "max_steps": EXIT_FAILED,
     "needs_human": EXIT_NEEDS_HUMAN,
+    "stuck": EXIT_FAILED,
     "interrupted": EXIT_INTERRUPTED,
 }
 # Errors a person fixes in their setup rather than in the task.
@@ -126,13 +127,20 @@ def run(
     image_max_side: Annotated[
         int | None, typer.Option(help="Downscale screenshots so their longer side is at most N pixels.")
     ] = None,
+    stuck_limit: Annotated[
+        int | None,
+        typer.Option(help="The same action this many times on an unchanged screen counts as stuck [default: 3]."),
+    ] = None,
+    no_stuck_guard: Annotated[
+        bool, typer.Option("--no-stuck-guard", help="Do not watch for loops (repeats, cycles, no change).")
+    ] = False,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
     runs_dir: RunsDirOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
 ) -> None:
-    """Run a task on the phone. Exit codes: 0 done, 1 failed, 2 setup error, 3 needs a person, 130 interrupted.
+    """Run a task on the phone. Exit codes: 0 done, 1 failed or stuck, 2 setup error, 3 needs a person, 130 interrupted.
 
     --device sim starts a virtual phone for this run (no real phone needed).
     """
@@ -140,7 +148,8 @@ def run(
         settings = load_settings(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
-            settle=settle, image_format=image_format, image_max_side=image_max_side,
+            settle=settle, image_format=image_format, image_max_side=image_max_side, stuck_limit=stuck_limit,
+            stuck_guard=False if no_stuck_guard else None,
         )
         endpoint = resolve_endpoint(settings)
         interactive = not non_interactive and sys.stdin.isatty()

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     settle: str = "auto"
     image_format: Literal["png", "jpeg", "webp"] = "png"
     image_max_side: int | None = Field(default=None, ge=64)
+    stuck_guard: bool = True
+    stuck_limit: int = Field(default=3, ge=2)
 
     @field_validator("settle")
     @classmethod

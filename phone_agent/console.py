@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from actions import ActionParseError, Screenshot, format_action
-from phone_agent.agent import Listener, RunResult, StepResult
+from phone_agent.results import Listener, RunResult, StepResult
+from phone_agent.stuck import Detection
 
 _TAGS = ("<think>", "</think>")
 
@@ -54,6 +55,11 @@ class ConsolePrinter(Listener):
             self._write(f"  ↳ {step.feedback}")
         if self._verbosity > 1:
             self._write("  " + " · ".join(f"{name} {seconds:.2f}s" for name, seconds in step.timings.items()))
+
+    def stuck_detected(self, detection: Detection, response: str) -> None:
+        if self._verbosity:
+            action = "told the model" if response == "note" else f"the person chose: {response}"
+            self._write(f"! going round in circles ({detection.kind}): {detection.description} → {action}")
 
     def run_finished(self, result: RunResult) -> None:
         """The summary at the end of a run (shown at every verbosity)."""

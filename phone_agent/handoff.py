@@ -7,7 +7,9 @@ denies sensitive actions and reports that a person is needed, so unattended runs
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol
+
+StuckResponse = Literal["continue", "take_over", "stop"]
 
 
 class HandOff(Protocol):
@@ -23,6 +25,10 @@ class HandOff(Protocol):
 
     def ask(self, question: str) -> str | None:
         """Ask the person to choose; None when nobody can answer."""
+        ...
+
+    def stuck(self, message: str) -> StuckResponse:
+        """The agent is going round in circles: let the person take over, let it continue, or stop."""
         ...
 
 
@@ -52,6 +58,15 @@ class ConsoleHandOff:
             if answer is None or answer.strip():
                 return None if answer is None else answer.strip()
 
+    def stuck(self, message: str) -> StuckResponse:
+        """Offer take over / continue / stop; end of input stops."""
+        self._write(f"The agent seems stuck: {message}")
+        answer = self._prompt("[t]ake over on the phone, [c]ontinue, or [s]top? ")
+        choice = (answer or "s").strip().lower()[:1]
+        if choice == "t":
+            return "take_over" if self.take_over("Fix it on the phone.") else "stop"
+        return "continue" if choice == "c" else "stop"
+
     def _prompt(self, text: str) -> str | None:
         try:
             return self._read(text)
@@ -73,3 +88,7 @@ class NonInteractiveHandOff:
     def ask(self, question: str) -> str | None:
         """Nobody is there to answer."""
         return None
+
+    def stuck(self, message: str) -> StuckResponse:
+        """Nobody can help: stop."""
+        return "stop"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apps_registry import Registry
-from phone_agent.agent import AgentSettings, Listener, PhoneAgent, RunResult
+from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
@@ -17,6 +17,8 @@ from phone_agent.handoff import HandOff
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
 from phone_agent.report import write_report
+from phone_agent.results import Listener, RunResult
+from phone_agent.stuck import StuckSettings
 from phone_agent.trace import TraceRecorder, new_run_dir
 
 SIM_DEVICE = "sim"
@@ -88,6 +90,7 @@ def agent_settings(settings: Settings) -> AgentSettings:
         lang=settings.lang,
         settle=SettleMode.parse(settings.settle),
         images=ImageOptions(settings.image_format, settings.image_max_side),
+        stuck=StuckSettings(repeat_limit=settings.stuck_limit) if settings.stuck_guard else None,
     )
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import platformdirs
 
 from actions import ActionParseError, Screenshot
-from phone_agent.agent import Listener, RunResult, StepResult
+from phone_agent.results import Listener, RunResult, StepResult
+from phone_agent.stuck import Detection
 
 TRACE_FILE = "trace.jsonl"
 SCREENS_DIR = "screens"
@@ -98,6 +99,17 @@ class TraceRecorder(Listener):
                 "settled": step.settled,
                 "settle_frames": step.settle_frames,
                 "durations": {name: round(seconds, 4) for name, seconds in step.timings.items()},
+            }
+        )
+
+    def stuck_detected(self, detection: Detection, response: str) -> None:
+        self._write(
+            {
+                "type": "stuck",
+                "at": _now(),
+                "kind": detection.kind,
+                "description": detection.description,
+                "response": response,
             }
         )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from actions import Back, Launch, Tap
-from phone_agent.agent import AgentSettings, Listener, PhoneAgent, StepResult
+from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.errors import DeviceError
+from phone_agent.results import Listener, StepResult
 from tests.support import FakeClock, FakeDevice, ScriptedHandOff, ScriptedModel
 
 

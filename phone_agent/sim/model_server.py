@@ -131,8 +131,7 @@ class ReplayModelServer:
     @property
     def base_url(self) -> str:
         """The OpenAI-compatible base URL, e.g. ``http://127.0.0.1:41234/v1``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://127.0.0.1:{self._server.server_port}/v1"
 
     @property
     def requests(self) -> list[RecordedRequest]:
