@@ -17,6 +17,8 @@ from phone_agent.config import Endpoint, Settings, load_settings, resolve_endpoi
 from phone_agent.console import ConsolePrinter
 from phone_agent.demo import DEMO_TASK, check_demo, demo_script
 from phone_agent.device.adb import list_devices
+from phone_agent.doctor import as_json as checks_as_json
+from phone_agent.doctor import run_checks
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
@@ -257,6 +259,39 @@ def sim(
                 )
             except OSError as exc:
                 raise ConfigError(f"Cannot start the virtual phones: {exc}") from exc
+
+
+@app.command()
+def doctor(
+    device: DeviceOption = None,
+    provider: Annotated[str | None, typer.Option(help="Model provider preset [default: zai].")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint URL.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (never printed).")] = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Also send the current screenshot for one real step.")] = False,
+    adb_port: AdbPortOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as a JSON list.")] = False,
+) -> None:
+    """Check adb, the device, text input and the model endpoint, and say how to fix what fails.
+
+    Exit code 0 when nothing fails (warnings allowed), 1 otherwise.
+    """
+    with _reported():
+        settings = load_settings(
+            device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port
+        )
+        checks = []
+        for check in run_checks(settings, deep=deep):
+            checks.append(check)
+            if not as_json:
+                mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
+                typer.echo(f"{mark} {check.name}: {check.detail}")
+                if check.fix and check.status != "ok":
+                    typer.echo(f"    fix: {check.fix}")
+        if as_json:
+            typer.echo(json.dumps(checks_as_json(checks), ensure_ascii=False, indent=1))
+        if any(check.status == "fail" for check in checks):
+            raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -47,3 +47,15 @@ def test_non_interactive_never_waits() -> None:
     assert handoff.confirm("Pay") is False
     assert handoff.take_over("Sign in") is False
     assert handoff.ask("Which?") is None
+
+
+def test_stuck_offers_take_over_continue_or_stop() -> None:
+    assert console(["c"])[0].stuck("tapped 3 times") == "continue"
+    assert console(["t", ""])[0].stuck("tapped 3 times") == "take_over"
+    assert console(["t", "stop"])[0].stuck("tapped 3 times") == "stop"
+    assert console(["s"])[0].stuck("tapped 3 times") == "stop"
+    assert console([None])[0].stuck("tapped 3 times") == "stop"
+    handoff, shown = console(["c"])
+    handoff.stuck("tapped 3 times")
+    assert any("tapped 3 times" in line for line in shown)
+    assert NonInteractiveHandOff().stuck("x") == "stop"

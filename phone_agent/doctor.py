@@ -1,0 +1,271 @@
+"""``phone-agent doctor``: check every setup step in order and say how to fix what is broken.
+
+Each check gives a status (ok, warn, fail), what was found, and for a failure the concrete fix. Later
+checks that depend on a failed one are not run. The API key is never printed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from collections.abc import Generator, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import adbutils
+
+from actions import ActionParseError, parse_reply
+from phone_agent.config import Settings, resolve_endpoint
+from phone_agent.device.adb import AdbDevice, ensure_server, list_devices
+from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL
+from phone_agent.errors import ConfigError, DeviceError, ModelError, ModelResponseError
+from phone_agent.model.client import ChatClient
+from phone_agent.model.messages import Conversation, screen_text, system_prompt
+
+Status = Literal["ok", "warn", "fail"]
+MIN_SDK = 24  # Android 7.0
+
+_VENDOR_HINTS = {
+    "xiaomi": "MIUI/HyperOS ignores injected taps unless Developer options > 'USB debugging (Security settings)' "
+    "is on (it needs a SIM card and a Mi account).",
+    "redmi": "MIUI/HyperOS ignores injected taps unless Developer options > 'USB debugging (Security settings)' is on.",
+    "huawei": "EMUI may need 'Allow ADB debugging in charge only mode' on, and a restart of adb after enabling it.",
+    "oppo": "ColorOS needs Developer options > 'Disable permission monitoring' on for input injection.",
+    "oneplus": "OxygenOS/ColorOS needs Developer options > 'Disable permission monitoring' on for input injection.",
+    "vivo": "Funtouch/OriginOS needs Developer options > 'USB simulated click' (USB 模拟点击) on.",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+def run_checks(settings: Settings, *, deep: bool = False) -> Iterator[Check]:
+    """All checks, in order, as they complete."""
+    client = yield from _adb(settings)
+    device = None
+    if client is not None:
+        device = yield from _device(settings, client)
+    if device is not None:
+        yield from _text_input(device)
+    yield from _model(settings, device if deep else None)
+
+
+def _adb(settings: Settings) -> Generator[Check, None, adbutils.AdbClient | None]:
+    path = adbutils.adb_path()
+    origin = "bundled with adbutils" if Path(adbutils.__file__).parent in Path(path).parents else "from PATH"
+    try:
+        output = subprocess.run([path, "version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        yield Check("adb", "fail", f"{path} does not run: {exc}", "Reinstall adbutils or put a working adb on PATH.")
+        return None
+    version = re.search(r"Version ([\w.\-]+)", output)
+    yield Check("adb", "ok", f"{path} ({origin}), version {version.group(1) if version else 'unknown'}")
+    client = adbutils.AdbClient(host=settings.adb_host, port=settings.adb_port)
+    try:
+        ensure_server(settings.adb_host, settings.adb_port)
+        server = client.server_version()
+    except (DeviceError, adbutils.AdbError, OSError) as exc:
+        yield Check(
+            "adb server",
+            "fail",
+            f"nothing answers at {settings.adb_host}:{settings.adb_port} ({exc})",
+            f"Run `adb -P {settings.adb_port} start-server`, or point --adb-port at the running server.",
+        )
+        return None
+    yield Check("adb server", "ok", f"{settings.adb_host}:{settings.adb_port}, protocol version {server}")
+    return client
+
+
+def _device(settings: Settings, client: adbutils.AdbClient) -> Generator[Check, None, AdbDevice | None]:
+    infos = list_devices(client)
+    if settings.device:
+        infos = [i for i in infos if i.serial == settings.device]
+    if not infos:
+        where = f"{settings.device!r} is not attached" if settings.device else "no device is attached"
+        yield Check(
+            "device",
+            "fail",
+            where,
+            "On the phone: Settings > About phone > tap 'Build number' 7 times, then Developer options > "
+            "'USB debugging' on; plug it in and accept the 'Allow USB debugging?' prompt. "
+            "For an emulator or a network phone: `adb connect HOST:PORT`.",
+        )
+        return None
+    if len(infos) > 1:
+        names = ", ".join(i.serial for i in infos)
+        yield Check("device", "fail", f"several devices: {names}", "Name one with --device SERIAL.")
+        return None
+    info = infos[0]
+    if info.state == "unauthorized":
+        yield Check(
+            "device",
+            "fail",
+            f"{info.serial} is unauthorized",
+            "Unlock the phone and accept 'Allow USB debugging?' (tick 'Always allow'); replug if no prompt.",
+        )
+        return None
+    if info.state != "device":
+        yield Check(
+            "device",
+            "fail",
+            f"{info.serial} is {info.state}",
+            "Replug the cable, or run `adb kill-server` and try again.",
+        )
+        return None
+    device = AdbDevice(info.serial, client)
+    model = device.getprop("ro.product.model")
+    yield Check("device", "ok", f"{info.serial} ({model or 'unknown model'})")
+    yield from _android(device)
+    return device
+
+
+def _android(device: AdbDevice) -> Iterator[Check]:
+    release, sdk = device.getprop("ro.build.version.release"), device.getprop("ro.build.version.sdk")
+    if sdk.isdigit() and int(sdk) < MIN_SDK:
+        yield Check(
+            "android", "fail", f"Android {release} (API {sdk})", "phone-agent needs Android 7.0 (API 24) or newer."
+        )
+    else:
+        yield Check("android", "ok", f"Android {release} (API {sdk})")
+    width, height = device.screen_size()
+    rotation = re.search(r"orientation=(\d)", device.shell("dumpsys display | grep orientation"))
+    turned = rotation is not None and rotation.group(1) in ("1", "3")
+    yield Check(
+        "screen",
+        "warn" if turned else "ok",
+        f"{width}x{height}, rotation {rotation.group(1) if rotation else '?'}",
+        "The phone is in landscape; most apps are easier for the model in portrait." if turned else "",
+    )
+    shot = device.screenshot()
+    if shot.secure:
+        yield Check(
+            "screenshot",
+            "fail",
+            "the screenshot is all black (or the capture failed)",
+            "A secure screen (payment, password, DRM video) is showing, or capture is blocked: unlock the phone, "
+            "leave that screen, or allow screen capture for adb in the vendor's security settings.",
+        )
+    else:
+        yield Check("screenshot", "ok", f"{shot.width}x{shot.height} PNG, {len(shot.png) // 1024} KiB, not black")
+    vendor = device.getprop("ro.product.manufacturer").lower()
+    hint = next((text for name, text in _VENDOR_HINTS.items() if name in vendor), None)
+    if hint:
+        yield Check("vendor", "warn", f"manufacturer {vendor}", hint)
+
+
+def _text_input(device: AdbDevice) -> Iterator[Check]:
+    installed = ADB_KEYBOARD in device.shell("ime list -a -s").split()
+    if not installed:
+        yield Check(
+            "ADB Keyboard",
+            "warn",
+            "not installed: only printable ASCII can be typed (through `input text`)",
+            f"Install it for any text (CJK, emoji, accents): download ADBKeyboard.apk from {ADB_KEYBOARD_URL} "
+            "and run `adb install ADBKeyboard.apk`.",
+        )
+        return
+    enabled = ADB_KEYBOARD in device.shell("ime list -s").split()
+    current = device.shell("settings get secure default_input_method").strip()
+    device.shell(f"ime enable {ADB_KEYBOARD}")
+    device.shell(f"ime set {ADB_KEYBOARD}")
+    selected = device.shell("settings get secure default_input_method").strip() == ADB_KEYBOARD
+    if current and current != "null" and current != ADB_KEYBOARD:
+        device.shell(f"ime set {shlex.quote(current)}")
+    if not enabled:
+        device.shell(f"ime disable {ADB_KEYBOARD}")
+    restored = device.shell("settings get secure default_input_method").strip() == current
+    if selected and restored:
+        state = "enabled" if enabled else "installed (phone-agent enables it during a run)"
+        yield Check("ADB Keyboard", "ok", f"{state}; it can be selected and your keyboard restored")
+    else:
+        yield Check(
+            "ADB Keyboard",
+            "fail",
+            "installed but cannot be selected" if not selected else "your keyboard was not restored",
+            "Enable it by hand: Settings > System > Keyboard > On-screen keyboard > ADB Keyboard; some vendors also "
+            "require 'Install via USB' / 'USB debugging (Security settings)' in Developer options.",
+        )
+
+
+def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
+    try:
+        endpoint = resolve_endpoint(settings)
+    except ConfigError as exc:
+        yield Check("model", "fail", "not configured", str(exc))
+        return
+    key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+    with ChatClient(
+        endpoint.base_url,
+        endpoint.model,
+        key,
+        stream=False,
+        timeout=settings.timeout,
+        max_retries=1,
+        max_tokens=16,
+        api_key_env=endpoint.api_key_env,
+    ) as client:
+        try:
+            models = client.list_models()
+        except ModelResponseError:
+            yield Check("endpoint", "ok", f"{endpoint.base_url} answers (it does not list its models)")
+        except ModelError as exc:
+            yield Check(
+                "endpoint", "fail", f"{endpoint.base_url}: {exc}", "Check --base-url / --provider and your network."
+            )
+            return
+        else:
+            yield Check("endpoint", "ok", f"{endpoint.base_url} answers ({len(models)} models)")
+            if endpoint.model not in models:
+                yield Check(
+                    "model name",
+                    "fail",
+                    f"{endpoint.model!r} is not served here",
+                    f"Pass one of these with --model: {', '.join(models[:10]) or '(none listed)'}",
+                )
+                return
+            yield Check("model name", "ok", f"{endpoint.model} is served")
+        try:
+            client.complete([{"role": "user", "content": "Reply with OK."}])
+        except ModelError as exc:
+            yield Check("API key", "fail", str(exc), "Fix the key or the account named above, then run doctor again.")
+            return
+        yield Check(
+            "API key", "ok" if key else "warn", "accepted" if key else "no key sent, and the endpoint accepted that"
+        )
+        if device is not None:
+            yield _vision(client, device, settings)
+
+
+def _vision(client: ChatClient, device: AdbDevice, settings: Settings) -> Check:
+    """One real step: the current screenshot and a harmless task must come back as a parseable action."""
+    conversation = Conversation(system_prompt(settings.lang))
+    conversation.add_screen(
+        screen_text(device.current_app(), task="Describe the screen, then finish."), device.screenshot().png
+    )
+    try:
+        reply = client.complete(conversation.messages).text
+        action = parse_reply(reply).action
+    except ModelError as exc:
+        return Check("vision step", "fail", str(exc), "The model endpoint failed on an image request.")
+    except ActionParseError as exc:
+        return Check(
+            "vision step",
+            "fail",
+            f"the reply is not an AutoGLM action: {exc}",
+            "Use an AutoGLM-Phone model (or one that follows its action format).",
+        )
+    return Check("vision step", "ok", f"the model answered {action.action!r} to the current screen")
+
+
+def as_json(checks: list[Check]) -> list[dict[str, str]]:
+    """The checks as plain dictionaries, for --json."""
+    return [asdict(check) for check in checks]

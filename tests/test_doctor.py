@@ -1,0 +1,103 @@
+"""`phone-agent doctor` through the real adb server, the virtual phone and the replay model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from phone_agent.cli import app
+from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
+from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+
+runner = CliRunner()
+MODEL = "autoglm-phone-multilingual"
+KEY = "sk-doctor-secret-55aa"
+ACTION = '<think>A home screen.</think><answer>finish(message="The home screen.")</answer>'
+
+
+@pytest.fixture
+def model() -> Iterator[ReplayModelServer]:
+    script = ReplayScript.model_validate({"model": MODEL, "replies": ["OK", ACTION]})
+    with ReplayModelServer(script) as server:
+        yield server
+
+
+def doctor(adb: AdbServer, server: ReplayModelServer | str, *extra: str) -> Any:
+    url = server if isinstance(server, str) else server.base_url
+    args = ["doctor", "--adb-port", str(adb.port), "--base-url", url, "--model", MODEL, "--api-key", KEY, *extra]
+    result = runner.invoke(app, args)
+    assert KEY not in result.output
+    return result
+
+
+def lines(result: Any) -> dict[str, str]:
+    return {line[2:].split(":", 1)[0]: line[0] for line in result.output.splitlines() if line[:1] in "✓!✗"}
+
+
+def test_a_healthy_setup_passes_every_check(adb: AdbServer, phone: PhoneSession, model: ReplayModelServer) -> None:
+    result = doctor(adb, model, "--device", phone.phone.serial, "--deep")
+    assert result.exit_code == 0, result.output
+    marks = lines(result)
+    assert set(marks.values()) == {"✓"}, result.output
+    assert {"adb", "adb server", "device", "android", "screen", "screenshot", "ADB Keyboard", "endpoint",
+            "model name", "API key", "vision step"} <= set(marks)
+    assert "bundled with adbutils" in result.output and "1080x2400" in result.output
+    assert phone.phone.state()["ime"]["current"].startswith("com.google.android.inputmethod.latin")  # restored
+
+
+def test_no_device(adb: AdbServer, model: ReplayModelServer) -> None:
+    result = doctor(adb, model)
+    assert result.exit_code == 1
+    assert "✗ device: no device is attached" in result.output and "USB debugging" in result.output
+
+
+def test_a_phone_without_adb_keyboard_is_a_warning(adb: AdbServer, model: ReplayModelServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session:
+        result = doctor(adb, model, "--device", session.phone.serial)
+    assert result.exit_code == 0, result.output
+    assert "! ADB Keyboard: not installed" in result.output and "adb install ADBKeyboard.apk" in result.output
+
+
+def test_a_black_screen_fails_with_advice(adb: AdbServer, phone: PhoneSession, model: ReplayModelServer) -> None:
+    phone.phone.secure_screen = True
+    result = doctor(adb, model, "--device", phone.phone.serial)
+    assert result.exit_code == 1
+    assert "✗ screenshot: the screenshot is all black" in result.output and "secure screen" in result.output
+
+
+@pytest.mark.parametrize(
+    "error",
+    [{"status": 401, "message": f"invalid key {KEY}"}, {"status": 400, "code": "1002", "message": "token invalid"}],
+)
+def test_a_bad_key(adb: AdbServer, phone: PhoneSession, error: dict[str, Any]) -> None:
+    script = ReplayScript.model_validate({"model": MODEL, "replies": [{"error": error}]})
+    with ReplayModelServer(script) as server:
+        result = doctor(adb, server, "--device", phone.phone.serial)
+    assert result.exit_code == 1
+    assert "✗ API key: the API key was rejected" in result.output
+
+
+def test_an_unknown_model_name(adb: AdbServer, phone: PhoneSession) -> None:
+    script = ReplayScript.model_validate({"model": "some-other-model", "replies": ["OK"]})
+    with ReplayModelServer(script) as server:
+        result = doctor(adb, server, "--device", phone.phone.serial)
+    assert result.exit_code == 1
+    assert f"✗ model name: '{MODEL}' is not served here" in result.output and "some-other-model" in result.output
+
+
+def test_an_unreachable_endpoint(adb: AdbServer, phone: PhoneSession) -> None:
+    result = doctor(adb, "http://127.0.0.1:9/v1", "--device", phone.phone.serial)
+    assert result.exit_code == 1
+    assert "✗ endpoint: http://127.0.0.1:9/v1" in result.output
+
+
+def test_json_lists_every_check(adb: AdbServer, phone: PhoneSession, model: ReplayModelServer) -> None:
+    result = doctor(adb, model, "--device", phone.phone.serial, "--json")
+    checks = json.loads(result.output)
+    assert result.exit_code == 0
+    assert [c["name"] for c in checks][:3] == ["adb", "adb server", "device"]
+    assert all(set(c) == {"name", "status", "detail", "fix"} for c in checks)
