@@ -1,4 +1,4 @@
-"""A virtual phone started for one command, behind an adb server of its own (``--device sim``, demo)."""
+"""Virtual phones started for one command, behind an adb server of their own (``--device sim``, demo, suites)."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ class EmbeddedPhone:
 
 
 @contextmanager
-def embedded_phone(**phone_options: Any) -> Iterator[EmbeddedPhone]:
-    """Start a private adb server (free port, bundled adb) and a virtual phone; stop both afterwards.
+def embedded_phones(count: int = 1, **phone_options: Any) -> Iterator[list[EmbeddedPhone]]:
+    """Start a private adb server (free port, bundled adb) and ``count`` virtual phones; stop all afterwards.
 
     Raises:
-        DeviceError: the adb server or the phone could not be started.
+        DeviceError: the adb server or a phone could not be started.
     """
     with ExitStack() as stack:
         try:
             server = stack.enter_context(adb_server())
-            session = stack.enter_context(running_phone(server, **phone_options))
+            sessions = [stack.enter_context(running_phone(server, **phone_options)) for _ in range(count)]
         except (OSError, RuntimeError, TimeoutError) as exc:
-            raise DeviceError(f"Cannot start the virtual phone and its adb server: {exc}") from exc
-        yield EmbeddedPhone(session.phone, session.phone.serial, server.port)
+            raise DeviceError(f"Cannot start the virtual phones and their adb server: {exc}") from exc
+        yield [EmbeddedPhone(s.phone, s.phone.serial, server.port) for s in sessions]

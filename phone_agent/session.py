@@ -12,7 +12,7 @@ from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
-from phone_agent.embedded import EmbeddedPhone, embedded_phone
+from phone_agent.embedded import EmbeddedPhone, embedded_phones
 from phone_agent.handoff import HandOff
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
@@ -113,7 +113,7 @@ def open_session(
         embedded = None
         serial, port = settings.device, settings.adb_port
         if settings.device == SIM_DEVICE:
-            embedded = stack.enter_context(embedded_phone())
+            (embedded,) = stack.enter_context(embedded_phones(1))
             serial, port = embedded.serial, embedded.adb_port
         phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else None

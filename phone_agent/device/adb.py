@@ -31,6 +31,7 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _BLACK_LEVEL = 8
 _KEYCODE_HOME = 3
 _KEYCODE_BACK = 4
+_DUMP_FILE = "/sdcard/window_dump.xml"
 
 _STATE_ADVICE = {
     "unauthorized": "accept the 'Allow USB debugging?' prompt on the phone (tick 'Always allow'), then retry",
@@ -148,10 +149,10 @@ class AdbDevice:
         self.shell(f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}")
 
     def back(self) -> None:
-        self.shell(f"input keyevent {_KEYCODE_BACK}")
+        self.press_key(_KEYCODE_BACK)
 
     def home(self) -> None:
-        self.shell(f"input keyevent {_KEYCODE_HOME}")
+        self.press_key(_KEYCODE_HOME)
 
     def installed_packages(self) -> frozenset[str]:
         """Installed packages, listed once per device object."""
@@ -180,7 +181,28 @@ class AdbDevice:
     def type_text(self, text: str) -> None:
         self._text.type(text)
 
-    # --- other queries ---
+    # --- used by suites and doctor ---
+
+    def ui_hierarchy(self) -> str:
+        """The current screen's ``uiautomator dump`` XML.
+
+        Raises:
+            DeviceError: the dump failed (some screens, e.g. with animations, cannot be dumped).
+        """
+        result = self.run_shell(f"uiautomator dump {_DUMP_FILE} >/dev/null && cat {_DUMP_FILE}")
+        start = result.output.find("<?xml")
+        if start < 0:
+            raise DeviceError(f"uiautomator dump failed on {self.serial}: {result.output.strip()[:200]}")
+        return result.output[start:]
+
+    def clear_app(self, package: str) -> None:
+        """Stop an app and erase its data (``pm clear``)."""
+        self.shell(f"pm clear {shlex.quote(package)}")
+
+    def press_key(self, keycode: int) -> None:
+        """Send one key event."""
+        self.shell(f"input keyevent {int(keycode)}")
+
 
     def screen_size(self) -> tuple[int, int]:
         """The display size in pixels from ``wm size`` (an override wins over the physical size)."""

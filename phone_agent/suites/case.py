@@ -1,0 +1,193 @@
+"""Running one suite case on one phone: setup, the task or the steps, then the checks, with retries."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from apps_registry import Registry, UnknownAppError
+from phone_agent.agent import AgentSettings, ChatModel, PhoneAgent
+from phone_agent.device.adb import AdbDevice
+from phone_agent.device.settle import SettleMode, Settler
+from phone_agent.errors import PhoneAgentError
+from phone_agent.handoff import NonInteractiveHandOff
+from phone_agent.report import write_report
+from phone_agent.results import RunResult
+from phone_agent.suites.judge import Verdict, judge
+from phone_agent.suites.recording import Mode, Recording, RecordingModel
+from phone_agent.suites.spec import Case, Suite
+from phone_agent.suites.steps import Check, StepFailed, StepRunner
+from phone_agent.trace import TraceRecorder
+
+CaseStatus = Literal["passed", "failed", "error"]
+
+
+@dataclass
+class CaseResult:
+    """How one case went on one device."""
+
+    suite: str
+    suite_path: Path
+    case: str
+    device: str
+    status: CaseStatus
+    message: str
+    duration: float
+    attempts: int
+    case_dir: Path
+    reports: list[Path] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    replayed: int = 0
+    healed: int = 0
+
+
+@dataclass
+class CaseEnvironment:
+    """Everything a case needs on one phone; ``model`` is None for scripted-only runs."""
+
+    device: AdbDevice
+    registry: Registry
+    model: ChatModel | None
+    runs_dir: Path
+    mode: Mode | None = None
+    agent_settings: AgentSettings = AgentSettings()
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a case or suite name."""
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-")[:60] or "case"
+
+
+def recording_path(suite: Suite, case: Case) -> Path:
+    """Where the recorded model replies of a case live: next to the suite file."""
+    return suite.path.parent / "recordings" / suite.path.stem / f"{slug(case.name)}.json"
+
+
+def run_case(suite: Suite, case: Case, env: CaseEnvironment) -> CaseResult:
+    """Run a case, retrying up to ``case.retries`` times; the last attempt's result is kept."""
+    result = None
+    for attempt in range(1, case.retries + 2):
+        result = _attempt(suite, case, env, attempt)
+        if result.status == "passed":
+            break
+    assert result is not None
+    return result
+
+
+def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> CaseResult:
+    began = env.clock()
+    case_dir = env.runs_dir / slug(suite.name) / slug(case.name) / (f"attempt-{attempt}" if attempt > 1 else "")
+    case_dir.mkdir(parents=True, exist_ok=True)
+    result = CaseResult(suite.name, suite.path, case.name, env.device.serial, "passed", "", 0.0, attempt, case_dir)
+    model = env.model
+    recorder = None
+    if env.mode is not None:
+        recording = Recording(recording_path(suite, case))
+        if env.mode == "replay":
+            recording = Recording.load(recording.path)
+        recorder = model = RecordingModel(recording, env.mode, env.model)
+    runner = StepRunner(
+        env.device,
+        env.registry,
+        Settler(SettleMode("auto"), env.clock, env.sleep),
+        _ai_runner(env, model, case_dir, result),
+        env.clock,
+        env.sleep,
+    )
+    try:
+        _check_app(case.app or suite.app, env.registry)
+        for step in [*case.setup, *(case.steps or [])]:
+            result.steps.append(runner.run(step))
+            _check_time(case, began, env.clock)
+        if case.task is not None:
+            run = runner.run_ai(case.task, case.max_steps)
+            result.steps.append(f"task ended {run.status}: {run.message}")
+            if run.status != "finished":
+                raise StepFailed(f"the task ended {run.status}: {run.message}")
+        result.checks = runner.check(case.expect, suite.path.parent, _judge(model))
+        failed = [check for check in result.checks if not check.passed]
+        if failed:
+            result.status, result.message = "failed", "; ".join(f"{c.name}: {c.detail}" for c in failed)
+    except StepFailed as exc:
+        result.status, result.message = "failed", str(exc)
+    except (PhoneAgentError, OSError, ValueError) as exc:
+        result.status, result.message = "error", f"{type(exc).__name__}: {exc}"
+    finally:
+        if recorder is not None:
+            recorder.recording.save()
+            result.replayed, result.healed = recorder.replayed, recorder.healed
+    result.duration = env.clock() - began
+    _save_final_screen(env.device, case_dir)
+    (case_dir / "case.json").write_text(json.dumps(_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+def _ai_runner(
+    env: CaseEnvironment, model: ChatModel | None, case_dir: Path, result: CaseResult
+) -> Callable[[str, int], RunResult]:
+    def run_ai(task: str, max_steps: int) -> RunResult:
+        if model is None:
+            raise StepFailed(f"the AI step {task!r} needs a model: give --base-url/--provider, or --replay a recording")
+        run_dir = case_dir / f"ai-{len(result.reports) + 1}"
+        (run_dir / "screens").mkdir(parents=True, exist_ok=True)
+        settings = replace(env.agent_settings, max_steps=max_steps)
+        agent = PhoneAgent(
+            env.device,
+            model,
+            settings=settings,
+            handoff=NonInteractiveHandOff(),
+            registry=env.registry,
+            listeners=[TraceRecorder(run_dir, {"device": env.device.serial, "suite_case": result.case})],
+            clock=env.clock,
+            sleep=env.sleep,
+        )
+        run = agent.run(task)
+        result.reports.append(write_report(run_dir))
+        if run.error is not None:
+            raise run.error
+        return run
+
+    return run_ai
+
+
+def _judge(model: ChatModel | None) -> Callable[[str, bytes], Verdict]:
+    def ask(statement: str, png: bytes) -> Verdict:
+        if model is None:
+            return Verdict(False, "judge needs a model: give --base-url/--provider, or --replay a recording", "")
+        return judge(model, statement, png)
+
+    return ask
+
+
+def _check_app(name: str | None, registry: Registry) -> None:
+    if name is not None:
+        try:
+            registry.resolve(name)
+        except UnknownAppError as exc:
+            raise StepFailed(f"the case's app: {exc}") from None
+
+
+def _check_time(case: Case, began: float, clock: Callable[[], float]) -> None:
+    if clock() - began > case.timeout:
+        raise StepFailed(f"the case took longer than its timeout of {case.timeout:g} s")
+
+
+def _save_final_screen(device: AdbDevice, case_dir: Path) -> None:
+    with contextlib.suppress(PhoneAgentError):  # the result already says what went wrong with the phone
+        (case_dir / "final.png").write_bytes(device.screenshot().png)
+
+
+def _summary(result: CaseResult) -> dict[str, object]:
+    data = asdict(result)
+    return {key: str(value) if isinstance(value, Path) else value for key, value in data.items()} | {
+        "reports": [str(path) for path in result.reports]
+    }

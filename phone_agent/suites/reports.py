@@ -1,0 +1,104 @@
+"""Suite results as JUnit XML (for CI servers) and as an HTML page linking each case's run report."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from html import escape
+from itertools import groupby
+from pathlib import Path
+
+from phone_agent.suites.case import CaseResult
+
+
+def write_junit(results: Sequence[CaseResult], path: Path) -> Path:
+    """JUnit XML: one testsuite per suite file, one testcase per case, failure/error with the message."""
+    root = ElementTree.Element("testsuites", {"name": "phone-agent", **_counts(results)})
+    for name, group in groupby(sorted(results, key=lambda r: r.suite), key=lambda r: r.suite):
+        cases = list(group)
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        suite = ElementTree.SubElement(root, "testsuite", {"name": name, "timestamp": stamp, **_counts(cases)})
+        for result in cases:
+            case = ElementTree.SubElement(
+                suite,
+                "testcase",
+                classname=f"suites.{name}",
+                name=result.case,
+                time=f"{result.duration:.3f}",
+                file=str(result.suite_path),
+            )
+            properties = ElementTree.SubElement(case, "properties")
+            for key, value in _properties(result):
+                ElementTree.SubElement(properties, "property", name=key, value=value)
+            if result.status != "passed":
+                kind = "failure" if result.status == "failed" else "error"
+                element = ElementTree.SubElement(case, kind, message=result.message[:500], type=kind)
+                element.text = "\n".join([result.message, *_details(result)])
+            ElementTree.SubElement(case, "system-out").text = "\n".join(_details(result))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def write_html(results: Sequence[CaseResult], directory: Path) -> Path:
+    """``index.html`` in ``directory``: a summary table linking each case's reports and final screen."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for result in results:
+        links = [_link(directory, report, f"run {i + 1}") for i, report in enumerate(result.reports)]
+        final = result.case_dir / "final.png"
+        if final.exists():
+            links.append(_link(directory, final, "final screen"))
+        checks = "<br>".join(f"{'✓' if c.passed else '✗'} {escape(c.detail)}" for c in result.checks)
+        rows.append(
+            f'<tr class="{result.status}"><td>{escape(result.suite)}</td><td>{escape(result.case)}</td>'
+            f"<td>{escape(result.status)}</td><td>{escape(result.device)}</td><td>{result.duration:.1f} s</td>"
+            f"<td>{result.replayed} / {result.healed}</td><td>{escape(result.message)}<br>{checks}</td>"
+            f"<td>{' · '.join(links)}</td></tr>"
+        )
+    counts = _counts(results)
+    passed = sum(r.status == "passed" for r in results)
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>phone-agent suites</title><style>'
+        "body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse;width:100%}"
+        "td,th{border:1px solid #ccc;padding:6px;vertical-align:top;font-size:14px}"
+        "tr.passed td:nth-child(3){color:#1a7f37}tr.failed td:nth-child(3),tr.error td:nth-child(3){color:#c62828}"
+        "</style></head><body>"
+        f"<h1>Suite results</h1><p>{counts['tests']} cases: {passed} passed, {counts['failures']} failed, "
+        f"{counts['errors']} errors, {counts['time']} s</p>"
+        "<table><tr><th>suite</th><th>case</th><th>result</th><th>device</th><th>time</th>"
+        "<th>replayed / healed</th><th>details</th><th>reports</th></tr>" + "".join(rows) + "</table></body></html>\n"
+    )
+    path = directory / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _counts(results: Sequence[CaseResult]) -> dict[str, str]:
+    return {
+        "tests": str(len(results)),
+        "failures": str(sum(r.status == "failed" for r in results)),
+        "errors": str(sum(r.status == "error" for r in results)),
+        "skipped": "0",
+        "time": f"{sum(r.duration for r in results):.3f}",
+    }
+
+
+def _properties(result: CaseResult) -> list[tuple[str, str]]:
+    pairs = [("device", result.device), ("attempts", str(result.attempts)), ("case_dir", str(result.case_dir))]
+    pairs += [("report", str(report)) for report in result.reports]
+    return pairs + [("replayed", str(result.replayed)), ("healed", str(result.healed))]
+
+
+def _details(result: CaseResult) -> list[str]:
+    lines = [f"device: {result.device}", f"run directory: {result.case_dir}"]
+    lines += [f"report: {report}" for report in result.reports]
+    lines += [f"step: {step}" for step in result.steps]
+    lines += [f"check {'passed' if c.passed else 'FAILED'}: {c.name}: {c.detail}" for c in result.checks]
+    return lines
+
+
+def _link(directory: Path, target: Path, label: str) -> str:
+    return f'<a href="{escape(Path(os.path.relpath(target, directory)).as_posix())}">{escape(label)}</a>'

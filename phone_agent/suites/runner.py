@@ -1,0 +1,74 @@
+"""Running suites: cases spread over several phones in parallel, one case per phone at a time."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
+from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
+
+Progress = Callable[[str, Suite, Case, str, CaseResult | None], None]
+
+
+def collect(paths: Sequence[Path], tags: Sequence[str] = ()) -> list[tuple[Suite, Case]]:
+    """Load the suite files (directories are searched for them) and pick the cases with any of ``tags``.
+
+    Raises:
+        SuiteError: a path does not exist, holds no suites, or a file is invalid (all problems at once).
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.y*ml") if "recordings" not in p.parts and is_suite_file(p))
+            if not found:
+                raise SuiteError(f"{path}: no suite files (YAML with a 'cases' list) in this directory")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SuiteError(f"{path}: no such file or directory")
+    suites, problems = [], []
+    for file in files:
+        try:
+            suites.append(load_suite(file))
+        except SuiteError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SuiteError("\n".join(problems))
+    wanted = set(tags)
+    return [(s, c) for s in suites for c in s.cases if not wanted or wanted & set(c.tags)]
+
+
+def run_all(
+    items: Sequence[tuple[Suite, Case]], environments: Sequence[CaseEnvironment], progress: Progress | None = None
+) -> list[CaseResult]:
+    """Run every case once, each phone taking the next case as soon as it is free; results in input order."""
+    work: queue.Queue[tuple[int, Suite, Case]] = queue.Queue()
+    for index, (suite, case) in enumerate(items):
+        work.put((index, suite, case))
+    results: dict[int, CaseResult] = {}
+    lock = threading.Lock()
+
+    def worker(env: CaseEnvironment) -> None:
+        while True:
+            try:
+                index, suite, case = work.get_nowait()
+            except queue.Empty:
+                return
+            if progress is not None:
+                progress("started", suite, case, env.device.serial, None)
+            result = run_case(suite, case, env)
+            with lock:
+                results[index] = result
+            if progress is not None:
+                progress("finished", suite, case, env.device.serial, result)
+
+    threads = [threading.Thread(target=worker, args=(env,), name=f"suite-{env.device.serial}") for env in environments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[index] for index in sorted(results)]
