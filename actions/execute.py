@@ -152,12 +152,10 @@ def _launch(action: Launch, device: Device, ctx: Context) -> Outcome:
         app = ctx.registry.resolve(action.app)
     except UnknownAppError as exc:
         return Outcome(feedback=str(exc))
-    candidates = app.packages
-    installed = device.installed_packages()
-    package = next((p for p in candidates if p in installed), None) if installed else app.package
+    package = app.installed_package(device.installed_packages())
     if package is None:
         return Outcome(
-            feedback=f"{app.name} is not installed on this phone (looked for {', '.join(candidates)}). "
+            feedback=f"{app.name} is not installed on this phone (looked for {', '.join(app.packages)}). "
             "Use another app, or finish and say it is missing."
         )
     activity = app.activity if package == app.package else None

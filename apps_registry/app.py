@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -79,6 +80,12 @@ class App(BaseModel):
     def packages(self) -> tuple[str, ...]:
         """The main package followed by the alternates, in order of preference."""
         return (self.package, *self.alt_packages)
+
+    def installed_package(self, installed: Collection[str]) -> str | None:
+        """The preferred package that is installed; the main one when the list is unknown (empty)."""
+        if not installed:
+            return self.package
+        return next((package for package in self.packages if package in installed), None)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -205,5 +205,9 @@ def _match_template(screenshot: Screenshot, template_path: Path, threshold: floa
     screen = cv2.imdecode(np.frombuffer(screenshot.png, np.uint8), cv2.IMREAD_GRAYSCALE)
     if screen is None or screen.shape[0] < template.shape[0] or screen.shape[1] < template.shape[1]:
         return Check("image", False, f"the screenshot cannot contain {template_path.name}")
-    score = float(cv2.minMaxLoc(cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED))[1])
+    if float(template.std()) < 1.0:
+        # A flat template has no pattern to correlate: compare squared differences instead.
+        score = 1.0 - float(cv2.minMaxLoc(cv2.matchTemplate(screen, template, cv2.TM_SQDIFF_NORMED))[0])
+    else:
+        score = float(cv2.minMaxLoc(cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED))[1])
     return Check("image", score >= threshold, f"{template_path.name} matches at {score:.3f} (needs {threshold:g})")

@@ -1,0 +1,143 @@
+"""A pytest plugin: ``pytest suites/`` collects each YAML suite case as a test item.
+
+Options choose the phones and the model::
+
+    pytest suites/ --pa-sim 1 --pa-replay                  # virtual phone, recorded model replies
+    pytest suites/ --pa-device emulator-5554 --pa-provider zai
+
+Cases run one after another on the first phone given (with pytest-xdist, give each worker its own
+``--pa-device``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apps_registry import Registry
+from phone_agent.config import load_settings, resolve_endpoint
+from phone_agent.device.adb import AdbDevice
+from phone_agent.embedded import embedded_phones
+from phone_agent.errors import PhoneAgentError
+from phone_agent.model.client import ChatClient
+from phone_agent.session import agent_settings
+from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
+from phone_agent.suites.recording import Mode
+from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
+from phone_agent.trace import home_dir
+
+_ENVIRONMENT = pytest.StashKey[CaseEnvironment]()
+_STACK = pytest.StashKey[ExitStack]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("phone-agent", "phone-agent regression suites")
+    group.addoption("--pa-device", help="adb serial of the phone to run suite cases on")
+    group.addoption("--pa-sim", action="store_true", help="run suite cases on a virtual phone")
+    group.addoption("--pa-adb-port", type=int, help="port of the adb server")
+    group.addoption("--pa-provider", help="model provider preset for AI steps and judges")
+    group.addoption("--pa-base-url", help="OpenAI-compatible endpoint for AI steps and judges")
+    group.addoption("--pa-model", help="model name")
+    group.addoption("--pa-api-key", help="API key")
+    group.addoption("--pa-record", action="store_true", help="save the model's replies next to the suites")
+    group.addoption("--pa-replay", action="store_true", help="answer from saved replies while the screen matches")
+    group.addoption("--pa-runs-dir", type=Path, help="where case run directories go")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_suite_file(file_path):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = config.stash.get(_STACK, None)
+    if stack is not None:
+        stack.close()
+
+
+class SuiteFile(pytest.File):
+    """One suite file; its cases are the items."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            suite = load_suite(self.path)
+        except SuiteError as exc:
+            raise self.CollectError(str(exc)) from None
+        for case in suite.cases:
+            item = SuiteCase.from_parent(self, name=case.name, suite=suite, case=case)
+            for tag in case.tags:
+                self.config.addinivalue_line("markers", f"{tag}: suite cases tagged {tag}")
+                item.add_marker(tag)
+            yield item
+
+
+class SuiteCaseFailed(Exception):
+    """A case did not pass; carries its result for the report."""
+
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class SuiteCase(pytest.Item):
+    """One case of a suite file."""
+
+    def __init__(self, *, suite: Suite, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.suite, self.case = suite, case
+
+    def runtest(self) -> None:
+        result = run_case(self.suite, self.case, _environment(self.config))
+        if result.status != "passed":
+            raise SuiteCaseFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, SuiteCaseFailed):
+            result = excinfo.value.result
+            lines = [f"{result.status}: {result.message}", f"run directory: {result.case_dir}"]
+            lines += [f"report: {report}" for report in result.reports]
+            lines += [f"step: {step}" for step in result.steps]
+            return "\n".join(lines)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.suite.name}::{self.case.name}"
+
+
+def _environment(config: pytest.Config) -> CaseEnvironment:
+    """Open the phone and the model once per test session, on first use."""
+    if _ENVIRONMENT in config.stash:
+        return config.stash[_ENVIRONMENT]
+    option = config.getoption
+    try:
+        settings = load_settings(
+            device=option("pa_device"),
+            adb_port=option("pa_adb_port"),
+            provider=option("pa_provider"),
+            base_url=option("pa_base_url"),
+            model=option("pa_model"),
+            api_key=option("pa_api_key"),
+        )
+        stack = config.stash[_STACK] = ExitStack()
+        serial, port = settings.device, settings.adb_port
+        if option("pa_sim"):
+            (phone,) = stack.enter_context(embedded_phones(1))
+            serial, port = phone.serial, phone.adb_port
+        device = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
+        client = None
+        if any((settings.provider, settings.base_url, settings.model, settings.api_key)):
+            endpoint = resolve_endpoint(settings)
+            key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+            client = stack.enter_context(ChatClient(endpoint.base_url, endpoint.model, key))
+    except PhoneAgentError as exc:
+        raise pytest.UsageError(f"phone-agent suites: {exc}") from None
+    mode: Mode | None = "record" if option("pa_record") else "replay" if option("pa_replay") else None
+    runs_dir = option("pa_runs_dir") or home_dir() / "runs" / "pytest"
+    env = CaseEnvironment(device, Registry.load(settings.apps_files), client, runs_dir, mode, agent_settings(settings))
+    config.stash[_ENVIRONMENT] = env
+    return env
