@@ -83,6 +83,19 @@ class Session:
         return TaskRecord(result, run_dir, write_report(run_dir))
 
 
+def open_client(endpoint: Endpoint, settings: Settings) -> ChatClient:
+    """A model client for the endpoint, with the user's stream and timeout settings."""
+    key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+    return ChatClient(
+        endpoint.base_url,
+        endpoint.model,
+        key,
+        stream=settings.stream,
+        timeout=settings.timeout,
+        api_key_env=endpoint.api_key_env,
+    )
+
+
 def agent_settings(settings: Settings) -> AgentSettings:
     """The loop's settings from the user's."""
     return AgentSettings(
@@ -116,17 +129,7 @@ def open_session(
             (embedded,) = stack.enter_context(embedded_phones(1))
             serial, port = embedded.serial, embedded.adb_port
         phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
-        key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
-        client = stack.enter_context(
-            ChatClient(
-                endpoint.base_url,
-                endpoint.model,
-                key,
-                stream=settings.stream,
-                timeout=settings.timeout,
-                api_key_env=endpoint.api_key_env,
-            )
-        )
+        client = stack.enter_context(open_client(endpoint, settings))
         yield Session(
             phone,
             client,

@@ -23,8 +23,7 @@ from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.device.adb import AdbDevice
 from phone_agent.embedded import embedded_phones
 from phone_agent.errors import PhoneAgentError
-from phone_agent.model.client import ChatClient
-from phone_agent.session import agent_settings
+from phone_agent.session import agent_settings, open_client
 from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
 from phone_agent.suites.recording import Mode
 from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
@@ -131,9 +130,7 @@ def _environment(config: pytest.Config) -> CaseEnvironment:
         device = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
         client = None
         if any((settings.provider, settings.base_url, settings.model, settings.api_key)):
-            endpoint = resolve_endpoint(settings)
-            key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
-            client = stack.enter_context(ChatClient(endpoint.base_url, endpoint.model, key))
+            client = stack.enter_context(open_client(resolve_endpoint(settings), settings))
     except PhoneAgentError as exc:
         raise pytest.UsageError(f"phone-agent suites: {exc}") from None
     mode: Mode | None = "record" if option("pa_record") else "replay" if option("pa_replay") else None

@@ -1,0 +1,80 @@
+"""What every ``phone-agent`` command shares: the app, common options, and errors turned into exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from apps_registry import AppDataError, Registry
+from phone_agent.config import Settings
+from phone_agent.errors import (
+    ArrearsError,
+    AuthenticationError,
+    ConfigError,
+    DeviceStateError,
+    ModelUnreachableError,
+    NoDeviceError,
+    PhoneAgentError,
+    UnknownModelError,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_HUMAN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BY_STATUS = {
+    "finished": EXIT_OK,
+    "failed": EXIT_FAILED,
+    "max_steps": EXIT_FAILED,
+    "needs_human": EXIT_NEEDS_HUMAN,
+    "stuck": EXIT_FAILED,
+    "interrupted": EXIT_INTERRUPTED,
+}
+# Errors a person fixes in their setup rather than in the task.
+SETUP_ERRORS = (
+    ConfigError, NoDeviceError, DeviceStateError, AuthenticationError, ArrearsError, UnknownModelError,
+    ModelUnreachableError,
+)
+
+app = typer.Typer(
+    help="Operate an Android phone from a sentence, with a vision-language model (AutoGLM-Phone).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DeviceOption = Annotated[
+    str | None, typer.Option("--device", "-d", help="adb serial of the phone (needed when several are attached).")
+]
+AdbPortOption = Annotated[
+    int | None, typer.Option("--adb-port", help="Port of the adb server [default: ANDROID_ADB_SERVER_PORT or 5037].")
+]
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option("--runs-dir", help="Where run directories go [default: $PHONE_AGENT_HOME/runs or the user data dir]."),
+]
+AppsFileOption = Annotated[
+    list[Path] | None, typer.Option("--apps-file", help="Extra YAML file of apps (may repeat).", exists=True)
+]
+
+
+def fail(error: PhoneAgentError | AppDataError) -> NoReturn:
+    typer.echo(f"Error: {error}", err=True)
+    raise typer.Exit(EXIT_USAGE if isinstance(error, (*SETUP_ERRORS, AppDataError)) else EXIT_FAILED)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn our errors into a one-line message and the documented exit code."""
+    try:
+        yield
+    except (PhoneAgentError, AppDataError) as error:
+        fail(error)
+
+
+def registry_from(settings: Settings) -> Registry:
+    return Registry.load(settings.apps_files)
+
+

@@ -1,0 +1,161 @@
+"""``phone-agent run`` and ``phone-agent demo``: tasks on a phone, live."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from phone_agent.cli.common import (
+    EXIT_BY_STATUS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    AdbPortOption,
+    AppsFileOption,
+    DeviceOption,
+    RunsDirOption,
+    app,
+    fail,
+    registry_from,
+    reported,
+)
+from phone_agent.config import Endpoint, load_settings, resolve_endpoint
+from phone_agent.console import ConsolePrinter
+from phone_agent.demo import DEMO_TASK, check_demo, demo_script
+from phone_agent.errors import ConfigError
+from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
+from phone_agent.results import RunResult
+from phone_agent.session import Session, open_session
+from phone_agent.sim.model_server import ReplayModelServer
+
+
+@app.command()
+def run(
+    task: Annotated[str | None, typer.Argument(help="What to do, e.g. 'open eBay and search earbuds'. "
+                                                    "Without it, tasks are asked for one after another.")] = None,
+    device: DeviceOption = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Model provider preset: zai, bigmodel, local, novita, parasail [default: zai].")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint URL (overrides the preset).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (overrides the preset).")] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="API key [default: PHONE_AGENT_API_KEY, then the provider's variable, e.g. ZAI_API_KEY]."),
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of the system prompt: en or zh [default: en].")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps [default: 50].")] = None,
+    non_interactive: Annotated[
+        bool,
+        typer.Option(
+            "--non-interactive",
+            help="Never wait for a person: deny sensitive taps, end with exit 3 when a take-over is needed. "
+            "Implied when stdin is not a terminal.",
+        ),
+    ] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Ask for whole replies instead of streaming.")] = False,
+    settle: Annotated[
+        str | None,
+        typer.Option(help="After each action: auto (wait until the screen is still), off, or fixed:SECONDS "
+                     "[default: auto]."),
+    ] = None,
+    image_format: Annotated[
+        str | None, typer.Option(help="Image sent to the model: png (as captured), jpeg or webp [default: png].")
+    ] = None,
+    image_max_side: Annotated[
+        int | None, typer.Option(help="Downscale screenshots so their longer side is at most N pixels.")
+    ] = None,
+    stuck_limit: Annotated[
+        int | None,
+        typer.Option(help="The same action this many times on an unchanged screen counts as stuck [default: 3]."),
+    ] = None,
+    no_stuck_guard: Annotated[
+        bool, typer.Option("--no-stuck-guard", help="Do not watch for loops (repeats, cycles, no change).")
+    ] = False,
+    apps_file: AppsFileOption = None,
+    adb_port: AdbPortOption = None,
+    runs_dir: RunsDirOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
+) -> None:
+    """Run a task on the phone. Exit codes: 0 done, 1 failed or stuck, 2 setup error, 3 needs a person, 130 interrupted.
+
+    --device sim starts a virtual phone for this run (no real phone needed).
+    """
+    with reported():
+        settings = load_settings(
+            device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
+            max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
+            settle=settle, image_format=image_format, image_max_side=image_max_side, stuck_limit=stuck_limit,
+            stuck_guard=False if no_stuck_guard else None,
+        )
+        endpoint = resolve_endpoint(settings)
+        interactive = not non_interactive and sys.stdin.isatty()
+        if task is None and not interactive:
+            raise ConfigError('Give a TASK, e.g. phone-agent run "open Settings" (no terminal to ask for one).')
+        handoff: HandOff = ConsoleHandOff() if interactive else NonInteractiveHandOff()
+        printer = ConsolePrinter(sys.stdout, verbosity=0 if quiet else 2 if verbose else 1)
+        registry = registry_from(settings)
+        with open_session(
+            settings, endpoint, registry=registry, handoff=handoff, listeners=[printer], runs_dir=runs_dir
+        ) as session:
+            if not quiet:
+                where = f"{endpoint.provider} {endpoint.model} at {endpoint.base_url}"
+                typer.echo(f"Phone {session.phone.serial} · {where}")
+            if task is not None:
+                _finish(_run_one(session, task))
+            while interactive:
+                next_task = typer.prompt("\nTask (empty to quit)", default="", show_default=False).strip()
+                if not next_task or _run_one(session, next_task).status == "interrupted":
+                    break
+
+
+def _run_one(session: Session, task: str) -> RunResult:
+    record = session.run(task)
+    typer.echo(f"Report: {record.report}")
+    return record.result
+
+
+def _finish(result: RunResult) -> None:
+    if result.error is not None:
+        fail(result.error)
+    if result.status != "finished":
+        raise typer.Exit(EXIT_BY_STATUS[result.status])
+
+
+@app.command()
+def demo(
+    runs_dir: RunsDirOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
+) -> None:
+    """Watch the agent do "open eBay and search earbuds" on a virtual phone, with recorded model answers.
+
+    Needs no phone, no API key and no network. Exit code 0 when the phone ends up showing the results.
+    """
+    typer.echo(
+        "Demo: a virtual Android phone (started now, behind a private adb server) and a RECORDING of the\n"
+        "model's answers served over local HTTP. Everything else is the real agent: adbutils, the loop,\n"
+        "parsing, the trace and the report. No real model is called.\n"
+    )
+    with reported():
+        script = demo_script()
+        with ReplayModelServer(script) as server:
+            settings = load_settings(device="sim", base_url=server.base_url, model=script.model)
+            endpoint = Endpoint("replay", server.base_url, script.model, None, ())
+            printer = ConsolePrinter(sys.stdout, verbosity=0 if quiet else 2 if verbose else 1)
+            with open_session(
+                settings, endpoint, registry=registry_from(settings), handoff=NonInteractiveHandOff(),
+                listeners=[printer], runs_dir=runs_dir,
+            ) as session:
+                assert session.embedded is not None
+                record = session.run(DEMO_TASK)
+                passed, detail = check_demo(session.embedded.phone)
+        typer.echo(f"\nVerdict (checked on the phone itself): {'PASS' if passed else 'FAIL'}: {detail}")
+        typer.echo(f"Report: {record.report}")
+        typer.echo(f'\nSame task with a real model on a virtual phone:  phone-agent run --device sim "{DEMO_TASK}"')
+        if record.result.status == "interrupted":
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if not passed:
+            raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,137 @@
+"""``phone-agent suite run``: regression suites over one or more phones."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import adbutils
+import typer
+
+from phone_agent.cli.common import (
+    EXIT_FAILED,
+    AdbPortOption,
+    RunsDirOption,
+    app,
+    registry_from,
+    reported,
+)
+from phone_agent.config import Settings, load_settings, resolve_endpoint
+from phone_agent.device.adb import AdbDevice, list_devices
+from phone_agent.embedded import embedded_phones
+from phone_agent.errors import ConfigError, NoDeviceError
+from phone_agent.session import agent_settings, open_client
+from phone_agent.suites.case import CaseEnvironment, CaseResult
+from phone_agent.suites.reports import write_html, write_junit
+from phone_agent.suites.runner import collect, run_all
+from phone_agent.suites.spec import Case, Suite, SuiteError
+from phone_agent.trace import home_dir
+
+suite_app = typer.Typer(help="Regression suites per app: YAML cases checked on the device.", no_args_is_help=True)
+app.add_typer(suite_app, name="suite")
+
+
+@suite_app.command("run")
+def suite_run(
+    paths: Annotated[list[Path], typer.Argument(help="Suite files, or directories holding them.")],
+    device: Annotated[
+        list[str] | None, typer.Option("--device", "-d", help="Run on this phone (repeat to spread the cases).")
+    ] = None,
+    all_devices: Annotated[bool, typer.Option("--all-devices", help="Use every attached phone.")] = False,
+    sim: Annotated[int, typer.Option(help="Start this many virtual phones and run on them.", min=0)] = 0,
+    tags: Annotated[list[str] | None, typer.Option("--tags", help="Only cases with this tag (repeatable).")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write an HTML suite report (index.html) in this folder.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Save the model's replies next to the suites.")] = False,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="Answer from saved replies while the screen matches; heal the rest.")
+    ] = False,
+    provider: Annotated[str | None, typer.Option(help="Model provider preset (for AI steps and judges).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint URL.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key.")] = None,
+    runs_dir: RunsDirOption = None,
+    adb_port: AdbPortOption = None,
+) -> None:
+    """Run regression suites; exit code 0 only when every case passes.
+
+    Example: phone-agent suite run suites/ --sim 2 --replay --junit junit.xml --html suite-report
+    """
+    with reported():
+        if record and replay:
+            raise ConfigError("Choose --record or --replay, not both.")
+        try:
+            items = collect(paths, tags or ())
+        except SuiteError as exc:
+            raise ConfigError(str(exc)) from None
+        settings = load_settings(provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port)
+        endpoint = None
+        if any((settings.provider, settings.base_url, settings.model, settings.api_key)):
+            endpoint = resolve_endpoint(settings)
+        elif record:
+            raise ConfigError("--record needs a model: give --base-url or --provider (and a key).")
+        typer.echo(f"{len(items)} cases from {len({s.path for s, _ in items})} suite files")
+        with ExitStack() as stack:
+            phones = _suite_phones(stack, settings, device or [], all_devices, sim)
+            environments = []
+            for phone in phones:
+                client = stack.enter_context(open_client(endpoint, settings)) if endpoint else None
+                environments.append(
+                    CaseEnvironment(
+                        phone, registry_from(settings), client, (runs_dir or home_dir() / "runs") / _suite_stamp(),
+                        mode="record" if record else "replay" if replay else None,
+                        agent_settings=agent_settings(settings),
+                    )
+                )
+            typer.echo(f"on {', '.join(p.serial for p in phones)}")
+            results = run_all(items, environments, _print_progress)
+        _print_summary(results)
+        if junit is not None:
+            typer.echo(f"JUnit: {write_junit(results, junit)}")
+        if html is not None:
+            typer.echo(f"HTML report: {write_html(results, html)}")
+        if any(result.status != "passed" for result in results):
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _suite_phones(
+    stack: ExitStack, settings: Settings, serials: list[str], all_devices: bool, sim: int
+) -> list[AdbDevice]:
+    """Open the phones a suite runs on: virtual ones, the named ones, every attached one, or the only one."""
+    port = settings.adb_port
+    if sim:
+        embedded = stack.enter_context(embedded_phones(sim))
+        serials, port = [e.serial for e in embedded], embedded[0].adb_port
+    elif all_devices:
+        infos = list_devices(adbutils.AdbClient(host=settings.adb_host, port=port))
+        serials = [info.serial for info in infos if info.state == "device"]
+        if not serials:
+            raise NoDeviceError("--all-devices: no device is attached and ready. Check `phone-agent devices`.")
+    if not serials:
+        return [stack.enter_context(AdbDevice.connect(None, host=settings.adb_host, port=port))]
+    return [stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port)) for serial in serials]
+
+
+def _suite_stamp() -> str:
+    return "suite-" + datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def _print_progress(event: str, suite: Suite, case: Case, serial: str, result: CaseResult | None) -> None:
+    if result is None:
+        typer.echo(f"▶ [{serial}] {suite.name} / {case.name}")
+        return
+    mark = {"passed": "✓", "failed": "✗", "error": "!"}[result.status]
+    extra = f" (replayed {result.replayed}, healed {result.healed})" if result.replayed or result.healed else ""
+    typer.echo(f"{mark} [{serial}] {suite.name} / {case.name}  {result.duration:.1f} s{extra}")
+    if result.status != "passed":
+        typer.echo(f"    {result.message}")
+
+
+def _print_summary(results: list[CaseResult]) -> None:
+    typer.echo("\nsuite                case                                     result   device            time")
+    for r in results:
+        typer.echo(f"{r.suite[:20]:<20} {r.case[:40]:<40} {r.status:<8} {r.device[:17]:<17} {r.duration:5.1f} s")
+    passed = sum(r.status == "passed" for r in results)
+    typer.echo(f"\n{passed} of {len(results)} cases passed")
