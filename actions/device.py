@@ -15,13 +15,15 @@ class Screenshot:
     """One captured frame: the PNG bytes exactly as the phone sent them, and its pixel size.
 
     ``secure`` is True when the capture failed or came back entirely black (a FLAG_SECURE window
-    such as a payment page), so the image tells the model nothing.
+    such as a payment page), so the image tells the model nothing; ``failure`` then says why the
+    capture failed, if it did.
     """
 
     png: bytes
     width: int
     height: int
     secure: bool = False
+    failure: str | None = None
 
 
 class Device(Protocol):
@@ -59,4 +61,8 @@ class Device(Protocol):
 
     def type_text(self, text: str) -> None:
         """Replace the focused field's content with ``text``. Raises: TextInputError."""
+        ...
+
+    def release_input(self) -> None:
+        """Give the person their own keyboard back (before a hand-off and at the end of a run)."""
         ...

@@ -7,6 +7,7 @@ Progress is reported through a ``Listener``; nothing here prints.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -148,9 +149,21 @@ class PhoneAgent:
             status, message = "interrupted", "Stopped by the person (Ctrl-C)."
         except PhoneAgentError as exc:
             status, message, error = "failed", str(exc), exc
+        except Exception as exc:
+            # A bug or an environment failure (a full disk): still close the trace, then let it surface.
+            self.listener.run_finished(RunResult(task, "failed", f"{type(exc).__name__}: {exc}", state.steps,
+                                                 self._clock() - start))
+            raise
+        finally:
+            self._release_input()
         result = RunResult(task, status, message, state.steps, self._clock() - start, error)
         self.listener.run_finished(result)
         return result
+
+    def _release_input(self) -> None:
+        """Give the person their keyboard back; a phone that is gone cannot need it."""
+        with contextlib.suppress(PhoneAgentError):
+            self.device.release_input()
 
     def _step(self, task: str, index: int, state: RunState) -> _Stop | None:
         self.listener.step_started(index)
@@ -162,7 +175,13 @@ class PhoneAgent:
         timings["capture"] = self._clock() - began
 
         began = self._clock()
-        text = screen_text(app, task=task if index == 1 else None, note=state.feedback, secure=screenshot.secure)
+        text = screen_text(
+            app,
+            task=task if index == 1 else None,
+            note=state.feedback,
+            secure=screenshot.secure,
+            failure=screenshot.failure,
+        )
         image, mime = self.settings.images.encode(screenshot.png)
         state.conversation.add_screen(text, image, mime)
         request_messages = len(state.conversation.messages)
@@ -286,6 +305,7 @@ class PhoneAgent:
             state.add_feedback(detection.note(self.settings.lang))
             self.listener.stuck_detected(detection, "note")
             return None
+        self._release_input()
         response = self.handoff.stuck(detection.description)
         self.listener.stuck_detected(detection, response)
         state.warned = False
@@ -313,6 +333,7 @@ class _Environment:
         return self._agent.handoff.confirm(message)
 
     def take_over(self, message: str) -> bool:
+        self._agent._release_input()  # the person may need to type (a password) with their own keyboard
         return self._agent.handoff.take_over(message)
 
     def ask(self, question: str) -> str | None:

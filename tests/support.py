@@ -90,6 +90,9 @@ class FakeDevice:
     def type_text(self, text: str) -> None:
         self._act("type", text)
 
+    def release_input(self) -> None:
+        self.releases = getattr(self, "releases", 0) + 1
+
 
 class ScriptedModel:
     """Answers with the queued replies in order and keeps every request it was sent."""

@@ -229,3 +229,29 @@ def test_an_app_missing_from_the_registry_is_shown_by_its_package() -> None:
     agent, _, model = make_agent(["finish()"], device=device)
     agent.run("t")
     assert '"current_app": "org.example.unlisted"' in user_texts(model.requests[0])[0]
+
+
+def test_the_persons_keyboard_comes_back_before_a_take_over_and_at_the_end() -> None:
+    device = FakeDevice()
+    agent, _, _ = make_agent(
+        ['do(action="Take_over", message="log in")', "finish()"], device=device, handoff=ScriptedHandOff()
+    )
+    agent.run("t")
+    assert device.releases == 2
+
+
+def test_an_unexpected_error_still_closes_the_run_before_surfacing() -> None:
+    class Exploding(FakeDevice):
+        def back(self) -> None:
+            raise RuntimeError("disk full")
+
+    ended: list[str] = []
+
+    class Ends(Listener):
+        def run_finished(self, result: object) -> None:
+            ended.append(result.status)  # type: ignore[attr-defined]
+
+    agent, _, _ = make_agent(['do(action="Back")'], device=Exploding(), listeners=[Ends()])
+    with pytest.raises(RuntimeError, match="disk full"):
+        agent.run("t")
+    assert ended == ["failed"]

@@ -81,3 +81,31 @@ def test_without_adb_keyboard_non_ascii_is_a_clear_error() -> None:
     with pytest.raises(TextInputError, match="ADB Keyboard"):
         TextInput(shell).type("café")
     assert not any(c.startswith("input text") for c in shell.commands)
+
+
+def test_a_keyboard_switched_by_the_person_is_selected_again_before_typing() -> None:
+    shell = Shell()
+    typing = TextInput(shell)
+    typing.type("one")
+    shell.current = GBOARD  # the person picked their keyboard during a hand-off
+    typing.type("two")
+    assert shell.current == ADB_KEYBOARD
+    assert [c for c in shell.commands if c.startswith("am broadcast -a ADB_INPUT_B64")][-1].endswith("dHdv")
+    typing.restore()
+    assert shell.current == GBOARD
+
+
+def test_the_persons_keyboard_is_remembered_before_switching() -> None:
+    class Interrupted(Shell):
+        def __call__(self, command: str) -> str:
+            if command == f"ime set {ADB_KEYBOARD}":
+                self.current = ADB_KEYBOARD
+                raise KeyboardInterrupt  # Ctrl-C right after the switch
+            return super().__call__(command)
+
+    shell = Interrupted()
+    typing = TextInput(shell)
+    with pytest.raises(KeyboardInterrupt):
+        typing.type("x")
+    typing.restore()
+    assert shell.current == GBOARD

@@ -25,8 +25,24 @@ from actions.device import Screenshot
 from phone_agent.device.text_input import TextInput
 from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
 
-_FOCUS = re.compile(r"(?:mCurrentFocus|mFocusedApp|mResumedActivity)[=:].*?\su\d+\s+([\w.]+)/")
+# mCurrentFocus/mFocusedApp from `dumpsys window`; m/top/ResumedActivity (Android 9-15) from `dumpsys activity`.
+_FOCUS = re.compile(r"(?:mCurrentFocus|mFocusedApp|ResumedActivity)[=:].*?\su\d+\s+([\w.]+)/")
+# System dialogs an app may open as it starts (a runtime permission prompt); the launch still worked.
+_LAUNCH_DIALOGS = frozenset(
+    {
+        "com.google.android.permissioncontroller",
+        "com.android.permissioncontroller",
+        "com.android.packageinstaller",
+        "com.google.android.packageinstaller",
+    }
+)
+_PNG_END = b"IEND\xaeB`\x82"
+_INPUT_ADVICE = (
+    "Android refused the input. On Xiaomi/MIUI turn on Developer options > 'USB debugging (Security settings)'; "
+    "on OPPO/OnePlus 'Disable permission monitoring'; on vivo 'USB simulated click'. `phone-agent doctor` checks it."
+)
 _SIZE = re.compile(r"(Physical|Override) size:\s*(\d+)x(\d+)")
+_ORIENTATION = re.compile(r"orientation=(\d)")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _BLACK_LEVEL = 8
 _KEYCODE_HOME = 3
@@ -114,39 +130,47 @@ class AdbDevice:
 
     def close(self) -> None:
         """Restore the person's keyboard if a Type switched it."""
+        self.release_input()
+
+    def release_input(self) -> None:
+        """Give the person their own keyboard back (before a hand-off and at the end of a run)."""
         self._text.restore()
 
     # --- the Device protocol ---
 
     def screenshot(self) -> Screenshot:
-        """Capture the screen in one round trip; a failed or all-black capture is flagged ``secure``."""
-        png = self._run("exec:screencap -p")
-        if not png.startswith(_PNG_SIGNATURE) or len(png) < 24:
+        """Capture the screen in one round trip.
+
+        A capture that fails (no complete PNG) or comes back all black is flagged ``secure``; a failed
+        one also says why in ``failure``. Text before the PNG (a multi-display warning on foldables,
+        since ``exec:`` merges stderr into stdout) is skipped.
+        """
+        try:
+            png = png_from_screencap(self._run("exec:screencap -p"))
+        except ValueError as exc:
             width, height = self.screen_size()
             ok, encoded = cv2.imencode(".png", np.zeros((height, width), np.uint8))
-            return Screenshot(encoded.tobytes(), width, height, secure=True)
+            return Screenshot(encoded.tobytes(), width, height, secure=True, failure=f"screencap failed: {exc}")
         width, height = struct.unpack(">II", png[16:24])
         return Screenshot(png, width, height, secure=_is_black(png))
 
     def current_app(self) -> str:
         """The package in front, from ``dumpsys window`` (empty when none is found)."""
-        match = _FOCUS.search(self.shell("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'"))
-        if match is None:
-            match = _FOCUS.search(self.shell("dumpsys activity activities | grep mResumedActivity"))
-        return match.group(1) if match else ""
+        package = foreground_package(self.shell("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'"))
+        return package or foreground_package(self.shell("dumpsys activity activities | grep -E 'ResumedActivity'"))
 
     def tap(self, x: int, y: int) -> None:
-        self.shell(f"input tap {int(x)} {int(y)}")
+        self._input(f"input tap {int(x)} {int(y)}")
 
     def double_tap(self, x: int, y: int) -> None:
         # Both taps in one shell: two round trips can miss Android's 300 ms double-tap window.
-        self.shell(f"input tap {int(x)} {int(y)}; input tap {int(x)} {int(y)}")
+        self._input(f"input tap {int(x)} {int(y)} && input tap {int(x)} {int(y)}")
 
     def long_press(self, x: int, y: int, duration_ms: int = 800) -> None:
-        self.shell(f"input swipe {int(x)} {int(y)} {int(x)} {int(y)} {int(duration_ms)}")
+        self._input(f"input swipe {int(x)} {int(y)} {int(x)} {int(y)} {int(duration_ms)}")
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
-        self.shell(f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}")
+        self._input(f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}")
 
     def back(self) -> None:
         self.press_key(_KEYCODE_BACK)
@@ -164,15 +188,18 @@ class AdbDevice:
         return self._packages
 
     def launch(self, package: str, activity: str | None = None) -> bool:
-        """Start an app and wait (up to ``launch_timeout``) until it is in front."""
+        """Start an app and wait (up to ``launch_timeout``) until it, or a permission prompt it opened, is in front."""
         if activity:
             component = activity if "/" in activity else f"{package}/{activity}"
-            self.shell(f"am start -n {shlex.quote(component)}")
+            result = self.run_shell(f"am start -n {shlex.quote(component)}")
         else:
-            self.shell(f"monkey -p {shlex.quote(package)} -c android.intent.category.LAUNCHER 1")
+            result = self.run_shell(f"monkey -p {shlex.quote(package)} -c android.intent.category.LAUNCHER 1")
+        # `am start` reports a missing activity as "Error: ..." (with exit 0 before Android 11).
+        if result.exit_code not in (0, None) or any(line.startswith("Error") for line in result.output.splitlines()):
+            return False
         deadline = self._clock() + self._launch_timeout
         while True:
-            if self.current_app() == package:
+            if self.current_app() in (package, *_LAUNCH_DIALOGS):
                 return True
             if self._clock() >= deadline:
                 return False
@@ -201,15 +228,17 @@ class AdbDevice:
 
     def press_key(self, keycode: int) -> None:
         """Send one key event."""
-        self.shell(f"input keyevent {int(keycode)}")
+        self._input(f"input keyevent {int(keycode)}")
 
 
     def screen_size(self) -> tuple[int, int]:
-        """The display size in pixels from ``wm size`` (an override wins over the physical size)."""
+        """The display size in pixels as it is turned now (``wm size``; an override wins over the physical size)."""
         if self._size is None:
             sizes = {kind: (int(w), int(h)) for kind, w, h in _SIZE.findall(self.shell("wm size"))}
             self._size = sizes.get("Override") or sizes.get("Physical") or (1080, 2400)
-        return self._size
+        width, height = self._size
+        rotation = _ORIENTATION.search(self.shell("dumpsys display | grep -E 'orientation='"))
+        return (height, width) if rotation and rotation.group(1) in ("1", "3") else (width, height)
 
     def getprop(self, name: str) -> str:
         """One system property, e.g. ``ro.build.version.release``."""
@@ -222,6 +251,19 @@ class AdbDevice:
             DeviceError: the phone or the adb server cannot be reached.
         """
         return self.run_shell(command).output
+
+    def _input(self, command: str) -> None:
+        """Run an ``input`` command; a refusal (e.g. INJECT_EVENTS denied by a vendor ROM) is an error.
+
+        Raises:
+            DeviceError: the phone refused the input.
+        """
+        result = self.run_shell(command)
+        if result.exit_code not in (0, None):
+            detail = result.output.strip().splitlines()[-1] if result.output.strip() else "no output"
+            raise DeviceError(
+                f"`{command}` failed on {self.serial} (exit {result.exit_code}: {detail}). {_INPUT_ADVICE}"
+            )
 
     def run_shell(self, command: str) -> ShellResult:
         """Run a shell command and return its output and, when the phone supports shell v2, its exit code."""
@@ -297,6 +339,26 @@ def list_devices(client: adbutils.AdbClient) -> list[adbutils.AdbDeviceInfo]:
         ) from exc
 
 
+def png_from_screencap(data: bytes) -> bytes:
+    """The PNG in what ``screencap -p`` sent, skipping text before it (a multi-display warning).
+
+    Raises:
+        ValueError: there is no complete PNG; the message is what the phone said instead.
+    """
+    start = data.find(_PNG_SIGNATURE)
+    png = data[start:].rstrip(b"\r\n") if start >= 0 else b""
+    if len(png) >= 24 and png.endswith(_PNG_END):
+        return png
+    said = data[: start if start >= 0 else 200].decode("utf-8", "replace").strip()
+    raise ValueError(said or ("the PNG was cut off" if png else "no PNG came back"))
+
+
+def foreground_package(dumpsys: str) -> str:
+    """The package of the first focus or resumed-activity line in ``dumpsys`` output ("" when none)."""
+    match = _FOCUS.search(dumpsys)
+    return match.group(1) if match else ""
+
+
 def _read_to_end(sock: socket.socket) -> bytes:
     sock.settimeout(30)
     chunks = []
@@ -306,7 +368,11 @@ def _read_to_end(sock: socket.socket) -> bytes:
 
 
 def _decode_shell_v2(data: bytes) -> ShellResult:
-    """Split shell-v2 frames (id byte, uint32 length, payload) into output and exit code."""
+    """Split shell-v2 frames (id byte, uint32 length, payload) into output and exit code.
+
+    Raises:
+        DeviceError: the stream ended without an exit code (the connection dropped mid-command).
+    """
     output = bytearray()
     exit_code = None
     offset = 0
@@ -318,6 +384,8 @@ def _decode_shell_v2(data: bytes) -> ShellResult:
             output += payload
         elif kind == 3 and payload:
             exit_code = payload[0]
+    if exit_code is None:
+        raise DeviceError("The connection to the phone dropped in the middle of a command. Check `adb devices`.")
     return ShellResult(output.decode("utf-8", "replace"), exit_code)
 
 

@@ -29,7 +29,7 @@ class TextInput:
 
     def __init__(self, shell: Shell) -> None:
         self._shell = shell
-        self._has_adb_keyboard: bool | None = None
+        self._installed: bool | None = None
         self._restore_ime: str | None = None
 
     def type(self, text: str) -> None:
@@ -38,7 +38,7 @@ class TextInput:
         Raises:
             TextInputError: the text is not printable ASCII and ADB Keyboard is not installed.
         """
-        if self._adb_keyboard_ready():
+        if self._adb_keyboard_selected():
             self._shell("am broadcast -a ADB_CLEAR_TEXT")
             if text:
                 # An empty --es value is dropped by adb and the broadcast then fails: skip it.
@@ -53,24 +53,24 @@ class TextInput:
             self._shell(f"ime set {shlex.quote(self._restore_ime)}")
             self._restore_ime = None
 
-    def _adb_keyboard_ready(self) -> bool:
-        if self._has_adb_keyboard is None:
-            self._has_adb_keyboard = self._activate_adb_keyboard()
-        return self._has_adb_keyboard
-
-    def _activate_adb_keyboard(self) -> bool:
-        if ADB_KEYBOARD not in self._shell("ime list -a -s").split():
+    def _adb_keyboard_selected(self) -> bool:
+        """Select ADB Keyboard if it is installed; checked before every Type, since the person may switch."""
+        if self._installed is None:
+            self._installed = ADB_KEYBOARD in self._shell("ime list -a -s").split()
+        if not self._installed:
             return False
+        current = self._current()
+        if current == ADB_KEYBOARD:
+            return True
         if ADB_KEYBOARD not in self._shell("ime list -s").split():
             self._shell(f"ime enable {ADB_KEYBOARD}")
-        current = self._shell("settings get secure default_input_method").strip()
-        if current != ADB_KEYBOARD:
-            self._shell(f"ime set {ADB_KEYBOARD}")
-            if self._shell("settings get secure default_input_method").strip() != ADB_KEYBOARD:
-                return False
-            if current and current != "null":
-                self._restore_ime = current
-        return True
+        if self._restore_ime is None and current not in ("", "null"):
+            self._restore_ime = current  # remembered before switching, so an interruption can still restore it
+        self._shell(f"ime set {ADB_KEYBOARD}")
+        return self._current() == ADB_KEYBOARD
+
+    def _current(self) -> str:
+        return self._shell("settings get secure default_input_method").strip()
 
     def _type_with_input_text(self, text: str) -> None:
         bad = sorted({ch for ch in text if not (ch == "\n" or " " <= ch <= "~")})

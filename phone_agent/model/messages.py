@@ -19,11 +19,20 @@ def system_prompt(lang: Language) -> str:
     return resources.files("phone_agent.model").joinpath(f"prompts/system_{lang}.md").read_text("utf-8")
 
 
-def screen_text(current_app: str, *, task: str | None = None, note: str | None = None, secure: bool = False) -> str:
+def screen_text(
+    current_app: str,
+    *,
+    task: str | None = None,
+    note: str | None = None,
+    secure: bool = False,
+    failure: str | None = None,
+) -> str:
     """The text part of a user turn: the task (first turn only), screen info, and feedback."""
     info: dict[str, Any] = {"current_app": current_app or "unknown"}
-    if secure:
-        info["screenshot"] = "unavailable: the screen is protected or capture failed (it shows black)"
+    if failure:
+        info["screenshot"] = f"unavailable: {failure} (the image is black)"
+    elif secure:
+        info["screenshot"] = "unavailable: the screen is protected (e.g. a payment or password page) and shows black"
     parts = []
     if task is not None:
         parts.append(f"Task: {task}")
