@@ -35,6 +35,10 @@ class ActionParseError(ValueError):
     """The model's reply is not one valid action. The message is written for the model to read."""
 
 
+class _SeveralActions(ActionParseError):
+    """The answer holds more than one action."""
+
+
 @dataclass(frozen=True)
 class ParsedReply:
     """A reply split into the model's reasoning, the raw answer text and the typed action."""
@@ -57,18 +61,39 @@ def parse_reply(reply: str) -> ParsedReply:
         think_match = _THINK.search(text[: answer_match.start()])
         thinking = think_match.group(1) if think_match else text[: answer_match.start()]
     else:
-        call = _CALL_START.search(text)
-        if call is None:
-            raise ActionParseError(
-                "Your reply contains no action. End it with exactly one action inside "
-                '<answer></answer>, for example <answer>do(action="Tap", element=[500, 500])</answer> '
-                'or <answer>finish(message="...")</answer>.'
-            )
-        answer = text[call.start():]
-        thinking = text[: call.start()]
+        return _parse_untagged(text)
     thinking = _TAGS.sub("", thinking).strip()
     answer = _TAGS.sub("", answer).strip()
     return ParsedReply(thinking=thinking, answer=answer, action=parse_action(answer))
+
+
+def _parse_untagged(text: str) -> ParsedReply:
+    """A reply without <answer>: the action is the first call (after any </think>) that parses.
+
+    The reasoning may itself say "do (" or "finish (": a candidate that is not valid syntax is
+    skipped, but one that holds several actions is an error, as in a tagged answer.
+    """
+    region = text.rfind("</think>") + 1 if "</think>" in text else 0
+    starts = [match.start() for match in _CALL_START.finditer(text, region)]
+    if not starts:
+        raise ActionParseError(
+            "Your reply contains no action. End it with exactly one action inside "
+            '<answer></answer>, for example <answer>do(action="Tap", element=[500, 500])</answer> '
+            'or <answer>finish(message="...")</answer>.'
+        )
+    error: ActionParseError | None = None
+    for start in starts:
+        answer = _TAGS.sub("", text[start:]).strip()
+        try:
+            action = parse_action(answer)
+        except _SeveralActions:
+            raise
+        except ActionParseError as exc:
+            error = exc  # the last candidate's complaint is the one worth reporting
+            continue
+        return ParsedReply(thinking=_TAGS.sub("", text[:start]).strip(), answer=answer, action=action)
+    assert error is not None
+    raise error
 
 
 def parse_action(answer: str) -> Action:
@@ -104,15 +129,15 @@ def _single_call(answer: str) -> ast.Call:
     tree = _parse_module(answer)
     calls = [node.value for node in tree.body if isinstance(node, ast.Expr)]
     if len(tree.body) == 0:
-        raise ActionParseError("Your answer is empty. Give exactly one action, e.g. do(action=\"Back\").")
+        raise ActionParseError('Your answer is empty. Give exactly one action, e.g. do(action="Back").')
     if len(tree.body) > 1 or len(calls) != 1:
-        raise ActionParseError(
+        raise _SeveralActions(
             "Your answer contains more than one statement. Give exactly one action per answer; "
             "you will see the new screen before the next one."
         )
     node = calls[0]
     if isinstance(node, ast.Tuple):
-        raise ActionParseError("Your answer contains several actions. Give exactly one action per answer.")
+        raise _SeveralActions("Your answer contains several actions. Give exactly one action per answer.")
     if not isinstance(node, ast.Call):
         raise ActionParseError(
             f"Your answer {answer[:80]!r} is not an action. Use do(action=...) or finish(message=...)."
@@ -145,13 +170,17 @@ def _literal(node: ast.expr, name: str) -> object:
             f"The argument {name}= must be a plain value (a quoted string or [x, y] numbers), "
             f"not {ast.unparse(node)[:60]!r}."
         ) from None
+    if isinstance(value, set | frozenset | dict):
+        raise ActionParseError(
+            f"The argument {name}= must be a quoted string or a list like [x, y], not a set or dict."
+        )
     # Models write points as [x, y]; the models hold tuples.
     return tuple(value) if isinstance(value, list) else value
 
 
 def _action_name(raw: object) -> str:
     if not isinstance(raw, str):
-        raise ActionParseError(f"do() needs action=\"...\" naming one of: {_VALID_NAMES}.")
+        raise ActionParseError(f'do() needs action="..." naming one of: {_VALID_NAMES}.')
     name = _NAMES_BY_FOLD.get(_fold(raw))
     if name is None:
         raise ActionParseError(f'Unknown action "{raw}". Use one of: {_VALID_NAMES}, or finish(message=...).')

@@ -54,6 +54,18 @@ def test_tolerates_what_models_really_send(reply: str) -> None:
     assert parse_reply(reply).action == Back()
 
 
+def test_a_call_named_in_untagged_reasoning_is_not_taken_for_the_answer() -> None:
+    parsed = parse_reply('<think>I need to finish (the search) first.</think>do(action="Back")')
+    assert parsed.action == Back() and parsed.thinking == "I need to finish (the search) first."
+    parsed = parse_reply('I will do (as planned) the tap now.\ndo(action="Tap", element=[1, 2])')
+    assert parsed.action == Tap(element=(1, 2))
+
+
+def test_untagged_reply_reports_the_error_of_its_last_call() -> None:
+    with pytest.raises(ActionParseError, match="0 to 999"):
+        parse_reply('I should finish (soon).\ndo(action="Tap", element=[5000, 1])')
+
+
 def test_thinking_without_tags_is_the_text_before_the_call() -> None:
     parsed = parse_reply('I should open the app first.\ndo(action="Launch", app="eBay")')
     assert parsed.thinking == "I should open the app first."
