@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -49,6 +50,13 @@ class Settings(BaseSettings):
     image_max_side: int | None = Field(default=None, ge=64)
     stuck_guard: bool = True
     stuck_limit: int = Field(default=3, ge=2)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {value!r})")
+        return value
 
     @field_validator("settle")
     @classmethod
@@ -93,6 +101,12 @@ class Endpoint:
     model: str
     api_key: SecretStr | None
     api_key_env: tuple[str, ...]
+
+    @property
+    def public_url(self) -> str:
+        """The base URL without user info or query, which can hold credentials: for logs and traces."""
+        parts = urlsplit(self.base_url)
+        return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
 
 
 def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) -> Endpoint:

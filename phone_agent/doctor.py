@@ -216,14 +216,14 @@ def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
         try:
             models = client.list_models()
         except ModelResponseError:
-            yield Check("endpoint", "ok", f"{endpoint.base_url} answers (it does not list its models)")
+            yield Check("endpoint", "ok", f"{endpoint.public_url} answers (it does not list its models)")
         except ModelError as exc:
             yield Check(
-                "endpoint", "fail", f"{endpoint.base_url}: {exc}", "Check --base-url / --provider and your network."
+                "endpoint", "fail", f"{endpoint.public_url}: {exc}", "Check --base-url / --provider and your network."
             )
             return
         else:
-            yield Check("endpoint", "ok", f"{endpoint.base_url} answers ({len(models)} models)")
+            yield Check("endpoint", "ok", f"{endpoint.public_url} answers ({len(models)} models)")
             if endpoint.model not in models:
                 yield Check(
                     "model name",

@@ -62,7 +62,7 @@ class Session:
             "device_model": phone.getprop("ro.product.model"),
             "provider": endpoint.provider,
             "model": endpoint.model,
-            "base_url": endpoint.base_url,
+            "base_url": endpoint.public_url,
             "settle": settings.settle,
             "image_format": settings.image_format,
             "image_max_side": settings.image_max_side,

@@ -67,12 +67,6 @@ def test_config_file_is_read_and_flags_win(monkeypatch: pytest.MonkeyPatch, tmp_
     assert "flag-wins" in result.output
 
 
-def test_api_key_never_appears_in_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    secret = "sk-very-secret-123456"
-    result = runner.invoke(app, ["run", "x", "--api-key", secret, "--provider", "nope"])
-    assert secret not in result.output
-
-
 def test_apps_lists_the_registry_as_json() -> None:
     result = runner.invoke(app, ["apps", "--json"])
     assert result.exit_code == 0
@@ -97,3 +91,27 @@ def test_bad_apps_file_is_a_setup_error(tmp_path: Path) -> None:
 def test_a_real_provider_is_never_called_from_tests() -> None:
     with pytest.raises(AssertionError, match="api.z.ai"):
         httpx.get("https://api.z.ai/api/paas/v4/models")
+
+
+def test_a_base_url_without_a_scheme_is_a_setup_error() -> None:
+    result = runner.invoke(app, ["run", "x", "--base-url", "localhost:8000/v1"])
+    assert result.exit_code == 2 and "must start with http:// or https://" in result.output
+
+
+def test_credentials_in_the_base_url_stay_out_of_logs() -> None:
+    from phone_agent.config import Endpoint
+
+    endpoint = Endpoint("custom", "https://user:sk-secret-42@gpu.example:8443/v1?key=sk-secret-42", "m", None, ())
+    assert endpoint.public_url == "https://gpu.example:8443/v1"
+
+
+def test_a_mistyped_adb_port_is_reported_without_starting_a_server() -> None:
+    import socket
+
+    from phone_agent.sim.testing import free_port
+
+    port = free_port()
+    result = runner.invoke(app, ["devices", "--adb-port", str(port)])
+    assert result.exit_code == 1 and f"No adb server answers at 127.0.0.1:{port}" in result.output
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

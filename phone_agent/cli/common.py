@@ -19,6 +19,7 @@ from phone_agent.errors import (
     ModelUnreachableError,
     NoDeviceError,
     PhoneAgentError,
+    TextInputError,
     UnknownModelError,
 )
 
@@ -34,7 +35,7 @@ EXIT_BY_STATUS = {
 # Errors a person fixes in their setup rather than in the task.
 SETUP_ERRORS = (
     ConfigError, NoDeviceError, DeviceStateError, AuthenticationError, ArrearsError, UnknownModelError,
-    ModelUnreachableError,
+    ModelUnreachableError, TextInputError, AppDataError,
 )
 
 app = typer.Typer(
@@ -60,9 +61,14 @@ AppsFileOption = Annotated[
 ]
 
 
+def exit_code(error: BaseException) -> int:
+    """2 for what the person fixes in their setup, 1 for everything else."""
+    return EXIT_USAGE if isinstance(error, SETUP_ERRORS) else EXIT_FAILED
+
+
 def fail(error: PhoneAgentError | AppDataError) -> NoReturn:
     typer.echo(f"Error: {error}", err=True)
-    raise typer.Exit(EXIT_USAGE if isinstance(error, (*SETUP_ERRORS, AppDataError)) else EXIT_FAILED)
+    raise typer.Exit(exit_code(error))
 
 
 @contextmanager
@@ -72,6 +78,9 @@ def reported() -> Iterator[None]:
         yield
     except (PhoneAgentError, AppDataError) as error:
         fail(error)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def registry_from(settings: Settings) -> Registry:

@@ -16,7 +16,7 @@ from phone_agent.cli.common import (
     DeviceOption,
     RunsDirOption,
     app,
-    fail,
+    exit_code,
     registry_from,
     reported,
 )
@@ -101,11 +101,11 @@ def run(
             settings, endpoint, registry=registry, handoff=handoff, listeners=[printer], runs_dir=runs_dir
         ) as session:
             if not quiet:
-                where = f"{endpoint.provider} {endpoint.model} at {endpoint.base_url}"
+                where = f"{endpoint.provider} {endpoint.model} at {endpoint.public_url}"
                 typer.echo(f"Phone {session.phone.serial} · {where}")
             if task is not None:
                 _finish(_run_one(session, task))
-            while interactive:
+            while task is None:
                 next_task = typer.prompt("\nTask (empty to quit)", default="", show_default=False).strip()
                 if not next_task or _run_one(session, next_task).status == "interrupted":
                     break
@@ -118,8 +118,9 @@ def _run_one(session: Session, task: str) -> RunResult:
 
 
 def _finish(result: RunResult) -> None:
+    """Exit with the run's code; the summary line has already said what happened."""
     if result.error is not None:
-        fail(result.error)
+        raise typer.Exit(exit_code(result.error))
     if result.status != "finished":
         raise typer.Exit(EXIT_BY_STATUS[result.status])
 

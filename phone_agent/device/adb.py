@@ -8,6 +8,7 @@ translated to :mod:`phone_agent.errors` here and nowhere else.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import socket
@@ -300,15 +301,21 @@ class AdbDevice:
 
 
 def ensure_server(host: str, port: int) -> None:
-    """Start the adb server on ``port`` if nothing listens there (only for a server on this machine).
+    """Start the adb server if nothing listens on the standard port (5037 or ANDROID_ADB_SERVER_PORT).
 
-    adbutils would otherwise start one itself, but always on the default port.
+    adbutils would otherwise start one itself, but always on the default port. Any other port must
+    already have a server: a mistyped ``--adb-port`` should be an error, not a stray daemon.
 
     Raises:
-        DeviceError: the server is not running and cannot be started.
+        DeviceError: no server runs there and none can be started.
     """
-    if _listening(host, port) or host not in ("127.0.0.1", "localhost", "::1"):
+    if _listening(host, port):
         return
+    standard = {5037, int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037") or 5037)}
+    if host not in ("127.0.0.1", "localhost", "::1") or port not in standard:
+        raise DeviceError(
+            f"No adb server answers at {host}:{port}. Start one with `adb -P {port} start-server`, or check --adb-port."
+        )
     try:
         subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:

@@ -188,6 +188,8 @@ class ChatClient:
         request = self._http.build_request(method, url, content=content, headers=headers)
         try:
             return self._http.send(request, stream=True)
+        except httpx.UnsupportedProtocol as exc:
+            raise ModelUnreachableError(f"{url} is not an http:// or https:// URL: check --base-url") from exc
         except httpx.TransportError as exc:
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
             detail = self._redact(str(exc) or type(exc).__name__)
@@ -314,8 +316,12 @@ class ChatClient:
         return AuthenticationError(f"the API key was rejected ({detail}): check {self._key_hint}")
 
     def _redact(self, text: str) -> str:
-        """Remove the API key from text that came from elsewhere (some servers echo it back)."""
-        return text.replace(self._api_key, "***") if self._api_key else text
+        """Remove the API key from text that came from elsewhere (some servers echo it back).
+
+        Placeholder keys shorter than 8 characters ("EMPTY", "x") are no secret and would garble every
+        word they occur in, so they are left alone.
+        """
+        return text.replace(self._api_key, "***") if self._api_key and len(self._api_key) >= 8 else text
 
 
 def _refused_message(detail: str) -> str:
