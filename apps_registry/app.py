@@ -91,9 +91,3 @@ class App(BaseModel):
     def names(self) -> tuple[str, ...]:
         """The display name followed by the aliases."""
         return (self.name, *self.aliases)
-
-    def component(self, package: str | None = None) -> str | None:
-        """`package/activity` to start (default package: the main one), or None when no activity is set."""
-        if self.activity is None:
-            return None
-        return f"{package or self.package}/{self.activity}"

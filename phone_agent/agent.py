@@ -185,7 +185,7 @@ class PhoneAgent:
         image, mime = self.settings.images.encode(screenshot.png)
         state.conversation.add_screen(text, image, mime)
         request_messages = len(state.conversation.messages)
-        parsed, reply, retries, parse_seconds = self._decide(state.conversation)
+        parsed, completion, retries, parse_seconds = self._decide(state.conversation)
         timings["model"] = self._clock() - began - parse_seconds
         timings["parse"] = parse_seconds
 
@@ -210,7 +210,8 @@ class PhoneAgent:
             secure=screenshot.secure,
             thinking=parsed.thinking,
             answer=parsed.answer,
-            reply=reply,
+            reply=completion.text,
+            first_token=completion.time_to_first_token,
             action=parsed.action,
             points=outcome.points,
             feedback=outcome.feedback,
@@ -240,11 +241,11 @@ class PhoneAgent:
         app = self.registry.by_package(package)
         return frame, app.name if app else package
 
-    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, str, int, float]:
+    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, Completion, int, float]:
         """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.
 
-        Returns the parsed reply, its raw text, how many times the model was asked again, and the
-        seconds spent parsing.
+        Returns the parsed reply, the model's completion, how many times the model was asked again,
+        and the seconds spent parsing.
 
         Raises:
             RunAborted: the reply was malformed more than ``max_parse_retries`` times in a row.
@@ -270,7 +271,7 @@ class PhoneAgent:
                 continue
             parse_seconds += self._clock() - began
             conversation.add_reply(f"<think>{parsed.thinking}</think><answer>{format_action(parsed.action)}</answer>")
-            return parsed, completion.text, retries, parse_seconds
+            return parsed, completion, retries, parse_seconds
 
     def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Settled:
         """Phase 5: wait for the screen to settle where the action moved it; the frame to observe next.

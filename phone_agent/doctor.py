@@ -7,7 +7,6 @@ checks that depend on a failed one are not run. The API key is never printed.
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass
@@ -18,8 +17,8 @@ import adbutils
 
 from actions import ActionParseError, parse_reply
 from phone_agent.config import Settings, resolve_endpoint
-from phone_agent.device.adb import AdbDevice, ensure_server, list_devices
-from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL
+from phone_agent.device.adb import DEVICE_STATE_ADVICE, AdbDevice, ensure_server, list_devices
+from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL, TextInput
 from phone_agent.errors import ConfigError, DeviceError, ModelError, ModelResponseError
 from phone_agent.model.client import ChatClient
 from phone_agent.model.messages import Conversation, screen_text, system_prompt
@@ -105,21 +104,9 @@ def _device(settings: Settings, client: adbutils.AdbClient) -> Generator[Check, 
         yield Check("device", "fail", f"several devices: {names}", "Name one with --device SERIAL.")
         return None
     info = infos[0]
-    if info.state == "unauthorized":
-        yield Check(
-            "device",
-            "fail",
-            f"{info.serial} is unauthorized",
-            "Unlock the phone and accept 'Allow USB debugging?' (tick 'Always allow'); replug if no prompt.",
-        )
-        return None
     if info.state != "device":
-        yield Check(
-            "device",
-            "fail",
-            f"{info.serial} is {info.state}",
-            "Replug the cable, or run `adb kill-server` and try again.",
-        )
+        advice = DEVICE_STATE_ADVICE.get(info.state, "check the phone and `adb devices`")
+        yield Check("device", "fail", f"{info.serial} is {info.state}", advice[0].upper() + advice[1:] + ".")
         return None
     device = AdbDevice(info.serial, client)
     model = device.getprop("ro.product.model")
@@ -173,26 +160,20 @@ def _text_input(device: AdbDevice) -> Iterator[Check]:
             "and run `adb install ADBKeyboard.apk`.",
         )
         return
-    enabled = ADB_KEYBOARD in device.shell("ime list -s").split()
     current = device.shell("settings get secure default_input_method").strip()
-    device.shell(f"ime enable {ADB_KEYBOARD}")
-    device.shell(f"ime set {ADB_KEYBOARD}")
-    selected = device.shell("settings get secure default_input_method").strip() == ADB_KEYBOARD
-    if current and current != "null" and current != ADB_KEYBOARD:
-        device.shell(f"ime set {shlex.quote(current)}")
-    if not enabled:
-        device.shell(f"ime disable {ADB_KEYBOARD}")
+    typing = TextInput(device.shell)  # the same switch and restore a run does
+    selected = typing.select_adb_keyboard()
+    typing.restore()
     restored = device.shell("settings get secure default_input_method").strip() == current
     if selected and restored:
-        state = "enabled" if enabled else "installed (phone-agent enables it during a run)"
-        yield Check("ADB Keyboard", "ok", f"{state}; it can be selected and your keyboard restored")
+        yield Check("ADB Keyboard", "ok", "installed; it can be selected and your keyboard restored")
     else:
         yield Check(
             "ADB Keyboard",
             "fail",
             "installed but cannot be selected" if not selected else "your keyboard was not restored",
-            "Enable it by hand: Settings > System > Keyboard > On-screen keyboard > ADB Keyboard; some vendors also "
-            "require 'Install via USB' / 'USB debugging (Security settings)' in Developer options.",
+            "Enable it by hand: Settings > System > Keyboard > On-screen keyboard > ADB Keyboard; some vendors "
+            "also require 'Install via USB' / 'USB debugging (Security settings)' in Developer options.",
         )
 
 

@@ -9,7 +9,6 @@ messages and exit codes.
     ├── DeviceError                 anything between us and the phone
     │   ├── NoDeviceError           no device attached / several without --device / not found
     │   ├── DeviceStateError        the device is unauthorized or offline
-    │   ├── LaunchError             an app did not come to the front
     │   └── TextInputError          text cannot be typed with what the phone has
     ├── ModelError                  anything between us and the model endpoint
     │   ├── ModelUnreachableError   connection refused, DNS, timeouts after retries
@@ -47,10 +46,6 @@ class NoDeviceError(DeviceError):
 
 class DeviceStateError(DeviceError):
     """The device is attached but unauthorized or offline."""
-
-
-class LaunchError(DeviceError):
-    """An app could not be started or did not come to the front."""
 
 
 class TextInputError(DeviceError):

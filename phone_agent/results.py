@@ -24,6 +24,7 @@ class StepResult:
     thinking: str
     answer: str
     reply: str
+    first_token: float
     action: Action
     points: list[tuple[int, int]]
     feedback: str | None

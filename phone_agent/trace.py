@@ -99,6 +99,7 @@ class TraceRecorder(Listener):
                 "settled": step.settled,
                 "settle_frames": step.settle_frames,
                 "durations": {name: round(seconds, 4) for name, seconds in step.timings.items()},
+                "model_first_token": round(step.first_token, 4),
             }
         )
 

@@ -226,7 +226,7 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
 
     added = registry.resolve("笔记")
     assert added.name == "Acme Notes"
-    assert added.component() == "com.acme.notes/.MainActivity"
+    assert added.activity == ".MainActivity"
 
     replaced = registry.resolve("eBay")
     assert replaced.package == "com.ebay.mobile.beta"
@@ -317,7 +317,7 @@ def test_app_is_frozen_and_strict() -> None:
     with pytest.raises(ValidationError, match="Extra inputs"):
         App.model_validate({"name": "A", "package": "com.a.b", "colour": "red"})
     assert app.packages == ("com.a.b",)
-    assert app.component() is None
+    assert app.activity is None
 
 
 def test_fold_name() -> None:

@@ -117,3 +117,10 @@ def test_the_clock_and_a_blinking_cursor_are_not_changes_but_a_typed_word_is() -
     assert same_screen(base, clock) and same_screen(base, cursor)
     assert not same_screen(base, word) and not same_screen(base, spinner)
     assert not same_screen(base, None) and isinstance(base, np.ndarray)
+
+
+def test_a_minimum_wait_comes_before_the_first_capture() -> None:
+    clock = FakeClock()
+    screen = TimedScreen(clock, [(0.3, OLD), (99, NEW)])
+    result = Settler(SettleMode.parse("auto"), clock, clock.sleep, min_wait=0.3).wait(screen, before())
+    assert clock.sleeps[0] == 0.3 and shade_of(result.screenshot) == NEW and screen.captures == 2

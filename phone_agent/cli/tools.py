@@ -22,7 +22,7 @@ from phone_agent.cli.common import (
     reported,
 )
 from phone_agent.config import load_settings
-from phone_agent.device.adb import list_devices
+from phone_agent.device.adb import DEVICE_STATE_ADVICE, list_devices
 from phone_agent.doctor import as_json as checks_as_json
 from phone_agent.doctor import run_checks
 from phone_agent.errors import ConfigError
@@ -128,12 +128,9 @@ def devices(
         if not rows:
             typer.echo("No devices. Enable USB debugging and plug the phone in, start an emulator, "
                        "or `adb connect HOST:PORT`.")
-        hints = {
-            "unauthorized": "accept the USB debugging prompt on the phone",
-            "offline": "replug the cable or run `adb kill-server`",
-        }
         for row in rows:
-            hint = f"  ← {hints[row['state']]}" if row["state"] in hints else ""
+            advice = DEVICE_STATE_ADVICE.get(row["state"])
+            hint = f"  ← {advice}" if advice else ""
             typer.echo(f"{row['serial']:<24} {row['state']:<13} {row['model']}{hint}")
 
 

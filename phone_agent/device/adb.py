@@ -50,7 +50,7 @@ _KEYCODE_HOME = 3
 _KEYCODE_BACK = 4
 _DUMP_FILE = "/sdcard/window_dump.xml"
 
-_STATE_ADVICE = {
+DEVICE_STATE_ADVICE = {
     "unauthorized": "accept the 'Allow USB debugging?' prompt on the phone (tick 'Always allow'), then retry",
     "offline": "unplug and replug the cable, or run `adb kill-server` and retry",
     "no permissions": "fix the USB permissions (udev rules on Linux) and replug the phone",
@@ -119,7 +119,7 @@ class AdbDevice:
             matches = devices
         info = matches[0]
         if info.state != "device":
-            advice = _STATE_ADVICE.get(info.state, "check the phone and `adb devices`")
+            advice = DEVICE_STATE_ADVICE.get(info.state, "check the phone and `adb devices`")
             raise DeviceStateError(f"Device {info.serial} is {info.state}: {advice}.")
         return cls(info.serial, client, **kwargs)  # type: ignore[arg-type]
 

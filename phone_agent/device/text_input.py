@@ -38,7 +38,7 @@ class TextInput:
         Raises:
             TextInputError: the text is not printable ASCII and ADB Keyboard is not installed.
         """
-        if self._adb_keyboard_selected():
+        if self.select_adb_keyboard():
             self._shell("am broadcast -a ADB_CLEAR_TEXT")
             if text:
                 # An empty --es value is dropped by adb and the broadcast then fails: skip it.
@@ -53,7 +53,7 @@ class TextInput:
             self._shell(f"ime set {shlex.quote(self._restore_ime)}")
             self._restore_ime = None
 
-    def _adb_keyboard_selected(self) -> bool:
+    def select_adb_keyboard(self) -> bool:
         """Select ADB Keyboard if it is installed; checked before every Type, since the person may switch."""
         if self._installed is None:
             self._installed = ADB_KEYBOARD in self._shell("ime list -a -s").split()

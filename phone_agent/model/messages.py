@@ -68,13 +68,3 @@ class Conversation:
     def add_reply(self, content: str) -> None:
         """Append the model's reply as the model should see it next time."""
         self.messages.append({"role": "assistant", "content": content})
-
-    def image_count(self) -> int:
-        """How many images the next request carries."""
-        return sum(
-            1
-            for message in self.messages
-            if isinstance(message["content"], list)
-            for part in message["content"]
-            if part["type"] == "image_url"
-        )
