@@ -101,3 +101,9 @@ def test_json_lists_every_check(adb: AdbServer, phone: PhoneSession, model: Repl
     assert result.exit_code == 0
     assert [c["name"] for c in checks][:3] == ["adb", "adb server", "device"]
     assert all(set(c) == {"name", "status", "detail", "fix"} for c in checks)
+
+
+def test_doctor_can_check_a_virtual_phone_of_its_own(model: ReplayModelServer) -> None:
+    result = runner.invoke(app, ["doctor", "--device", "sim", "--base-url", model.base_url, "--model", MODEL])
+    assert result.exit_code == 0, result.output
+    assert "✓ device:" in result.output and "SimPhone" in result.output

@@ -25,8 +25,10 @@ from phone_agent.config import load_settings
 from phone_agent.device.adb import DEVICE_STATE_ADVICE, list_devices
 from phone_agent.doctor import as_json as checks_as_json
 from phone_agent.doctor import run_checks
+from phone_agent.embedded import embedded_phones
 from phone_agent.errors import ConfigError
 from phone_agent.report import write_report
+from phone_agent.session import SIM_DEVICE
 from phone_agent.sim import serve
 from phone_agent.sim.model_server import ReplayModelServer, load_script
 from phone_agent.trace import TRACE_FILE
@@ -90,13 +92,17 @@ def doctor(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port
         )
         checks = []
-        for check in run_checks(settings, deep=deep):
-            checks.append(check)
-            if not as_json:
-                mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
-                typer.echo(f"{mark} {check.name}: {check.detail}")
-                if check.fix and check.status != "ok":
-                    typer.echo(f"    fix: {check.fix}")
+        with ExitStack() as stack:
+            if settings.device == SIM_DEVICE:  # check a virtual phone started for the purpose
+                (phone,) = stack.enter_context(embedded_phones(1))
+                settings = settings.model_copy(update={"device": phone.serial, "adb_port": phone.adb_port})
+            for check in run_checks(settings, deep=deep):
+                checks.append(check)
+                if not as_json:
+                    mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
+                    typer.echo(f"{mark} {check.name}: {check.detail}")
+                    if check.fix and check.status != "ok":
+                        typer.echo(f"    fix: {check.fix}")
         if as_json:
             typer.echo(json.dumps(checks_as_json(checks), ensure_ascii=False, indent=1))
         if any(check.status == "fail" for check in checks):
