@@ -1,4 +1,4 @@
-"""The action vocabulary: typed actions, the AutoGLM grammar, coordinates and execution."""
+"""The action vocabulary: typed actions, the AutoGLM grammar, the tool-calling dialect, coordinates and execution."""
 
 from actions.coords import to_pixels
 from actions.device import Device, Screenshot
@@ -22,10 +22,11 @@ from actions.models import (
     TypeName,
     Wait,
 )
+from actions.tools import parse_tool_call, tool_call_for, tool_definitions, tool_name
 
 __all__ = [
     "Action", "ActionParseError", "Back", "CallAPI", "Context", "Device", "DoubleTap", "Environment",
     "Finish", "Home", "Interact", "Launch", "LongPress", "Note", "NoteEntry", "Outcome", "ParsedReply",
     "Screenshot", "Swipe", "Tap", "TakeOver", "Type", "TypeName", "Wait", "execute", "format_action",
-    "parse_action", "parse_reply", "to_pixels",
+    "parse_action", "parse_reply", "parse_tool_call", "to_pixels", "tool_call_for", "tool_definitions", "tool_name",
 ]

@@ -28,7 +28,7 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.model.providers import key_hint
-from phone_agent.model.reply import Reply
+from phone_agent.model.reply import Reply, ToolCall
 from phone_agent.model.retries import RETRY_AFTER_CAP, Retryable, with_retries
 
 # z.ai / BigModel business codes, found in {"error": {"code": "1302", "message": ...}}.
@@ -43,7 +43,7 @@ _REFUSAL_FINISH_REASONS = frozenset({"sensitive", "content_filter"})
 
 @dataclass(frozen=True)
 class Completion:
-    """One reply from the model, with timings in seconds measured from the call to ``complete``."""
+    """One reply from the model (its text and any tool calls), with timings in seconds from the call to ``complete``."""
 
     text: str
     time_to_first_token: float
@@ -51,6 +51,7 @@ class Completion:
     thinking_time: float | None
     retries: int
     request_bytes: int
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ChatClient:
@@ -105,33 +106,44 @@ class ChatClient:
         """Close the connection pool."""
         self._http.close()
 
-    def complete(self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None) -> Completion:
-        """Send the conversation and return the reply, passing each streamed piece to ``on_text``.
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        on_text: Callable[[str], None] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> Completion:
+        """Send the conversation and return the reply, passing each streamed piece of text to ``on_text``.
 
+        With ``tools`` (OpenAI function definitions) the model may answer with tool calls, and a stream is
+        read to its end; without, a stream is closed as soon as the AutoGLM ``</answer>`` has arrived.
         After a retried stream that broke off, ``on_text`` sees the new attempt's pieces from the start.
 
         Raises:
             ModelUnreachableError, AuthenticationError, ArrearsError, UnknownModelError,
             ContentRefusedError, RateLimitError, ModelResponseError.
         """
-        payload = {
+        payload: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "stream": self.stream,
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         }
+        if tools:
+            payload["tools"] = tools
+            payload["tool_choice"] = "auto"
         body = json.dumps(payload, ensure_ascii=False).encode()
         started = self._clock()
 
         def attempt() -> Reply:
-            reply = Reply(self._clock, started, on_text)
+            reply = Reply(self._clock, started, on_text, stop_at_answer=not tools)
             self._post_chat(body, reply)
             return reply
 
         reply, retries = with_retries(attempt, self.max_retries, self._sleep)
         reply.close_reasoning()
-        if not reply.text:
+        tool_calls = reply.tool_calls
+        if not reply.text and not tool_calls:
             raise ModelResponseError(f"the model at {self.base_url} sent an empty reply")
         total = self._clock() - started
         return Completion(
@@ -141,6 +153,7 @@ class ChatClient:
             thinking_time=reply.thinking_at,
             retries=retries,
             request_bytes=len(body),
+            tool_calls=tool_calls,
         )
 
     def list_models(self) -> list[str]:
@@ -218,7 +231,7 @@ class ChatClient:
                         raise ContentRefusedError(_refused_message(f"finish_reason {finish!r}"))
                     if finish:
                         return
-                if reply.answer_closed:
+                if reply.complete:
                     return
         except SSEError as exc:
             content_type = response.headers.get("content-type", "")

@@ -1,8 +1,10 @@
-"""A model's reply as it streams in: its text, when its thinking ended, and whether its answer is closed."""
+"""A model's reply as it streams in: its text, its tool calls, when its thinking ended, whether its answer is closed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 _ANSWER_END = "</answer>"
@@ -10,15 +12,42 @@ _THINKING_ENDS = ("</think>", "<answer>")
 _LONGEST_MARKER = max(len(marker) for marker in (_ANSWER_END, *_THINKING_ENDS))
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """One function call the model asked for: the call's id, the function's name and its arguments as JSON text."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class _PartialCall:
+    """A tool call still arriving: streamed pieces of its name and arguments."""
+
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
 class Reply:
     """The reply as it grows: its text, when its markers appeared, and whether the answer is closed."""
 
-    def __init__(self, clock: Callable[[], float], started: float, on_text: Callable[[str], None] | None) -> None:
-        """Start an empty reply whose times count from ``started``."""
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        started: float,
+        on_text: Callable[[str], None] | None,
+        *,
+        stop_at_answer: bool = True,
+    ) -> None:
+        """Start an empty reply whose times count from ``started``; ``stop_at_answer`` ends it at ``</answer>``."""
         self._clock = clock
         self._started = started
         self._on_text = on_text
         self._in_reasoning = False
+        self._calls: dict[int, _PartialCall] = {}
+        self.stop_at_answer = stop_at_answer
         self.text = ""
         self.first_token_at: float | None = None
         self.thinking_at: float | None = None
@@ -35,8 +64,69 @@ class Reply:
                 self.add_reasoning(reasoning)
             if isinstance(content, str):
                 self.add_content(content)
+            calls = message.get("tool_calls")
+            if isinstance(calls, list):
+                self.add_tool_calls(calls, streamed=field == "delta")
         finish = choice.get("finish_reason")
         return finish if isinstance(finish, str) and finish else None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the reply needs nothing more: its answer is closed and the dialect stops there."""
+        return self.stop_at_answer and self.answer_closed
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool calls so far, in index order; a call that came without an id is given one."""
+        return tuple(
+            ToolCall(call.id or f"call_{position}", call.name.strip(), "".join(call.arguments))
+            for position, (_, call) in enumerate(sorted(self._calls.items()))
+        )
+
+    def add_tool_calls(self, items: list[Any], *, streamed: bool) -> None:
+        """Add tool calls, or streamed pieces of them (``index`` says which call a piece belongs to)."""
+        for position, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            call = self._calls.setdefault(self._call_index(item, position, streamed), _PartialCall())
+            call_id = item.get("id")
+            if isinstance(call_id, str) and call_id:
+                call.id = call_id
+            function = item.get("function")
+            if not isinstance(function, dict):
+                continue
+            name = function.get("name")
+            if isinstance(name, str) and name and name != call.name:
+                call.name += name  # usually whole in the first piece; some servers stream it too
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                call.arguments.append(arguments)
+            elif isinstance(arguments, dict):  # a few servers send the object itself
+                call.arguments = [json.dumps(arguments, ensure_ascii=False)]
+            self._mark_progress()
+
+    def _call_index(self, item: dict[str, Any], position: int, streamed: bool) -> int:
+        """Which call a piece belongs to: its ``index``; else by its id, else the latest call when streamed."""
+        index = item.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            return index
+        if not streamed:
+            return position
+        call_id = item.get("id")
+        for known, call in self._calls.items():
+            if call_id and call.id == call_id:
+                return known
+        if call_id or not self._calls:
+            return max(self._calls, default=-1) + 1
+        return max(self._calls)
+
+    def _mark_progress(self) -> None:
+        """A tool call arrived: the first token, if nothing came before, and the end of the thinking."""
+        elapsed = self._clock() - self._started
+        if self.first_token_at is None:
+            self.first_token_at = elapsed
+        if self.thinking_at is None:
+            self.thinking_at = elapsed
 
     def add_reasoning(self, piece: str) -> None:
         """Add thinking that the server sent apart from the content, inside ``<think>`` tags."""
