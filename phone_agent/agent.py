@@ -2,7 +2,8 @@
 
 ``PhoneAgent.run`` is a bounded loop over ``_step``; each step is five named phases. Settings
 (``AgentSettings``, immutable) are kept apart from the state of one run (``RunState``, mutable).
-Progress is reported through a ``Listener``; nothing here prints.
+Progress is reported through a ``Listener``; nothing here prints. How replies are read and the
+history is kept depends on the dialect (``phone_agent.dialect``): AutoGLM text or OpenAI tool calls.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from actions import (
     LongPress,
     NoteEntry,
     Outcome,
-    ParsedReply,
     Screenshot,
     Swipe,
     TakeOver,
@@ -36,17 +36,24 @@ from actions import (
     TypeName,
     Wait,
     execute,
-    format_action,
     parse_reply,
 )
 from apps_registry import Registry, default_registry
 from phone_agent.device.frames import Frame
 from phone_agent.device.settle import Settled, SettleMode, Settler
+from phone_agent.dialect import Decision, Dialect, TextDialect, dialect_for, raw_reply
 from phone_agent.errors import PhoneAgentError, RunAborted
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
 from phone_agent.model.client import Completion
 from phone_agent.model.images import ImageOptions
-from phone_agent.model.messages import Conversation, Language, image_part, screen_text, system_prompt
+from phone_agent.model.messages import (
+    Conversation,
+    DialectName,
+    Language,
+    image_part,
+    screen_text,
+    system_prompt,
+)
 from phone_agent.results import Fanout, Listener, RunResult, RunStatus, StepResult
 from phone_agent.stuck import SCREEN_ACTIONS, StuckGuard, StuckSettings
 
@@ -60,8 +67,13 @@ class ChatModel(Protocol):
     """What the loop needs from a model client (``phone_agent.model.client.ChatClient``)."""
 
     def complete(
-        self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None
-    ) -> Completion: ...
+        self,
+        messages: list[dict[str, Any]],
+        on_text: Callable[[str], None] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> Completion:
+        """The model's reply to ``messages``; with ``tools`` it may call one of them."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class AgentSettings:
     settle_max_wait: float = 3.0
     images: ImageOptions = ImageOptions()
     stuck: StuckSettings | None = StuckSettings()
+    dialect: DialectName = "autoglm"
 
 
 @dataclass
@@ -82,6 +95,7 @@ class RunState:
     """What changes while one task runs."""
 
     conversation: Conversation
+    dialect: Dialect = field(default_factory=TextDialect)
     notes: list[NoteEntry] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
     guard: StuckGuard | None = None
@@ -133,7 +147,8 @@ class PhoneAgent:
         """
         start = self._clock()
         self.listener.run_started(task)
-        state = RunState(Conversation(system_prompt(self.settings.lang)))
+        dialect = self.settings.dialect
+        state = RunState(Conversation(system_prompt(self.settings.lang, dialect)), dialect_for(dialect))
         if self.settings.stuck is not None:
             state.guard = StuckGuard(self.settings.stuck, self.settings.lang)
         status: RunStatus = "max_steps"
@@ -185,18 +200,18 @@ class PhoneAgent:
         image, mime = self.settings.images.encode(screenshot.png)
         state.conversation.add_screen(text, image, mime)
         request_messages = len(state.conversation.messages)
-        parsed, completion, retries, parse_seconds = self._decide(state.conversation)
+        decision, completion, retries, parse_seconds = self._decide(state)
         timings["model"] = self._clock() - began - parse_seconds
         timings["parse"] = parse_seconds
 
         began = self._clock()
         context = Context(screenshot, self.registry, state.notes)
-        outcome = execute(parsed.action, self.device, _Environment(self), context)
+        outcome = execute(decision.action, self.device, _Environment(self), context)
         timings["act"] = self._clock() - began
 
         began = self._clock()
-        state.feedback = outcome.feedback
-        settled = self._next_observation(parsed.action, screenshot, outcome)
+        state.feedback = state.dialect.report(state.conversation, decision, outcome.feedback)
+        settled = self._next_observation(decision.action, screenshot, outcome)
         if settled.screenshot is screenshot:
             state.next_frame = frame
         else:
@@ -208,11 +223,11 @@ class PhoneAgent:
             current_app=app,
             screen_size=(screenshot.width, screenshot.height),
             secure=screenshot.secure,
-            thinking=parsed.thinking,
-            answer=parsed.answer,
-            reply=completion.text,
+            thinking=decision.thinking,
+            answer=decision.answer,
+            reply=raw_reply(completion),
             first_token=completion.time_to_first_token,
-            action=parsed.action,
+            action=decision.action,
             points=outcome.points,
             feedback=outcome.feedback,
             parse_retries=retries,
@@ -226,7 +241,7 @@ class PhoneAgent:
         self.listener.step_finished(step, screenshot)
         if outcome.status is not None:
             return _Stop(outcome.status, outcome.message or "")
-        return self._watch_for_loops(state, parsed.action, frame)
+        return self._watch_for_loops(state, decision.action, frame)
 
     def _observe(self, state: RunState) -> tuple[Frame, str]:
         """Phase 1: the screen (the settled frame of the last step when there is one) and the app in front."""
@@ -241,37 +256,44 @@ class PhoneAgent:
         app = self.registry.by_package(package)
         return frame, app.name if app else package
 
-    def _decide(self, conversation: Conversation) -> tuple[ParsedReply, Completion, int, float]:
+    def _decide(self, state: RunState) -> tuple[Decision, Completion, int, float]:
         """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.
 
-        Returns the parsed reply, the model's completion, how many times the model was asked again,
+        Returns the understood reply, the model's completion, how many times the model was asked again,
         and the seconds spent parsing.
 
         Raises:
             RunAborted: the reply was malformed more than ``max_parse_retries`` times in a row.
         """
+        conversation, dialect = state.conversation, state.dialect
         retries = 0
         parse_seconds = 0.0
         while True:
-            completion = self.model.complete(conversation.messages, on_text=self.listener.model_text)
+            completion = self._ask(conversation.messages, dialect.tools)
             began = self._clock()
             try:
-                parsed = parse_reply(completion.text)
+                decision = dialect.parse(completion)
             except ActionParseError as exc:
                 parse_seconds += self._clock() - began
-                self.listener.parse_failed(completion.text, exc)
+                reply = raw_reply(completion)
+                self.listener.parse_failed(reply, exc)
                 if retries >= self.settings.max_parse_retries:
                     raise RunAborted(
                         f"The model's reply could not be understood {retries + 1} times in a row ({exc}). "
-                        f"Its last reply was:\n{completion.text}"
+                        f"Its last reply was:\n{reply}"
                     ) from None
                 retries += 1
-                conversation.add_reply(completion.text)
-                conversation.add_text(f"{exc} Reply again: <think>...</think><answer>one action</answer>.")
+                dialect.reject(conversation, completion, exc)
                 continue
             parse_seconds += self._clock() - began
-            conversation.add_reply(f"<think>{parsed.thinking}</think><answer>{format_action(parsed.action)}</answer>")
-            return parsed, completion, retries, parse_seconds
+            dialect.accept(conversation, decision)
+            return decision, completion, retries, parse_seconds
+
+    def _ask(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Completion:
+        """One model request, streaming its text to the listener; tools are offered only in the tools dialect."""
+        if tools is None:  # a model client that predates tool calling need not accept the argument
+            return self.model.complete(messages, on_text=self.listener.model_text)
+        return self.model.complete(messages, on_text=self.listener.model_text, tools=tools)
 
     def _next_observation(self, action: Action, screenshot: Screenshot, outcome: Outcome) -> Settled:
         """Phase 5: wait for the screen to settle where the action moved it; the frame to observe next.

@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 
 from actions import Screenshot
-from phone_agent.model.client import Completion
+from phone_agent.model.client import Completion, ToolCall
 
 
 def png(width: int = 108, height: int = 240, shade: int = 200) -> bytes:
@@ -94,21 +94,35 @@ class FakeDevice:
         self.releases = getattr(self, "releases", 0) + 1
 
 
-class ScriptedModel:
-    """Answers with the queued replies in order and keeps every request it was sent."""
+def calls(*pairs: tuple[str, str], text: str = "") -> Completion:
+    """A completion that calls tools, each given as (name, arguments JSON), with ids call_1, call_2, ..."""
+    tool_calls = tuple(ToolCall(f"call_{i}", name, arguments) for i, (name, arguments) in enumerate(pairs, 1))
+    return Completion(text, 0.0, 0.0, None, 0, 0, tool_calls)
 
-    def __init__(self, replies: list[str]) -> None:
+
+class ScriptedModel:
+    """Answers with the queued replies (text, or whole completions with tool calls) and keeps every request."""
+
+    def __init__(self, replies: list[str | Completion]) -> None:
         self.replies = list(replies)
         self.requests: list[list[dict[str, Any]]] = []
+        self.tools: list[list[dict[str, Any]] | None] = []
 
-    def complete(self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None) -> Completion:
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        on_text: Callable[[str], None] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> Completion:
         self.requests.append([dict(m) for m in messages])
+        self.tools.append(tools)
         if not self.replies:
             raise AssertionError("the model was asked more often than the script allows")
-        text = self.replies.pop(0)
-        if on_text is not None:
-            on_text(text)
-        return Completion(text, 0.0, 0.0, None, 0, 0)
+        reply = self.replies.pop(0)
+        completion = reply if isinstance(reply, Completion) else Completion(reply, 0.0, 0.0, None, 0, 0)
+        if on_text is not None and completion.text:
+            on_text(completion.text)
+        return completion
 
 
 class ScriptedHandOff:
@@ -129,3 +143,22 @@ class ScriptedHandOff:
     def ask(self, question: str) -> str | None:
         self.asked.append(("ask", question))
         return self._answer
+
+
+def assert_valid_tool_history(messages: list[dict[str, Any]]) -> None:
+    """Check the OpenAI rule: each assistant tool call is answered by one tool message before any other turn."""
+    pending: list[str] = []
+    for message in messages:
+        role = message["role"]
+        if role == "tool":
+            assert message["tool_call_id"] in pending, f"a tool message answers no open call: {message}"
+            assert isinstance(message["content"], str) and message["content"]
+            pending.remove(message["tool_call_id"])
+            continue
+        assert not pending, f"tool calls {pending} are unanswered before a {role} turn"
+        if role == "assistant" and message.get("tool_calls"):
+            for call in message["tool_calls"]:
+                assert call["type"] == "function" and call["id"] and call["function"]["name"]
+                assert isinstance(call["function"]["arguments"], str)
+            pending = [call["id"] for call in message["tool_calls"]]
+            assert len(set(pending)) == len(pending)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any, Literal
 
 Language = Literal["en", "zh"]
+DialectName = Literal["autoglm", "tools"]
 
 
-def system_prompt(lang: Language) -> str:
-    """The system prompt in the run's language."""
-    return resources.files("phone_agent.model").joinpath(f"prompts/system_{lang}.md").read_text("utf-8")
+def system_prompt(lang: Language, dialect: DialectName = "autoglm") -> str:
+    """The system prompt in the run's language, for answers in AutoGLM text or as tool calls."""
+    name = f"system_{lang}.md" if dialect == "autoglm" else f"system_tools_{lang}.md"
+    return resources.files("phone_agent.model").joinpath(f"prompts/{name}").read_text("utf-8")
 
 
 def screen_text(
@@ -68,3 +71,20 @@ class Conversation:
     def add_reply(self, content: str) -> None:
         """Append the model's reply as the model should see it next time."""
         self.messages.append({"role": "assistant", "content": content})
+
+    def add_tool_calls(self, content: str, calls: Sequence[tuple[str, str, str]]) -> None:
+        """Append an assistant turn that calls tools, each given as ``(id, name, arguments JSON)``."""
+        self.messages.append(
+            {
+                "role": "assistant",
+                "content": content or None,
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                    for call_id, name, arguments in calls
+                ],
+            }
+        )
+
+    def add_tool_result(self, call_id: str, content: str) -> None:
+        """Append the result of one tool call; each call needs one before the next user turn."""
+        self.messages.append({"role": "tool", "tool_call_id": call_id, "content": content})

@@ -3,7 +3,9 @@
 ``--record`` saves each model reply of a case with a perceptual hash of the screenshot it answered.
 ``--replay`` answers from the recording while the screen still matches (no model call), calls the
 model where the screen has drifted, and writes the healed reply back. Runs become fast, free and
-deterministic, and a changed app shows up as healed steps instead of silent failures.
+deterministic, and a changed app shows up as healed steps instead of silent failures. A reply's tool
+calls are kept with it (``"tool_calls": [{"id", "name", "arguments"}]``); recordings made before
+tool calling existed have none and still replay.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from phone_agent.agent import ChatModel
 from phone_agent.device.frames import thumbnail
 from phone_agent.errors import ModelError
-from phone_agent.model.client import Completion
+from phone_agent.model.client import Completion, ToolCall
 
 Mode = Literal["record", "replay"]
 MAX_DISTANCE = 6  # of 64 bits: small changes (a cursor, a clock) keep the hash within this
@@ -58,7 +60,7 @@ class Recording:
     """The replies of one case, in order, each with the screen hash it answered."""
 
     path: Path
-    calls: list[dict[str, str]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> Recording:
@@ -86,7 +88,12 @@ class RecordingModel:
     _position: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def complete(self, messages: list[dict[str, Any]], on_text: Callable[[str], None] | None = None) -> Completion:
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        on_text: Callable[[str], None] | None = None,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> Completion:
         """Answer from the recording when the screen matches, else ask the model and remember its reply.
 
         Raises:
@@ -101,17 +108,24 @@ class RecordingModel:
             if self.mode == "replay" and index < len(calls) and _matches(calls[index]["screen"], key):
                 self.replayed += 1
                 text = calls[index]["reply"]
-                if on_text is not None:
+                if on_text is not None and text:
                     on_text(text)
-                return Completion(text, 0.0, 0.0, None, 0, 0)
+                return Completion(text, 0.0, 0.0, None, 0, 0, _tool_calls(calls[index]))
         if self.model is None:
             raise ModelError(
                 f"step {index + 1} of the recording {self.recording.path} does not match the screen and no model "
                 "is configured to heal it: give --base-url/--provider, or record again with --record"
             )
-        completion = self.model.complete(messages, on_text)
+        if tools is None:  # a model that predates tool calling need not accept the argument
+            completion = self.model.complete(messages, on_text)
+        else:
+            completion = self.model.complete(messages, on_text, tools)
         with self._lock:
-            entry = {"screen": key, "reply": completion.text}
+            entry: dict[str, Any] = {"screen": key, "reply": completion.text}
+            if completion.tool_calls:
+                entry["tool_calls"] = [
+                    {"id": call.id, "name": call.name, "arguments": call.arguments} for call in completion.tool_calls
+                ]
             if index < len(self.recording.calls):
                 self.recording.calls[index] = entry
             else:
@@ -121,6 +135,13 @@ class RecordingModel:
             else:
                 self.recorded += 1
         return completion
+
+
+def _tool_calls(entry: dict[str, Any]) -> tuple[ToolCall, ...]:
+    """The recorded tool calls of one reply (none in recordings of AutoGLM text)."""
+    return tuple(
+        ToolCall(str(call["id"]), str(call["name"]), str(call["arguments"])) for call in entry.get("tool_calls", ())
+    )
 
 
 def _matches(recorded: str, current: str) -> bool:
