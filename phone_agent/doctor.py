@@ -19,9 +19,20 @@ from actions import ActionParseError, parse_reply
 from phone_agent.config import Settings, resolve_endpoint
 from phone_agent.device.adb import DEVICE_STATE_ADVICE, AdbDevice, ensure_server, list_devices
 from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL, TextInput
-from phone_agent.errors import ConfigError, DeviceError, ModelError, ModelResponseError
+from phone_agent.errors import (
+    ArrearsError,
+    AuthenticationError,
+    ConfigError,
+    DeviceError,
+    ModelError,
+    ModelResponseError,
+    ModelUnreachableError,
+    RateLimitError,
+    UnknownModelError,
+)
 from phone_agent.model.client import ChatClient
 from phone_agent.model.messages import Conversation, screen_text, system_prompt
+from phone_agent.session import open_client
 
 Status = Literal["ok", "warn", "fail"]
 MIN_SDK = 24  # Android 7.0
@@ -34,6 +45,8 @@ _VENDOR_HINTS = {
     "oppo": "ColorOS needs Developer options > 'Disable permission monitoring' on for input injection.",
     "oneplus": "OxygenOS/ColorOS needs Developer options > 'Disable permission monitoring' on for input injection.",
     "vivo": "Funtouch/OriginOS needs Developer options > 'USB simulated click' (USB 模拟点击) on.",
+    "realme": "realme UI needs Developer options > 'Disable permission monitoring' on for input injection.",
+    "honor": "MagicOS may need 'Allow ADB debugging in charge only mode' on, and adb restarted after enabling it.",
 }
 
 
@@ -124,12 +137,12 @@ def _android(device: AdbDevice) -> Iterator[Check]:
     else:
         yield Check("android", "ok", f"Android {release} (API {sdk})")
     width, height = device.screen_size()
-    rotation = re.search(r"orientation=(\d)", device.shell("dumpsys display | grep orientation"))
-    turned = rotation is not None and rotation.group(1) in ("1", "3")
+    rotation = device.rotation()
+    turned = rotation in (1, 3)
     yield Check(
         "screen",
         "warn" if turned else "ok",
-        f"{width}x{height}, rotation {rotation.group(1) if rotation else '?'}",
+        f"{width}x{height}, rotation {rotation}",
         "The phone is in landscape; most apps are easier for the model in portrait." if turned else "",
     )
     shot = device.screenshot()
@@ -137,7 +150,7 @@ def _android(device: AdbDevice) -> Iterator[Check]:
         yield Check(
             "screenshot",
             "fail",
-            "the screenshot is all black (or the capture failed)",
+            shot.failure or "the screenshot is all black",
             "A secure screen (payment, password, DRM video) is showing, or capture is blocked: unlock the phone, "
             "leave that screen, or allow screen capture for adb in the vendor's security settings.",
         )
@@ -183,25 +196,14 @@ def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
     except ConfigError as exc:
         yield Check("model", "fail", "not configured", str(exc))
         return
-    key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
-    with ChatClient(
-        endpoint.base_url,
-        endpoint.model,
-        key,
-        stream=False,
-        timeout=settings.timeout,
-        max_retries=1,
-        max_tokens=16,
-        api_key_env=endpoint.api_key_env,
-    ) as client:
+    # One retry: doctor should answer quickly, and a rate limit is reported rather than waited out.
+    with open_client(endpoint, settings.model_copy(update={"stream": False}), max_retries=1) as client:
         try:
             models = client.list_models()
-        except ModelResponseError:
-            yield Check("endpoint", "ok", f"{endpoint.public_url} answers (it does not list its models)")
+        except ModelResponseError as exc:  # no listing (404) or a failing listing: the chat call decides
+            yield Check("endpoint", "warn", f"{endpoint.public_url} answers but does not list its models ({exc})")
         except ModelError as exc:
-            yield Check(
-                "endpoint", "fail", f"{endpoint.public_url}: {exc}", "Check --base-url / --provider and your network."
-            )
+            yield _model_failure("endpoint", exc)
             return
         else:
             yield Check("endpoint", "ok", f"{endpoint.public_url} answers ({len(models)} models)")
@@ -217,13 +219,31 @@ def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
         try:
             client.complete([{"role": "user", "content": "Reply with OK."}])
         except ModelError as exc:
-            yield Check("API key", "fail", str(exc), "Fix the key or the account named above, then run doctor again.")
+            yield _model_failure("model", exc)
             return
-        yield Check(
-            "API key", "ok" if key else "warn", "accepted" if key else "no key sent, and the endpoint accepted that"
-        )
+        if endpoint.api_key is not None:
+            yield Check("API key", "ok", "accepted")
+        else:
+            yield Check("API key", "warn", "no key sent, and the endpoint accepted that")
         if device is not None:
             yield _vision(client, device, settings)
+
+
+def _model_failure(step: str, error: ModelError) -> Check:
+    """What a model error means for the setup, and its fix."""
+    match error:
+        case AuthenticationError():
+            return Check("API key", "fail", str(error), "Fix the key (see above), then run doctor again.")
+        case ArrearsError():
+            return Check("account", "fail", str(error), "Top up the provider account.")
+        case UnknownModelError():
+            return Check("model name", "fail", str(error), "Pass a model this endpoint serves with --model.")
+        case RateLimitError():
+            return Check(step, "warn", str(error), "The endpoint works but rate-limits this key; try again later.")
+        case ModelUnreachableError():
+            return Check("endpoint", "fail", str(error), "Check --base-url / --provider and your network.")
+        case _:
+            return Check(step, "fail", str(error), "The endpoint answered with an error; see the message above.")
 
 
 def _vision(client: ChatClient, device: AdbDevice, settings: Settings) -> Check:

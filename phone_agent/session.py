@@ -66,6 +66,7 @@ class Session:
             "settle": settings.settle,
             "image_format": settings.image_format,
             "image_max_side": settings.image_max_side,
+            "dialect": settings.dialect,
         }
 
     def run(self, task: str) -> TaskRecord:
@@ -83,7 +84,7 @@ class Session:
         return TaskRecord(result, run_dir, write_report(run_dir))
 
 
-def open_client(endpoint: Endpoint, settings: Settings) -> ChatClient:
+def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4) -> ChatClient:
     """A model client for the endpoint, with the user's stream and timeout settings."""
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
     return ChatClient(
@@ -92,6 +93,7 @@ def open_client(endpoint: Endpoint, settings: Settings) -> ChatClient:
         key,
         stream=settings.stream,
         timeout=settings.timeout,
+        max_retries=max_retries,
         api_key_env=endpoint.api_key_env,
     )
 
@@ -104,6 +106,7 @@ def agent_settings(settings: Settings) -> AgentSettings:
         settle=SettleMode.parse(settings.settle),
         images=ImageOptions(settings.image_format, settings.image_max_side),
         stuck=StuckSettings(repeat_limit=settings.stuck_limit) if settings.stuck_guard else None,
+        dialect=settings.dialect,
     )
 
 

@@ -43,8 +43,19 @@ def test_a_healthy_setup_passes_every_check(adb: AdbServer, phone: PhoneSession,
     assert result.exit_code == 0, result.output
     marks = lines(result)
     assert set(marks.values()) == {"✓"}, result.output
-    assert {"adb", "adb server", "device", "android", "screen", "screenshot", "ADB Keyboard", "endpoint",
-            "model name", "API key", "vision step"} <= set(marks)
+    assert {
+        "adb",
+        "adb server",
+        "device",
+        "android",
+        "screen",
+        "screenshot",
+        "ADB Keyboard",
+        "endpoint",
+        "model name",
+        "API key",
+        "vision step",
+    } <= set(marks)
     assert "bundled with adbutils" in result.output and "1080x2400" in result.output
     assert phone.phone.state()["ime"]["current"].startswith("com.google.android.inputmethod.latin")  # restored
 
@@ -92,7 +103,7 @@ def test_an_unknown_model_name(adb: AdbServer, phone: PhoneSession) -> None:
 def test_an_unreachable_endpoint(adb: AdbServer, phone: PhoneSession) -> None:
     result = doctor(adb, "http://127.0.0.1:9/v1", "--device", phone.phone.serial)
     assert result.exit_code == 1
-    assert "✗ endpoint: http://127.0.0.1:9/v1" in result.output
+    assert "✗ endpoint: could not reach the model endpoint http://127.0.0.1:9/v1" in result.output
 
 
 def test_json_lists_every_check(adb: AdbServer, phone: PhoneSession, model: ReplayModelServer) -> None:
@@ -107,3 +118,28 @@ def test_doctor_can_check_a_virtual_phone_of_its_own(model: ReplayModelServer) -
     result = runner.invoke(app, ["doctor", "--device", "sim", "--base-url", model.base_url, "--model", MODEL])
     assert result.exit_code == 0, result.output
     assert "✓ device:" in result.output and "SimPhone" in result.output
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        ({"status": 429, "code": "1113", "message": "arrears"}, "✗ account:"),
+        ({"status": 400, "code": "1211", "message": "no such model"}, "✗ model name:"),
+        ({"status": 500, "message": "boom"}, "✗ model:"),
+    ],
+)
+def test_each_model_failure_gets_its_own_line(
+    adb: AdbServer, phone: PhoneSession, error: dict[str, Any], line: str
+) -> None:
+    script = ReplayScript.model_validate({"model": MODEL, "replies": [{"error": error}] * 3})
+    with ReplayModelServer(script) as server:
+        result = doctor(adb, server, "--device", phone.phone.serial)
+    assert result.exit_code == 1 and line in result.output, result.output
+
+
+def test_a_rate_limit_is_a_warning(adb: AdbServer, phone: PhoneSession) -> None:
+    error = {"status": 429, "retry_after": 0.01, "message": "slow down"}
+    script = ReplayScript.model_validate({"model": MODEL, "replies": [{"error": error}] * 3})
+    with ReplayModelServer(script) as server:
+        result = doctor(adb, server, "--device", phone.phone.serial)
+    assert result.exit_code == 0 and "! model:" in result.output and "rate" in result.output

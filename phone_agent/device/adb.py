@@ -217,15 +217,22 @@ class AdbDevice:
         Raises:
             DeviceError: the dump failed (some screens, e.g. with animations, cannot be dumped).
         """
-        result = self.run_shell(f"uiautomator dump {_DUMP_FILE} >/dev/null && cat {_DUMP_FILE}")
+        # Remove the old dump first: a failed dump can exit 0 and would leave the previous screen's file.
+        result = self.run_shell(f"rm -f {_DUMP_FILE}; uiautomator dump {_DUMP_FILE} && cat {_DUMP_FILE}")
         start = result.output.find("<?xml")
-        if start < 0:
-            raise DeviceError(f"uiautomator dump failed on {self.serial}: {result.output.strip()[:200]}")
+        if start < 0 or "ERROR:" in result.output[:start]:
+            raise DeviceError(f"uiautomator dump failed on {self.serial}: {result.output[:start].strip()[:200]}")
         return result.output[start:]
 
     def clear_app(self, package: str) -> None:
-        """Stop an app and erase its data (``pm clear``)."""
-        self.shell(f"pm clear {shlex.quote(package)}")
+        """Stop an app and erase its data (``pm clear``).
+
+        Raises:
+            DeviceError: the phone refused (some vendor ROMs forbid clearing over adb).
+        """
+        output = self.shell(f"pm clear {shlex.quote(package)}").strip()
+        if output != "Success":
+            raise DeviceError(f"`pm clear {package}` failed on {self.serial}: {output or 'no answer'}")
 
     def press_key(self, keycode: int) -> None:
         """Send one key event."""
@@ -238,8 +245,12 @@ class AdbDevice:
             sizes = {kind: (int(w), int(h)) for kind, w, h in _SIZE.findall(self.shell("wm size"))}
             self._size = sizes.get("Override") or sizes.get("Physical") or (1080, 2400)
         width, height = self._size
-        rotation = _ORIENTATION.search(self.shell("dumpsys display | grep -E 'orientation='"))
-        return (height, width) if rotation and rotation.group(1) in ("1", "3") else (width, height)
+        return (height, width) if self.rotation() in (1, 3) else (width, height)
+
+    def rotation(self) -> int:
+        """The display rotation in quarter turns (0 portrait, 1 and 3 landscape), from ``dumpsys display``."""
+        match = _ORIENTATION.search(self.shell("dumpsys display | grep -E 'orientation='"))
+        return int(match.group(1)) if match else 0
 
     def getprop(self, name: str) -> str:
         """One system property, e.g. ``ro.build.version.release``."""

@@ -90,20 +90,19 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
     result = CaseResult(suite.name, suite.path, case.name, env.device.serial, "passed", "", 0.0, attempt, case_dir)
     model = env.model
     recorder = None
-    if env.mode is not None:
-        recording = Recording(recording_path(suite, case))
-        if env.mode == "replay":
-            recording = Recording.load(recording.path)
-        recorder = model = RecordingModel(recording, env.mode, env.model)
-    runner = StepRunner(
-        env.device,
-        env.registry,
-        Settler(SettleMode("auto"), env.clock, env.sleep),
-        _ai_runner(env, model, case_dir, result),
-        env.clock,
-        env.sleep,
-    )
     try:
+        if env.mode is not None:
+            path = recording_path(suite, case)
+            recording = Recording.load(path) if env.mode == "replay" else Recording(path)
+            recorder = model = RecordingModel(recording, env.mode, env.model)
+        runner = StepRunner(
+            env.device,
+            env.registry,
+            Settler(SettleMode("auto"), env.clock, env.sleep),
+            _ai_runner(env, model, case_dir, result),
+            env.clock,
+            env.sleep,
+        )
         _check_app(case.app or suite.app, env.registry)
         for step in [*case.setup, *(case.steps or [])]:
             result.steps.append(runner.run(step))
@@ -113,18 +112,20 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
             result.steps.append(f"task ended {run.status}: {run.message}")
             if run.status != "finished":
                 raise StepFailed(f"the task ended {run.status}: {run.message}")
+            _check_time(case, began, env.clock)
         result.checks = runner.check(case.expect, suite.path.parent, _judge(model))
         failed = [check for check in result.checks if not check.passed]
         if failed:
             result.status, result.message = "failed", "; ".join(f"{c.name}: {c.detail}" for c in failed)
     except StepFailed as exc:
         result.status, result.message = "failed", str(exc)
-    except (PhoneAgentError, OSError, ValueError) as exc:
+    except Exception as exc:  # whatever went wrong, the case must still have a result
         result.status, result.message = "error", f"{type(exc).__name__}: {exc}"
-    finally:
-        if recorder is not None:
+    if recorder is not None:
+        result.replayed, result.healed = recorder.replayed, recorder.healed
+        # Only a passing run is worth keeping, and only when it recorded or healed something.
+        if result.status == "passed" and (recorder.recorded or recorder.healed):
             recorder.recording.save()
-            result.replayed, result.healed = recorder.replayed, recorder.healed
     result.duration = env.clock() - began
     _save_final_screen(env.device, case_dir)
     (case_dir / "case.json").write_text(json.dumps(_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -11,6 +12,13 @@ from itertools import groupby
 from pathlib import Path
 
 from phone_agent.suites.case import CaseResult
+
+# Characters XML 1.0 cannot hold at all (control codes from adb output, model text or app labels).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def write_junit(results: Sequence[CaseResult], path: Path) -> Path:
@@ -25,18 +33,18 @@ def write_junit(results: Sequence[CaseResult], path: Path) -> Path:
                 suite,
                 "testcase",
                 classname=f"suites.{name}",
-                name=result.case,
+                name=_xml_text(result.case),
                 time=f"{result.duration:.3f}",
                 file=str(result.suite_path),
             )
             properties = ElementTree.SubElement(case, "properties")
             for key, value in _properties(result):
-                ElementTree.SubElement(properties, "property", name=key, value=value)
+                ElementTree.SubElement(properties, "property", name=key, value=_xml_text(value))
             if result.status != "passed":
                 kind = "failure" if result.status == "failed" else "error"
-                element = ElementTree.SubElement(case, kind, message=result.message[:500], type=kind)
-                element.text = "\n".join([result.message, *_details(result)])
-            ElementTree.SubElement(case, "system-out").text = "\n".join(_details(result))
+                element = ElementTree.SubElement(case, kind, message=_xml_text(result.message[:500]), type=kind)
+                element.text = _xml_text("\n".join([result.message, *_details(result)]))
+            ElementTree.SubElement(case, "system-out").text = _xml_text("\n".join(_details(result)))
     path.parent.mkdir(parents=True, exist_ok=True)
     ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
     return path

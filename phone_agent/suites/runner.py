@@ -45,30 +45,45 @@ def collect(paths: Sequence[Path], tags: Sequence[str] = ()) -> list[tuple[Suite
 def run_all(
     items: Sequence[tuple[Suite, Case]], environments: Sequence[CaseEnvironment], progress: Progress | None = None
 ) -> list[CaseResult]:
-    """Run every case once, each phone taking the next case as soon as it is free; results in input order."""
+    """Run every case once, each phone taking the next case as soon as it is free; results in input order.
+
+    Ctrl-C stops handing out cases (the ones running finish or die with the process) and is re-raised.
+    """
     work: queue.Queue[tuple[int, Suite, Case]] = queue.Queue()
     for index, (suite, case) in enumerate(items):
         work.put((index, suite, case))
     results: dict[int, CaseResult] = {}
-    lock = threading.Lock()
+    lock = threading.Lock()  # guards results and keeps progress lines whole
+    stop = threading.Event()
+
+    def report(event: str, suite: Suite, case: Case, serial: str, result: CaseResult | None) -> None:
+        if progress is not None:
+            with lock:
+                progress(event, suite, case, serial, result)
 
     def worker(env: CaseEnvironment) -> None:
-        while True:
+        while not stop.is_set():
             try:
                 index, suite, case = work.get_nowait()
             except queue.Empty:
                 return
-            if progress is not None:
-                progress("started", suite, case, env.device.serial, None)
+            report("started", suite, case, env.device.serial, None)
             result = run_case(suite, case, env)
             with lock:
                 results[index] = result
-            if progress is not None:
-                progress("finished", suite, case, env.device.serial, result)
+            report("finished", suite, case, env.device.serial, result)
 
-    threads = [threading.Thread(target=worker, args=(env,), name=f"suite-{env.device.serial}") for env in environments]
+    threads = [
+        threading.Thread(target=worker, args=(env,), name=f"suite-{env.device.serial}", daemon=True)
+        for env in environments
+    ]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.2)  # a bare join() would not let Ctrl-C through
+    except KeyboardInterrupt:
+        stop.set()
+        raise
     return [results[index] for index in sorted(results)]
