@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     image_max_side: int | None = Field(default=None, ge=64)
     stuck_guard: bool = True
     stuck_limit: int = Field(default=3, ge=2)
+    dialect: Literal["autoglm", "tools"] = "autoglm"
 
     @field_validator("base_url")
     @classmethod

@@ -9,7 +9,7 @@ import pytest
 
 from phone_agent.agent import PhoneAgent
 from phone_agent.errors import ArrearsError, ModelResponseError
-from phone_agent.model.client import ChatClient
+from phone_agent.model.client import ChatClient, ToolCall
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript, load_script
 from tests.support import FakeClock, FakeDevice, png
 
@@ -119,3 +119,50 @@ def test_agent_over_real_http_recovers_from_a_malformed_reply() -> None:
     assert result.status == "finished" and device.calls == [("back",)]
     assert "contains no action" in requests[1].messages[-1]["content"]
     assert [r.image_count for r in requests] == [1, 1, 1]
+
+
+TOOLS = [{"type": "function", "function": {"name": "tap", "parameters": {"type": "object"}}}]
+TAP = {"tool_call": {"name": "tap", "arguments": {"element": [500, 145], "message": "搜索 \"pro\""}},
+       "reply": "The search box is at the top."}
+
+
+def test_streamed_tool_call_arrives_in_fragments_and_the_tools_are_recorded() -> None:
+    pieces: list[str] = []
+    with serve(TAP) as server, client(server) as chat:
+        completion = chat.complete(screen_messages(), on_text=pieces.append, tools=TOOLS)
+        (recorded,) = server.requests
+    arguments = '{"element": [500, 145], "message": "搜索 \\"pro\\""}'
+    assert completion.tool_calls == (ToolCall("call_1", "tap", arguments),)
+    assert completion.text == "The search box is at the top." and "".join(pieces) == completion.text
+    assert recorded.tools == TOOLS and recorded.tool_choice == "auto"
+
+
+def test_plain_json_tool_calls_with_ids_unique_across_the_script() -> None:
+    steps = [TAP, {"tool_calls": [{"name": "back"}, {"name": "home", "id": "mine", "arguments": "{}"}]}]
+    with serve(*steps) as server, client(server, stream=False) as chat:
+        first = chat.complete(screen_messages(), tools=TOOLS)
+        second = chat.complete(screen_messages())
+        requests = server.requests
+    assert first.tool_calls[0].id == "call_1" and first.text == "The search box is at the top."
+    assert second.tool_calls == (ToolCall("call_2", "back", "{}"), ToolCall("mine", "home", "{}"))
+    assert second.text == ""
+    assert requests[0].tools == TOOLS and requests[1].tools is None
+
+
+def test_a_dropped_stream_of_a_tool_call_is_retried() -> None:
+    with serve({"drop": True}, TAP) as server, client(server) as chat:
+        assert chat.complete(screen_messages(), tools=TOOLS).tool_calls[0].name == "tap"
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"tool_call": {"name": "back"}, "tool_calls": [{"name": "home"}]},
+        {"tool_call": {"name": "back"}, "error": {"status": 500}},
+        {"tool_call": {"name": "back", "args": {}}},
+        {"tool_calls": []},
+    ],
+)
+def test_bad_tool_call_steps_are_refused(step: dict) -> None:
+    with pytest.raises(ValueError):
+        ReplayScript.model_validate({"replies": [step]})

@@ -15,6 +15,13 @@ A script is YAML or JSON::
       - error: {status: 500}
       - error: {status: 429, code: "1302", message: "Rate limit reached"}   # a z.ai business error
       - drop: true                                    # the stream breaks off half-way
+      - tool_call: {name: tap, arguments: {element: [500, 145]}}   # an OpenAI tool call
+        reply: The search box is at the top.          # optional text sent with it (the reasoning)
+      - tool_calls: [{name: back}, {name: home}]      # several calls in one reply
+
+Tool calls are streamed the way OpenAI-compatible servers do: the id and name first, then the
+arguments in small fragments, then ``finish_reason: "tool_calls"``. Whether a request offered
+``tools`` is recorded.
 """
 
 from __future__ import annotations
@@ -46,20 +53,44 @@ class ScriptError(BaseModel):
     retry_after: float | None = None
 
 
+class ScriptToolCall(BaseModel):
+    """A tool call to answer with; ``arguments`` is an object (sent as JSON) or text sent as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+    id: str | None = None
+
+    def arguments_json(self) -> str:
+        """The arguments as the JSON text a server sends."""
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(self.arguments, ensure_ascii=False)
+
+
 class ScriptStep(BaseModel):
-    """One scripted answer: a reply, an error, or a stream that drops."""
+    """One scripted answer: a reply and/or tool calls, an error, or a stream that drops."""
 
     model_config = ConfigDict(extra="forbid")
     reply: str | None = None
+    tool_call: ScriptToolCall | None = None
+    tool_calls: list[ScriptToolCall] | None = None
     error: ScriptError | None = None
     drop: bool = False
     latency_ms: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScriptStep:
-        if sum((self.reply is not None, self.error is not None, self.drop)) != 1:
-            raise ValueError("each step needs exactly one of: reply, error, drop")
+        if self.tool_call is not None and self.tool_calls is not None:
+            raise ValueError("give tool_call or tool_calls, not both")
+        answer = self.reply is not None or self.tool_call is not None or bool(self.tool_calls)
+        if sum((answer, self.error is not None, self.drop)) != 1:
+            raise ValueError("each step needs exactly one of: reply and/or tool_call(s), error, drop")
         return self
+
+    def calls(self) -> list[ScriptToolCall]:
+        """The step's tool calls, if any."""
+        return [self.tool_call] if self.tool_call is not None else list(self.tool_calls or [])
 
 
 class ReplayScript(BaseModel):
@@ -105,12 +136,15 @@ class RecordedRequest:
     image_sha256: list[str]
     body_bytes: int
     authorization: bool
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
 
 
 @dataclass
 class _Cursor:
     script: ReplayScript
     position: int = 0
+    calls_made: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -193,10 +227,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if step.latency_ms:
             self.pause(step.latency_ms / 1000)
+        calls = self._tool_calls(step)
         if step.error is not None:
             self._error(step.error)
         elif body.get("stream"):
-            self._stream(step.reply or "", drop=step.drop)
+            self._stream(step.reply or "", calls, drop=step.drop)
         elif step.drop:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -205,8 +240,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b'{"choices": [')
             self.close_connection = True
         else:
-            message = {"role": "assistant", "content": step.reply}
-            self._json(200, _completion(body, {"index": 0, "message": message, "finish_reason": "stop"}))
+            message: dict[str, Any] = {"role": "assistant", "content": step.reply}
+            if calls:
+                message["tool_calls"] = [
+                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                    for call_id, name, arguments in calls
+                ]
+            finish = "tool_calls" if calls else "stop"
+            self._json(200, _completion(body, {"index": 0, "message": message, "finish_reason": finish}))
+
+    def _tool_calls(self, step: ScriptStep) -> list[tuple[str, str, str]]:
+        """The step's tool calls as (id, name, arguments JSON), with ids unique across the script."""
+        result = []
+        for call in step.calls():
+            with self.cursor.lock:
+                self.cursor.calls_made += 1
+                number = self.cursor.calls_made
+            result.append((call.id or f"call_{number}", call.name, call.arguments_json()))
+        return result
 
     def _record_and_advance(self, body: dict[str, Any], size: int) -> ScriptStep | None:
         urls = [part for message in body.get("messages", []) for part in _image_parts(message)]
@@ -220,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
             image_sha256=[hashlib.sha256(image).hexdigest() for image in images],
             body_bytes=size,
             authorization="Authorization" in self.headers,
+            tools=body.get("tools"),
+            tool_choice=body.get("tool_choice"),
         )
         with self.cursor.lock:
             self.cursor.requests.append(request)
@@ -236,22 +289,33 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"Retry-After": f"{error.retry_after:g}"} if error.retry_after is not None else {}
         self._json(error.status, {"error": payload}, headers)
 
-    def _stream(self, reply: str, *, drop: bool) -> None:
+    def _stream(self, reply: str, calls: list[tuple[str, str, str]], *, drop: bool) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        text = reply or '<think>The stream will break off.</think><answer>do(action="Back")</answer>'
-        pieces = [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
+        if not reply and not calls:
+            reply = '<think>The stream will break off.</think><answer>do(action="Back")</answer>'
+        deltas: list[dict[str, Any]] = [
+            {"content": reply[i : i + CHUNK_CHARS]} for i in range(0, len(reply), CHUNK_CHARS)
+        ]
+        for index, (call_id, name, arguments) in enumerate(calls):
+            first = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+            deltas.append({"tool_calls": [first]})
+            deltas += [
+                {"tool_calls": [{"index": index, "function": {"arguments": arguments[i : i + CHUNK_CHARS]}}]}
+                for i in range(0, len(arguments), CHUNK_CHARS)
+            ]
         if drop:
-            pieces = pieces[: max(1, len(pieces) // 2)]
+            deltas = deltas[: max(1, len(deltas) // 2)]
         try:
-            for piece in pieces:
-                self._event(_completion({}, {"index": 0, "delta": {"content": piece}, "finish_reason": None}))
+            for delta in deltas:
+                self._event(_completion({}, {"index": 0, "delta": delta, "finish_reason": None}))
             if not drop:
-                self._event(_completion({}, {"index": 0, "delta": {}, "finish_reason": "stop"}))
+                finish = "tool_calls" if calls else "stop"
+                self._event(_completion({}, {"index": 0, "delta": {}, "finish_reason": finish}))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
