@@ -173,13 +173,16 @@ def _text_input(device: AdbDevice) -> Iterator[Check]:
             "and run `adb install ADBKeyboard.apk`.",
         )
         return
+    enabled = ADB_KEYBOARD in device.shell("ime list -s").split()
     current = device.shell("settings get secure default_input_method").strip()
     typing = TextInput(device.shell)  # the same switch and restore a run does
     selected = typing.select_adb_keyboard()
     typing.restore()
-    restored = device.shell("settings get secure default_input_method").strip() == current
+    # "null" means no keyboard was chosen: there is nothing to restore then.
+    restored = current in ("", "null") or device.shell("settings get secure default_input_method").strip() == current
     if selected and restored:
-        yield Check("ADB Keyboard", "ok", "installed; it can be selected and your keyboard restored")
+        state = "installed and enabled" if enabled else "installed (phone-agent enables it when it types)"
+        yield Check("ADB Keyboard", "ok", f"{state}; it can be selected and your keyboard restored")
     else:
         yield Check(
             "ADB Keyboard",

@@ -112,9 +112,11 @@ def test_the_clock_and_a_blinking_cursor_are_not_changes_but_a_typed_word_is() -
     base = thumbnail(screen(lambda d: None))
     clock = thumbnail(screen(lambda d: d.rectangle((900, 10, 1060, 70), fill="black")))  # status bar
     cursor = thumbnail(screen(lambda d: d.rectangle((500, 600, 503, 660), fill="black")))
+    # A 2 dp cursor on a 3x screen, not aligned to the thumbnail grid, next to a typed word.
+    wide_cursor = thumbnail(screen(lambda d: d.rectangle((501, 590, 507, 680), fill="black")))
     word = thumbnail(screen(lambda d: d.rectangle((100, 600, 400, 660), fill="black")))
     spinner = thumbnail(screen(lambda d: d.arc((480, 1140, 600, 1260), 0, 60, fill="blue", width=12)))
-    assert same_screen(base, clock) and same_screen(base, cursor)
+    assert same_screen(base, clock) and same_screen(base, cursor) and same_screen(base, wide_cursor)
     assert not same_screen(base, word) and not same_screen(base, spinner)
     assert not same_screen(base, None) and isinstance(base, np.ndarray)
 

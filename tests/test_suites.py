@@ -89,6 +89,10 @@ def test_judge_reads_yes_or_no_with_a_reason() -> None:
     verdict = judge(ScriptedModel(["No - the list is empty"]), "s", b"png")
     assert not verdict.passed and verdict.reason == "the list is empty"
     assert not judge(ScriptedModel(["maybe"]), "s", b"png").passed
+    assert judge(ScriptedModel(["是的，页面上有“立即购买”按钮"]), "s", b"png").passed
+    assert not judge(ScriptedModel(["不是，列表是空的"]), "s", b"png").passed
+    late = judge(ScriptedModel(["There is no error dialog and the list shows items. YES"]), "s", b"png")
+    assert late.passed and "no error dialog" in late.reason
 
 
 def test_shipped_suites_pass_on_two_virtual_phones_from_recordings(tmp_path: Path) -> None:

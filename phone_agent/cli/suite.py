@@ -62,6 +62,8 @@ def suite_run(
     with reported():
         if record and replay:
             raise ConfigError("Choose --record or --replay, not both.")
+        if sum((bool(device), all_devices, sim > 0)) > 1:
+            raise ConfigError("Choose the phones one way: --device, --all-devices or --sim.")
         try:
             items = collect(paths, tags or ())
         except SuiteError as exc:
@@ -75,12 +77,14 @@ def suite_run(
         typer.echo(f"{len(items)} cases from {len({s.path for s, _ in items})} suite files")
         with ExitStack() as stack:
             phones = _suite_phones(stack, settings, device or [], all_devices, sim)
+            run_dir = (runs_dir or home_dir() / "runs") / _suite_stamp()  # one directory for the whole run
+            registry = registry_from(settings)
             environments = []
             for phone in phones:
                 client = stack.enter_context(open_client(endpoint, settings)) if endpoint else None
                 environments.append(
                     CaseEnvironment(
-                        phone, registry_from(settings), client, (runs_dir or home_dir() / "runs") / _suite_stamp(),
+                        phone, registry, client, run_dir,
                         mode="record" if record else "replay" if replay else None,
                         agent_settings=agent_settings(settings),
                     )

@@ -10,10 +10,13 @@ from actions.device import Screenshot
 # Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 3 %), so the
 # clock ticking or a notification icon does not count as the app changing (24 dp on a 1080x2400 screen).
 _STATUS_BAR_FRACTION = 0.03
-# A pixel differs when its gray level moves by more than _PIXEL_DELTA; a frame differs when more than
-# _CHANGED_FRACTION of its pixels do. That is above a blinking text cursor (a few thumbnail pixels)
-# and below a turning loading spinner or a typed character.
+# A pixel differs when its gray level moves by more than _PIXEL_DELTA. Changed areas shaped like a
+# text cursor (a vertical line: at most _CURSOR_WIDTH thumbnail pixels wide, at least _CURSOR_HEIGHT
+# tall) are ignored, since a blinking cursor is not the app changing; a frame differs when more than
+# _CHANGED_FRACTION of its pixels differ outside such blobs (below a turning spinner or a typed word).
 _PIXEL_DELTA = 12
+_CURSOR_WIDTH = 2
+_CURSOR_HEIGHT = 6
 _CHANGED_FRACTION = 0.00015
 
 Thumbnail = np.ndarray
@@ -28,11 +31,19 @@ def thumbnail(png: bytes) -> Thumbnail | None:
 
 
 def same_screen(a: Thumbnail | None, b: Thumbnail | None) -> bool:
-    """True when two thumbnails show the same screen, ignoring tiny changes."""
+    """True when two thumbnails show the same screen, ignoring tiny changes and a blinking cursor."""
     if a is None or b is None or a.shape != b.shape:
         return False
-    changed = np.count_nonzero(cv2.absdiff(a, b) > _PIXEL_DELTA)
-    return bool(changed <= _CHANGED_FRACTION * a.size)
+    mask = (cv2.absdiff(a, b) > _PIXEL_DELTA).astype(np.uint8)
+    limit = _CHANGED_FRACTION * a.size
+    changed = int(np.count_nonzero(mask))
+    if changed <= limit:
+        return True
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    for width, height, area in stats[1:count, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA]]:
+        if width <= _CURSOR_WIDTH and height >= _CURSOR_HEIGHT:
+            changed -= int(area)
+    return changed <= limit
 
 
 class Frame:

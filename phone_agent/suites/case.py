@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -21,8 +20,8 @@ from phone_agent.report import write_report
 from phone_agent.results import RunResult
 from phone_agent.suites.judge import Verdict, judge
 from phone_agent.suites.recording import Mode, Recording, RecordingModel
-from phone_agent.suites.spec import Case, Suite
-from phone_agent.suites.steps import Check, StepFailed, StepRunner
+from phone_agent.suites.spec import Case, Suite, slug
+from phone_agent.suites.steps import CheckResult, StepFailed, StepRunner
 from phone_agent.trace import TraceRecorder
 
 CaseStatus = Literal["passed", "failed", "error"]
@@ -43,7 +42,7 @@ class CaseResult:
     case_dir: Path
     reports: list[Path] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
     replayed: int = 0
     healed: int = 0
 
@@ -60,11 +59,6 @@ class CaseEnvironment:
     agent_settings: AgentSettings = AgentSettings()
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-
-
-def slug(text: str) -> str:
-    """A file-name-safe version of a case or suite name."""
-    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-")[:60] or "case"
 
 
 def recording_path(suite: Suite, case: Case) -> Path:

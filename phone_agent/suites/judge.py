@@ -12,7 +12,8 @@ JUDGE_PROMPT = (
     "You check statements about an Android phone screen for a test suite. Look at the screenshot and "
     "answer on one line: YES or NO, a colon, then a short reason naming what you see."
 )
-_VERDICT = re.compile(r"\b(yes|no|是|否)\b", re.IGNORECASE)
+_LEADING = re.compile(r"^\W*(yes|no|是|否|不是)(?![A-Za-z])", re.IGNORECASE)
+_ANYWHERE = re.compile(r"(?<![A-Za-z])(yes|no)(?![A-Za-z])|(不是|是|否)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,11 @@ def judge(model: ChatModel, statement: str, screenshot_png: bytes) -> Verdict:
     content = [{"type": "text", "text": f"Statement: {statement}"}, image_part(screenshot_png)]
     reply = model.complete([{"role": "system", "content": JUDGE_PROMPT}, {"role": "user", "content": content}]).text
     visible = re.sub(r"<think>.*?</think>|</?answer>", "", reply, flags=re.DOTALL).strip()
-    match = _VERDICT.search(visible)
+    # The answer leads ("YES: ..."); failing that, the last yes/no wins ("... there is no error. YES").
+    match = _LEADING.search(visible) or next(reversed(list(_ANYWHERE.finditer(visible))), None)
     if match is None:
         return Verdict(False, f"the model gave no yes/no answer: {visible[:200]!r}", reply)
-    passed = match.group(1).lower() in ("yes", "是")
-    reason = visible[match.end() :].lstrip(" :.-，：") or visible
-    return Verdict(passed, reason.strip(), reply)
+    word = (match.group(1) or match.group(2) or "").lower()
+    passed = word in ("yes", "是")
+    reason = (visible[match.end() :] if match.start() < 3 else visible[: match.start()]).strip(" :.-,，：。") or visible
+    return Verdict(passed, reason, reply)

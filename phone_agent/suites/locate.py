@@ -22,6 +22,7 @@ class Element:
     description: str
     bounds: tuple[int, int, int, int]
     checked: bool = False
+    checkable: bool = False
 
     @property
     def centre(self) -> tuple[int, int]:
@@ -54,6 +55,7 @@ def parse_hierarchy(xml: str) -> list[Element]:
                     node.get("content-desc", ""),
                     (x1, y1, x2, y2),
                     node.get("checked") == "true",
+                    node.get("checkable") == "true",
                 )
             )
     return elements
@@ -77,19 +79,32 @@ def find(elements: list[Element], *, text: str | None = None, resource_id: str |
         raise ElementNotFound(f"no element with id {resource_id!r}. {on_screen(elements)}")
     assert text is not None
     wanted = text.casefold()
-    for exact in (True, False):
-        for element in elements:
-            for candidate in (element.text, element.description):
-                value = candidate.casefold()
-                if (value == wanted) if exact else (wanted in value and value):
-                    return element
+    for element in elements:
+        if wanted in (element.text.casefold(), element.description.casefold()):
+            return element
+    for element in elements:
+        if contains_words(element.text, text) or contains_words(element.description, text):
+            return element
     raise ElementNotFound(f"no element shows {text!r}. {on_screen(elements)}")
 
 
 def text_visible(elements: list[Element], text: str) -> bool:
-    """True when some element's text or description contains ``text`` (ignoring case)."""
-    wanted = text.casefold()
-    return any(wanted in candidate.casefold() for e in elements for candidate in (e.text, e.description))
+    """True when some element's text or description contains ``text`` as whole words (ignoring case)."""
+    return any(contains_words(e.text, text) or contains_words(e.description, text) for e in elements)
+
+
+def contains_words(haystack: str, needle: str) -> bool:
+    """``needle`` occurs in ``haystack`` not glued to other Latin letters or digits ("1 result" is not in
+    "11 results"); CJK text, which has no spaces, matches anywhere."""
+    if not needle:
+        return False
+    before = r"(?<![A-Za-z0-9])" if _is_word(needle[0]) else ""
+    after = r"(?![A-Za-z0-9])" if _is_word(needle[-1]) else ""
+    return re.search(before + re.escape(needle) + after, haystack, re.IGNORECASE) is not None
+
+
+def _is_word(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 def on_screen(elements: list[Element]) -> str:

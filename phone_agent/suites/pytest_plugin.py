@@ -2,15 +2,17 @@
 
 Options choose the phones and the model::
 
-    pytest suites/ --pa-sim 1 --pa-replay                  # virtual phone, recorded model replies
+    pytest suites/ --pa-sim --pa-replay                    # a virtual phone, recorded model replies
     pytest suites/ --pa-device emulator-5554 --pa-provider zai
+    pytest suites/ -n 2 --pa-device emulator-5554 --pa-device emulator-5556   # pytest-xdist: a phone per worker
 
-Cases run one after another on the first phone given (with pytest-xdist, give each worker its own
-``--pa-device``).
+Suite files are collected when they sit in a ``suites`` folder or any ``--pa-`` option is given, so the
+plugin stays out of other projects' YAML. Case tags become pytest markers (``-m smoke``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -35,7 +37,9 @@ _STACK = pytest.StashKey[ExitStack]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("phone-agent", "phone-agent regression suites")
-    group.addoption("--pa-device", help="adb serial of the phone to run suite cases on")
+    group.addoption(
+        "--pa-device", action="append", default=[], help="adb serial of a phone (repeat: one per xdist worker)"
+    )
     group.addoption("--pa-sim", action="store_true", help="run suite cases on a virtual phone")
     group.addoption("--pa-adb-port", type=int, help="port of the adb server")
     group.addoption("--pa-provider", help="model provider preset for AI steps and judges")
@@ -47,8 +51,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pa-runs-dir", type=Path, help="where case run directories go")
 
 
+_PYTEST_MARKS = {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if is_suite_file(file_path):
+    config = parent.config
+    asked = any(config.getoption(name) for name in ("pa_device", "pa_sim", "pa_replay", "pa_record", "pa_base_url"))
+    if (asked or "suites" in file_path.parts) and is_suite_file(file_path):
         return SuiteFile.from_parent(parent, path=file_path)
     return None
 
@@ -70,6 +79,8 @@ class SuiteFile(pytest.File):
         for case in suite.cases:
             item = SuiteCase.from_parent(self, name=case.name, suite=suite, case=case)
             for tag in case.tags:
+                if tag in _PYTEST_MARKS:  # a tag must not turn into pytest's own skip or xfail
+                    continue
                 self.config.addinivalue_line("markers", f"{tag}: suite cases tagged {tag}")
                 item.add_marker(tag)
             yield item
@@ -108,6 +119,14 @@ class SuiteCase(pytest.Item):
         return self.path, 0, f"{self.suite.name}::{self.case.name}"
 
 
+def _device_for_this_worker(serials: list[str]) -> str | None:
+    """The phone of this pytest-xdist worker (gw0 takes the first, gw1 the second, ...), or the first."""
+    if not serials:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return serials[int(worker) % len(serials)] if worker.isdigit() else serials[0]
+
+
 def _environment(config: pytest.Config) -> CaseEnvironment:
     """Open the phone and the model once per test session, on first use."""
     if _ENVIRONMENT in config.stash:
@@ -115,7 +134,7 @@ def _environment(config: pytest.Config) -> CaseEnvironment:
     option = config.getoption
     try:
         settings = load_settings(
-            device=option("pa_device"),
+            device=_device_for_this_worker(option("pa_device")),
             adb_port=option("pa_adb_port"),
             provider=option("pa_provider"),
             base_url=option("pa_base_url"),

@@ -24,6 +24,7 @@ answers yes or no to, with its reason).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -43,6 +44,11 @@ from pydantic import (
 Coordinate = Annotated[StrictInt, Field(ge=0, le=999)]
 Point = tuple[Coordinate, Coordinate]
 KEYS = {"BACK": 4, "HOME": 3, "ENTER": 66, "DEL": 67, "TAB": 61, "SEARCH": 84, "MENU": 82, "APP_SWITCH": 187}
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a case or suite name (a suite refuses case names that share one)."""
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-")[:60] or "case"
 
 
 class SuiteError(ValueError):
@@ -287,11 +293,17 @@ class Suite(_Spec):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Suite:
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for case in self.cases:
-            if case.name in seen:
-                raise ValueError(f"two cases are named {case.name!r}")
-            seen.add(case.name)
+            key = slug(case.name)
+            if key in seen:
+                raise ValueError(
+                    f"cases {seen[key]!r} and {case.name!r} are named too alike to keep apart in run directories "
+                    "and recordings: rename one"
+                    if seen[key] != case.name
+                    else f"two cases are named {case.name!r}"
+                )
+            seen[key] = case.name
         return self
 
 
@@ -311,6 +323,8 @@ def load_suite(path: Path) -> Suite:
         raise SuiteError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: a suite is a mapping with a 'cases' list")
+    if {"name", "path"} & data.keys():
+        raise SuiteError(f"{path}: 'name' and 'path' come from the file itself; remove them from the top level")
     try:
         return Suite.model_validate({**data, "path": path, "name": path.stem})
     except ValidationError as exc:

@@ -34,7 +34,7 @@ class StepFailed(AssertionError):
 
 
 @dataclass(frozen=True)
-class Check:
+class CheckResult:
     """One expectation and whether the device met it."""
 
     name: str
@@ -103,23 +103,25 @@ class StepRunner:
                 return f"AI step done: {result.message}"
         raise AssertionError(f"unhandled step {step!r}")
 
-    def check(self, expect: spec.Expect, suite_dir: Path, judge: Callable[[str, bytes], Verdict]) -> list[Check]:
+    def check(self, expect: spec.Expect, suite_dir: Path, judge: Callable[[str, bytes], Verdict]) -> list[CheckResult]:
         """Check every expectation on the device as it is now."""
         checks = []
         if expect.app is not None:
             app, package = self._app(expect.app), self.device.current_app()
             checks.append(
-                Check("app", package in app.packages, f"{package or 'nothing'} is in front (expected {app.name})")
+                CheckResult("app", package in app.packages, f"{package or 'nothing'} is in front (expected {app.name})")
             )
         if expect.text_visible or expect.text_absent or expect.checked:
             elements = parse_hierarchy(self.device.ui_hierarchy())
             for text in expect.text_visible:
                 shown = text_visible(elements, text)
                 detail = f"{text!r} is on screen" if shown else f"{text!r} is not on screen. {on_screen(elements)}"
-                checks.append(Check("text_visible", shown, detail))
+                checks.append(CheckResult("text_visible", shown, detail))
             for text in expect.text_absent:
                 shown = text_visible(elements, text)
-                checks.append(Check("text_absent", not shown, f"{text!r} {'is' if shown else 'is not'} on screen"))
+                checks.append(
+                    CheckResult("text_absent", not shown, f"{text!r} {'is' if shown else 'is not'} on screen")
+                )
             for name, wanted in expect.checked.items():
                 checks.append(_checked(elements, name, wanted))
         if expect.image is not None or expect.judge is not None:
@@ -128,7 +130,7 @@ class StepRunner:
                 checks.append(_match_template(screenshot, suite_dir / expect.image.template, expect.image.threshold))
             if expect.judge is not None:
                 verdict = judge(expect.judge, screenshot.png)
-                checks.append(Check("judge", verdict.passed, f"{expect.judge!r}: {verdict.reason}"))
+                checks.append(CheckResult("judge", verdict.passed, f"{expect.judge!r}: {verdict.reason}"))
         return checks
 
     def _app(self, name: str) -> App:
@@ -184,30 +186,41 @@ class StepRunner:
             self.sleep(_POLL_SECONDS)
 
 
-def _checked(elements: list[Element], name: str, wanted: bool) -> Check:
-    """Whether the switch or checkbox named by its resource-id (or else its text) is in the wanted state."""
+def _checked(elements: list[Element], name: str, wanted: bool) -> CheckResult:
+    """Whether the switch or checkbox named by its resource-id (or else its label) is in the wanted state."""
     try:
         element = find(elements, resource_id=name)
     except ElementNotFound:
         try:
             element = find(elements, text=name)
         except ElementNotFound as exc:
-            return Check("checked", False, str(exc))
+            return CheckResult("checked", False, str(exc))
+        if not element.checkable:
+            # A label ("Wi-Fi") sits beside its switch: use the checkable element on the same row.
+            row = (element.bounds[1] + element.bounds[3]) // 2
+            element = next((e for e in elements if e.checkable and e.bounds[1] <= row <= e.bounds[3]), element)
     state = "on" if element.checked else "off"
-    return Check("checked", element.checked == wanted, f"{name} is {state} (expected {'on' if wanted else 'off'})")
+    return CheckResult(
+        "checked", element.checked == wanted, f"{name} is {state} (expected {'on' if wanted else 'off'})"
+    )
 
 
-def _match_template(screenshot: Screenshot, template_path: Path, threshold: float) -> Check:
+def _match_template(screenshot: Screenshot, template_path: Path, threshold: float) -> CheckResult:
     """Look for the template image anywhere on the screenshot (normalised cross-correlation)."""
     template = cv2.imread(str(template_path), cv2.IMREAD_GRAYSCALE)
     if template is None:
-        return Check("image", False, f"cannot read the template {template_path}")
+        return CheckResult("image", False, f"cannot read the template {template_path}")
     screen = cv2.imdecode(np.frombuffer(screenshot.png, np.uint8), cv2.IMREAD_GRAYSCALE)
     if screen is None or screen.shape[0] < template.shape[0] or screen.shape[1] < template.shape[1]:
-        return Check("image", False, f"the screenshot cannot contain {template_path.name}")
+        return CheckResult("image", False, f"the screenshot cannot contain {template_path.name}")
     if float(template.std()) < 1.0:
-        # A flat template has no pattern to correlate: compare squared differences instead.
-        score = 1.0 - float(cv2.minMaxLoc(cv2.matchTemplate(screen, template, cv2.TM_SQDIFF_NORMED))[0])
+        # A flat template has no pattern to correlate: score by the closest mean squared difference.
+        best = float(cv2.minMaxLoc(cv2.matchTemplate(screen, template, cv2.TM_SQDIFF))[0])
+        score = 1.0 - (best / template.size) ** 0.5 / 255.0
     else:
         score = float(cv2.minMaxLoc(cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED))[1])
-    return Check("image", score >= threshold, f"{template_path.name} matches at {score:.3f} (needs {threshold:g})")
+    return CheckResult(
+        "image",
+        score >= threshold,
+        f"{template_path.name} matches at {score:.3f} (needs {threshold:g}; templates are per screen resolution)",
+    )
