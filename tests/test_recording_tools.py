@@ -1,4 +1,4 @@
-"""Record and replay of tool calls (suites' recordings), and old text-only recordings still replaying."""
+"""Record and replay of model replies (suites' recordings): tool calls, screens, request kinds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from phone_agent.errors import ModelError
 from phone_agent.model.client import ToolCall
-from phone_agent.suites.recording import Recording, RecordingModel, screen_hash
+from phone_agent.suites.recording import Recording, RecordingModel, request_kind, screen_fingerprint
 from tests.support import ScriptedModel, calls, png
 
 TOOLS = [{"type": "function", "function": {"name": "tap", "parameters": {"type": "object"}}}]
@@ -45,16 +45,46 @@ def test_tool_calls_are_recorded_and_replayed(tmp_path: Path) -> None:
     assert replayer.replayed == 2 and seen == ["Tap it."]
 
 
-def test_recordings_from_before_tool_calls_still_replay(tmp_path: Path) -> None:
-    path = tmp_path / "old.json"
-    entry = {"screen": screen_hash(png()), "reply": '<answer>do(action="Back")</answer>'}
+def test_text_replies_without_tool_calls_replay(tmp_path: Path) -> None:
+    path = tmp_path / "text.json"
+    messages = screen()
+    entry = {"kind": request_kind(messages), "screen": screen_fingerprint(png()), "reply": 'do(action="Back")'}
     path.write_text(json.dumps({"calls": [entry]}), encoding="utf-8")
-    completion = RecordingModel(Recording.load(path), "replay", None).complete(screen(), tools=TOOLS)
+    completion = RecordingModel(Recording.load(path), "replay", None).complete(messages, tools=TOOLS)
     assert completion.text == entry["reply"] and completion.tool_calls == ()
 
 
 def test_a_drifted_screen_without_a_model_is_still_an_error(tmp_path: Path) -> None:
     path = tmp_path / "case.json"
-    path.write_text(json.dumps({"calls": [{"screen": "f" * 16, "reply": "", "tool_calls": []}]}), encoding="utf-8")
+    entry = {"kind": request_kind(screen()), "screen": screen_fingerprint(png(shade=200)), "reply": ""}
+    path.write_text(json.dumps({"calls": [entry]}), encoding="utf-8")
     with pytest.raises(ModelError, match="does not match the screen"):
         RecordingModel(Recording.load(path), "replay", None).complete(screen(shade=10), tools=TOOLS)
+
+
+def test_a_judge_question_is_not_answered_with_an_agent_reply(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    recorder = RecordingModel(Recording(path), "record", ScriptedModel(['do(action="Back")']))
+    recorder.complete([{"role": "system", "content": "agent"}, *screen()])
+    recorder.recording.save()
+    healer = ScriptedModel(["YES: fine"])
+    replayer = RecordingModel(Recording.load(path), "replay", healer)
+    judged = replayer.complete([{"role": "system", "content": "judge"}, *screen()])
+    assert judged.text == "YES: fine" and replayer.sources == ["healed"]
+
+
+def test_calls_a_shorter_run_did_not_reach_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    recorder = RecordingModel(Recording(path), "record", ScriptedModel(["a", "b", "c"]))
+    for _ in range(3):
+        recorder.complete(screen())
+    recorder.recording.save()
+    replayer = RecordingModel(Recording.load(path), "replay", None)
+    replayer.complete(screen())
+    assert replayer.changed
+    replayer.finish()
+    assert [call["reply"] for call in replayer.recording.calls] == ["a"]
+    untouched = RecordingModel(Recording.load(path), "replay", None)
+    for _ in range(3):
+        untouched.complete(screen())
+    assert not untouched.changed and untouched.sources == ["replayed"] * 3

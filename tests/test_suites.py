@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -159,7 +161,8 @@ def test_replay_heals_a_step_whose_screen_drifted(tmp_path: Path) -> None:
     recording = tmp_path / "recordings" / "settings" / "the-agent-turns-on-the-dark-theme.json"
     calls = json.loads(recording.read_text(encoding="utf-8"))["calls"]
     original = calls[0]["screen"]
-    calls[0]["screen"] = f"{int(original, 16) ^ 0xFFFF_FFFF:016x}"  # as if the app's layout had changed
+    blank = base64.b64encode(bytes(len(base64.b64decode(original)))).decode()  # as if the app looked different
+    calls[0]["screen"] = blank
     recording.write_text(json.dumps({"calls": calls}), encoding="utf-8")
     args = ["suite", "run", str(suite), "--sim", "1", "--replay", "--tags", "ai", "--runs-dir", str(tmp_path / "r")]
 
@@ -222,3 +225,30 @@ def test_pytest_collects_and_runs_suite_cases(tmp_path: Path) -> None:
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "1 failed, 2 passed" in completed.stdout
     assert "'23:59' is not on screen" in completed.stdout
+
+
+def test_a_broken_recording_is_an_error_for_its_case_not_a_silent_pass(tmp_path: Path) -> None:
+    suite = copy_settings_suite(tmp_path)
+    (tmp_path / "recordings" / "settings" / "the-agent-turns-on-the-dark-theme.json").write_text(
+        "<<<<<<< HEAD\n", encoding="utf-8"
+    )
+    junit = tmp_path / "junit.xml"
+    result = runner.invoke(
+        app, ["suite", "run", str(suite), "--sim", "1", "--replay", "--junit", str(junit), "--runs-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "is not a recording" in result.output
+    root = ElementTree.parse(junit).getroot()
+    assert root.get("tests") == "2" and root.get("errors") == "1"
+
+
+def test_shell_setup_steps_must_succeed(tmp_path: Path) -> None:
+    suite = write(
+        tmp_path,
+        "shell.yaml",
+        "cases:\n  - name: wifi off\n    setup: [{shell: svc wifi disable}, {launch: Settings}]\n    steps: []\n"
+        "    expect: {checked: {Wi-Fi: false}}\n"
+        "  - name: a failing command\n    setup: [{shell: no-such-tool --flag}]\n    steps: []\n",
+    )
+    result = runner.invoke(app, ["suite", "run", str(suite), "--sim", "1", "--runs-dir", str(tmp_path / "r")])
+    assert re.search(r"wifi off\s+passed", result.output), result.output  # found the switch by its label's row
+    assert "`no-such-tool --flag` exited with 127" in result.output and result.exit_code == 1

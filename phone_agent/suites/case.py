@@ -45,6 +45,7 @@ class CaseResult:
     checks: list[CheckResult] = field(default_factory=list)
     replayed: int = 0
     healed: int = 0
+    model_calls: list[str] = field(default_factory=list)  # per model call: replayed, healed or recorded
 
 
 @dataclass
@@ -117,11 +118,15 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
         result.status, result.message = "error", f"{type(exc).__name__}: {exc}"
     if recorder is not None:
         result.replayed, result.healed = recorder.replayed, recorder.healed
-        # Only a passing run is worth keeping, and only when it recorded or healed something.
-        if result.status == "passed" and (recorder.recorded or recorder.healed):
+        result.model_calls = list(recorder.sources)
+        # Only a passing run is worth keeping, and only when it changed the recording.
+        if result.status == "passed" and recorder.changed:
+            recorder.finish()
             recorder.recording.save()
     result.duration = env.clock() - began
     _save_final_screen(env.device, case_dir)
+    with contextlib.suppress(PhoneAgentError):  # each case leaves the person's keyboard as it found it
+        env.device.release_input()
     (case_dir / "case.json").write_text(json.dumps(_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
     return result
 

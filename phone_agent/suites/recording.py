@@ -1,16 +1,20 @@
-"""Record and replay of model replies, keyed by what the screen looked like.
+"""Record and replay of model replies, keyed by what the screen looked like and what was asked.
 
-``--record`` saves each model reply of a case with a perceptual hash of the screenshot it answered.
-``--replay`` answers from the recording while the screen still matches (no model call), calls the
-model where the screen has drifted, and writes the healed reply back. Runs become fast, free and
-deterministic, and a changed app shows up as healed steps instead of silent failures. A reply's tool
-calls are kept with it (``"tool_calls": [{"id", "name", "arguments"}]``); recordings made before
-tool calling existed have none and still replay.
+``--record`` saves each model reply of a case with a fingerprint of the screenshot it answered and of
+the request's system prompt (an agent step and a judge look at the same screen but ask different
+things). ``--replay`` answers from the recording while both still match (no model call), asks the
+model where the screen has drifted, and keeps the healed reply. Runs become fast, free and
+repeatable, and a changed app shows up as healed calls instead of silent failures. A reply's tool
+calls are kept with it (``"tool_calls": [{"id", "name", "arguments"}]``).
+
+The screen fingerprint is a 24x52 grayscale thumbnail (status bar left out): a switch turned on or a
+different list shows in it, a blinking cursor does not.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -27,22 +31,37 @@ from phone_agent.errors import ModelError
 from phone_agent.model.client import Completion, ToolCall
 
 Mode = Literal["record", "replay"]
-MAX_DISTANCE = 6  # of 64 bits: small changes (a cursor, a clock) keep the hash within this
+Source = Literal["replayed", "healed", "recorded"]
+FINGERPRINT_SIZE = (24, 52)  # width, height: about the aspect of a phone screen
+# Two fingerprints show the same screen when at most this share of their pixels moved by more than
+# _PIXEL_DELTA gray levels (a toggle switch is about 1 %, a cursor under 0.2 %).
+MAX_CHANGED = 0.005
+_PIXEL_DELTA = 24
 
 
-def screen_hash(png: bytes) -> str:
-    """A 64-bit difference hash of the screen (status bar ignored), as 16 hex digits."""
+def screen_fingerprint(png: bytes) -> str:
+    """A small grayscale picture of the screen, base64-encoded, to compare screens across runs."""
     image = thumbnail(png)
     if image is None:
-        return "0" * 16
-    small = cv2.resize(image, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return f"{int(''.join('1' if bit else '0' for bit in bits), 2):016x}"
+        return ""
+    small = cv2.resize(image, FINGERPRINT_SIZE, interpolation=cv2.INTER_AREA)
+    return base64.b64encode(small.tobytes()).decode("ascii")
 
 
-def distance(a: str, b: str) -> int:
-    """How many of the 64 bits differ."""
-    return (int(a, 16) ^ int(b, 16)).bit_count()
+def same_fingerprint(a: str, b: str) -> bool:
+    """True when two fingerprints show the same screen."""
+    if not a or not b:
+        return a == b
+    first, second = (np.frombuffer(base64.b64decode(x), np.uint8).astype(np.int16) for x in (a, b))
+    if first.shape != second.shape:
+        return False
+    return int(np.count_nonzero(np.abs(first - second) > _PIXEL_DELTA)) <= MAX_CHANGED * first.size
+
+
+def request_kind(messages: list[dict[str, Any]]) -> str:
+    """A short digest of the system prompt: which kind of question this is (agent step, judge, ...)."""
+    system = next((m.get("content") for m in messages if m.get("role") == "system"), "")
+    return hashlib.sha256(str(system).encode("utf-8")).hexdigest()[:12]
 
 
 def _latest_image(messages: list[dict[str, Any]]) -> bytes | None:
@@ -57,17 +76,24 @@ def _latest_image(messages: list[dict[str, Any]]) -> bytes | None:
 
 @dataclass
 class Recording:
-    """The replies of one case, in order, each with the screen hash it answered."""
+    """The replies of one case, in order, each with the screen and the kind of request it answered."""
 
     path: Path
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> Recording:
-        """Read a recording; a missing file is an empty recording."""
+        """Read a recording; a missing file is an empty recording.
+
+        Raises:
+            ValueError: the file is not a recording (the case then reports an error).
+        """
         if not path.exists():
             return cls(path)
-        return cls(path, json.loads(path.read_text(encoding="utf-8"))["calls"])
+        try:
+            return cls(path, list(json.loads(path.read_text(encoding="utf-8"))["calls"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a recording ({exc}); delete it or record again with --record") from None
 
     def save(self) -> None:
         """Write the recording next to the suite."""
@@ -77,16 +103,33 @@ class Recording:
 
 @dataclass
 class RecordingModel:
-    """A ``ChatModel`` that records or replays; ``model`` is None when no real model is configured."""
+    """A ``ChatModel`` that records or replays; ``model`` is None when no real model is configured.
+
+    ``sources`` says, call by call, whether the reply was replayed, healed or recorded.
+    """
 
     recording: Recording
     mode: Mode
     model: ChatModel | None
-    replayed: int = 0
-    healed: int = 0
-    recorded: int = 0
-    _position: int = 0
+    sources: list[Source] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def replayed(self) -> int:
+        return self.sources.count("replayed")
+
+    @property
+    def healed(self) -> int:
+        return self.sources.count("healed")
+
+    @property
+    def changed(self) -> bool:
+        """Whether the recording differs from the file: something was recorded or healed, or calls were left over."""
+        return self.replayed != len(self.sources) or len(self.recording.calls) != len(self.sources)
+
+    def finish(self) -> None:
+        """Drop recorded calls this run did not reach (a healed run may need fewer steps)."""
+        del self.recording.calls[len(self.sources) :]
 
     def complete(
         self,
@@ -94,26 +137,26 @@ class RecordingModel:
         on_text: Callable[[str], None] | None = None,
         tools: list[dict[str, Any]] | None = None,
     ) -> Completion:
-        """Answer from the recording when the screen matches, else ask the model and remember its reply.
+        """Answer from the recording when the screen and the request match, else ask the model and keep its reply.
 
         Raises:
             ModelError: the screen drifted (or the recording ran out) and no model is configured.
         """
         image = _latest_image(messages)
-        key = screen_hash(image) if image is not None else ""
+        screen = screen_fingerprint(image) if image is not None else ""
+        kind = request_kind(messages)
         with self._lock:
-            index = self._position
-            self._position += 1
+            index = len(self.sources)
             calls = self.recording.calls
-            if self.mode == "replay" and index < len(calls) and _matches(calls[index]["screen"], key):
-                self.replayed += 1
+            if self.mode == "replay" and index < len(calls) and _matches(calls[index], screen, kind):
+                self.sources.append("replayed")
                 text = calls[index]["reply"]
                 if on_text is not None and text:
                     on_text(text)
                 return Completion(text, 0.0, 0.0, None, 0, 0, _tool_calls(calls[index]))
         if self.model is None:
             raise ModelError(
-                f"step {index + 1} of the recording {self.recording.path} does not match the screen and no model "
+                f"call {index + 1} of the recording {self.recording.path} does not match the screen and no model "
                 "is configured to heal it: give --base-url/--provider, or record again with --record"
             )
         if tools is None:  # a model that predates tool calling need not accept the argument
@@ -121,7 +164,7 @@ class RecordingModel:
         else:
             completion = self.model.complete(messages, on_text, tools)
         with self._lock:
-            entry: dict[str, Any] = {"screen": key, "reply": completion.text}
+            entry: dict[str, Any] = {"kind": kind, "screen": screen, "reply": completion.text}
             if completion.tool_calls:
                 entry["tool_calls"] = [
                     {"id": call.id, "name": call.name, "arguments": call.arguments} for call in completion.tool_calls
@@ -130,10 +173,7 @@ class RecordingModel:
                 self.recording.calls[index] = entry
             else:
                 self.recording.calls.append(entry)
-            if self.mode == "replay":
-                self.healed += 1
-            else:
-                self.recorded += 1
+            self.sources.append("healed" if self.mode == "replay" else "recorded")
         return completion
 
 
@@ -144,7 +184,5 @@ def _tool_calls(entry: dict[str, Any]) -> tuple[ToolCall, ...]:
     )
 
 
-def _matches(recorded: str, current: str) -> bool:
-    if not recorded or not current:
-        return recorded == current
-    return distance(recorded, current) <= MAX_DISTANCE
+def _matches(entry: dict[str, Any], screen: str, kind: str) -> bool:
+    return entry.get("kind") == kind and same_fingerprint(str(entry.get("screen", "")), screen)

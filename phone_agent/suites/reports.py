@@ -60,10 +60,12 @@ def write_html(results: Sequence[CaseResult], directory: Path) -> Path:
         if final.exists():
             links.append(_link(directory, final, "final screen"))
         checks = "<br>".join(f"{'✓' if c.passed else '✗'} {escape(c.detail)}" for c in result.checks)
+        calls = escape(" ".join(result.model_calls))
         rows.append(
             f'<tr class="{result.status}"><td>{escape(result.suite)}</td><td>{escape(result.case)}</td>'
             f"<td>{escape(result.status)}</td><td>{escape(result.device)}</td><td>{result.duration:.1f} s</td>"
-            f"<td>{result.replayed} / {result.healed}</td><td>{escape(result.message)}<br>{checks}</td>"
+            f"<td>{result.replayed} / {result.healed}<br><small>{calls}</small></td>"
+            f"<td>{escape(result.message)}<br>{checks}</td>"
             f"<td>{' · '.join(links)}</td></tr>"
         )
     counts = _counts(results)
@@ -104,6 +106,8 @@ def _details(result: CaseResult) -> list[str]:
     lines = [f"device: {result.device}", f"run directory: {result.case_dir}"]
     lines += [f"report: {report}" for report in result.reports]
     lines += [f"step: {step}" for step in result.steps]
+    if result.model_calls:
+        lines.append("model calls: " + ", ".join(f"{i + 1} {how}" for i, how in enumerate(result.model_calls)))
     lines += [f"check {'passed' if c.passed else 'FAILED'}: {c.name}: {c.detail}" for c in result.checks]
     return lines
 

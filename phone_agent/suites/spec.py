@@ -150,6 +150,12 @@ class ScrollUntil(_Spec):
     _text = field_validator("scroll_until", mode="before")(lambda cls, v: {"text": v} if isinstance(v, str) else v)
 
 
+class Shell(_Spec):
+    """A shell command for setting the device up (``svc wifi enable``, ``settings put …``); it must exit 0."""
+
+    shell: str = Field(min_length=1)
+
+
 class Back(_Spec):
     back: None = None
 
@@ -195,12 +201,11 @@ _STEP_TYPES: dict[str, type[_Spec]] = {
     "home": Home,
     "wait_for": WaitFor,
     "ai": Ai,
+    "shell": Shell,
 }
 
 
 def _step_kind(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value if value in ("back", "home") else None
     if isinstance(value, dict) and len(value) == 1:
         kind = next(iter(value))
         return kind if kind in _STEP_TYPES else None
@@ -221,7 +226,8 @@ Step = Annotated[
     | Annotated[Back, Tag("back")]
     | Annotated[Home, Tag("home")]
     | Annotated[WaitFor, Tag("wait_for")]
-    | Annotated[Ai, Tag("ai")],
+    | Annotated[Ai, Tag("ai")]
+    | Annotated[Shell, Tag("shell")],
     Discriminator(
         _step_kind,
         custom_error_type="unknown_step",

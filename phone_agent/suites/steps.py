@@ -96,6 +96,11 @@ class StepRunner:
                 return self._settled("pressed Home")
             case spec.WaitFor(wait_for=wait):
                 return self._wait_for(wait)
+            case spec.Shell(shell=command):
+                shell = self.device.run_shell(command)
+                if shell.exit_code not in (0, None):
+                    raise StepFailed(f"`{command}` exited with {shell.exit_code}: {shell.output.strip()[:300]}")
+                return f"ran `{command}`"
             case spec.Ai(ai=sub_task):
                 result = self.run_ai(sub_task.task, sub_task.max_steps)
                 if result.status != "finished":

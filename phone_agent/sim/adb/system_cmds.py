@@ -140,7 +140,7 @@ def pm_command(io: CommandIO, args: list[str]) -> int:
         case ["clear", package]:
             if package not in _packages(io):
                 return io.fail("Failed", 1)
-            phone.ui.force_stop(package)
+            phone.ui.clear_data(package)
             io.out("Success\n")
         case ["uninstall", *_, package]:
             if package == ADB_KEYBOARD_PACKAGE and phone.system.adb_keyboard_installed:

@@ -12,7 +12,9 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from phone_agent.sim.ui import widgets
-from phone_agent.sim.ui.apps.base import Page, Screen
+from phone_agent.sim.ui.apps.base import Page, PhoneData, Screen
+from phone_agent.sim.ui.apps.clock import DESKCLOCK
+from phone_agent.sim.ui.apps.messages import MESSAGING
 from phone_agent.sim.ui.apps.shop import SHOP, Shop, search_results
 from phone_agent.sim.ui.chrome import nav_bar, status_bar
 from phone_agent.sim.ui.dialogs import Dialog, dialog_widget
@@ -186,6 +188,19 @@ class PhoneUI:
         """Kill an app; its task disappears and the task below shows."""
         with self._input():
             self._session.force_stop(package)
+
+    def clear_data(self, package: str) -> None:
+        """Kill an app and erase what it stored (``pm clear``); system settings such as toggles stay."""
+        fresh = PhoneData()
+        with self._input():
+            self._session.force_stop(package)
+            data = self._session.data
+            if package == SHOP:
+                data.shop = fresh.shop
+            elif package == MESSAGING:
+                data.sent_messages, data.conversations = fresh.sent_messages, fresh.conversations
+            elif package == DESKCLOCK:
+                data.alarms = fresh.alarms
 
     def foreground(self) -> tuple[str, str]:
         """(package, activity) of the page in front."""
