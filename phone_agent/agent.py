@@ -139,11 +139,12 @@ class PhoneAgent:
         self._sleep = sleep
         self._settler = Settler(self.settings.settle, clock, sleep, max_wait=self.settings.settle_max_wait)
 
-    def run(self, task: str) -> RunResult:
+    def run(self, task: str, *, deadline: float | None = None) -> RunResult:
         """Work on ``task`` until the model finishes, a person is needed, or ``max_steps`` is reached.
 
         Errors from the phone or the model end the run with status ``failed`` (the error is kept in
-        ``RunResult.error``); Ctrl-C ends it with status ``interrupted``. Steps done so far are kept.
+        ``RunResult.error``); so does passing ``deadline`` (a time on the agent's clock), checked
+        before each step. Ctrl-C ends it with status ``interrupted``. Steps done so far are kept.
         """
         start = self._clock()
         self.listener.run_started(task)
@@ -156,6 +157,9 @@ class PhoneAgent:
         error: PhoneAgentError | None = None
         try:
             for index in range(1, self.settings.max_steps + 1):
+                if deadline is not None and self._clock() >= deadline:
+                    status, message = "failed", f"Out of time after {index - 1} steps."
+                    break
                 stop = self._step(task, index, state)
                 if stop is not None:
                     status, message = stop.status, stop.message
@@ -187,9 +191,7 @@ class PhoneAgent:
         began = self._clock()
         frame, app = self._observe(state)
         screenshot = frame.screenshot
-        timings["capture"] = self._clock() - began
 
-        began = self._clock()
         text = screen_text(
             app,
             task=task if index == 1 else None,
@@ -198,6 +200,8 @@ class PhoneAgent:
             failure=screenshot.failure,
         )
         image, mime = self.settings.images.encode(screenshot.png)
+        timings["capture"] = self._clock() - began  # preparing the image is part of observing
+        began = self._clock()
         state.conversation.add_screen(text, image, mime)
         request_messages = len(state.conversation.messages)
         decision, completion, retries, parse_seconds = self._decide(state)
@@ -216,6 +220,10 @@ class PhoneAgent:
             state.next_frame = frame
         else:
             state.next_frame = Frame(settled.screenshot) if settled.screenshot is not None else None
+        guarded = state.guard is not None and outcome.status is None and isinstance(decision.action, SCREEN_ACTIONS)
+        if state.next_frame is None and guarded:
+            # --settle off/fixed: the loop guard compares screens, and this capture is the next observation.
+            state.next_frame = Frame(self.device.screenshot())
         timings["settle"] = self._clock() - began
 
         step = StepResult(
@@ -317,8 +325,8 @@ class PhoneAgent:
         """After a step: note a loop to the model once, then hand off (or stop) if it goes on."""
         if state.guard is None or not isinstance(action, SCREEN_ACTIONS):
             return None
-        if state.next_frame is None:  # --settle off/fixed: this capture is the next observation anyway
-            state.next_frame = Frame(self.device.screenshot())
+        if state.next_frame is None:
+            return None  # a person acted or time passed: nothing to compare
         detection = state.guard.record(action, before, state.next_frame)
         if detection is None:
             state.warned = False

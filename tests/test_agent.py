@@ -255,3 +255,13 @@ def test_an_unexpected_error_still_closes_the_run_before_surfacing() -> None:
     with pytest.raises(RuntimeError, match="disk full"):
         agent.run("t")
     assert ended == ["failed"]
+
+
+def test_a_deadline_ends_the_run_between_steps() -> None:
+    device = FakeDevice()
+    clock = FakeClock()
+    agent = PhoneAgent(
+        device, ScriptedModel(['do(action="Wait", duration="5 seconds")'] * 5), clock=clock, sleep=clock.sleep
+    )
+    result = agent.run("t", deadline=12.0)
+    assert result.status == "failed" and result.message == "Out of time after 3 steps."

@@ -94,7 +94,7 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
             env.device,
             env.registry,
             Settler(SettleMode("auto"), env.clock, env.sleep),
-            _ai_runner(env, model, case_dir, result),
+            _ai_runner(env, model, case_dir, result, deadline=began + case.timeout),
             env.clock,
             env.sleep,
         )
@@ -132,7 +132,7 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
 
 
 def _ai_runner(
-    env: CaseEnvironment, model: ChatModel | None, case_dir: Path, result: CaseResult
+    env: CaseEnvironment, model: ChatModel | None, case_dir: Path, result: CaseResult, *, deadline: float
 ) -> Callable[[str, int], RunResult]:
     def run_ai(task: str, max_steps: int) -> RunResult:
         if model is None:
@@ -150,7 +150,7 @@ def _ai_runner(
             clock=env.clock,
             sleep=env.sleep,
         )
-        run = agent.run(task)
+        run = agent.run(task, deadline=deadline)  # the case's timeout bounds its AI steps too
         result.reports.append(write_report(run_dir))
         if run.error is not None:
             raise run.error
