@@ -337,7 +337,9 @@ class PhoneAgent:
             self.listener.stuck_detected(detection, "note")
             return None
         self._release_input()
-        response = self.handoff.stuck(detection.description)
+        app = state.steps[-1].current_app if state.steps else "unknown app"
+        situation = f"{detection.description} The phone shows {app}; the last action was {format_action(action)}."
+        response = self.handoff.stuck(situation)
         self.listener.stuck_detected(detection, response)
         state.warned = False
         state.guard.reset()
