@@ -36,6 +36,7 @@ from actions import (
     TypeName,
     Wait,
     execute,
+    format_action,
     parse_reply,
 )
 from apps_registry import Registry, default_registry
