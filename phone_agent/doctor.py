@@ -17,7 +17,8 @@ import adbutils
 
 from actions import ActionParseError, parse_reply
 from phone_agent.config import Settings, resolve_endpoint
-from phone_agent.device.adb import DEVICE_STATE_ADVICE, AdbDevice, ensure_server, list_devices
+from phone_agent.device.adb import AdbDevice
+from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, ensure_server, list_devices
 from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL, TextInput
 from phone_agent.errors import (
     ArrearsError,

@@ -19,7 +19,8 @@ from phone_agent.cli.common import (
     reported,
 )
 from phone_agent.config import Settings, load_settings, resolve_endpoint
-from phone_agent.device.adb import AdbDevice, list_devices
+from phone_agent.device.adb import AdbDevice
+from phone_agent.device.adb_server import list_devices
 from phone_agent.embedded import embedded_phones
 from phone_agent.errors import ConfigError, NoDeviceError
 from phone_agent.session import agent_settings, open_client

@@ -22,7 +22,7 @@ from phone_agent.cli.common import (
     reported,
 )
 from phone_agent.config import load_settings
-from phone_agent.device.adb import DEVICE_STATE_ADVICE, list_devices
+from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, list_devices
 from phone_agent.doctor import as_json as checks_as_json
 from phone_agent.doctor import run_checks
 from phone_agent.embedded import embedded_phones

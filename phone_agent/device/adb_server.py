@@ -1,0 +1,63 @@
+"""The adb server side: making sure one runs, listing what it sees, and what each device state means."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+import adbutils
+
+from phone_agent.errors import DeviceError
+
+DEVICE_STATE_ADVICE = {
+    "unauthorized": "accept the 'Allow USB debugging?' prompt on the phone (tick 'Always allow'), then retry",
+    "offline": "unplug and replug the cable, or run `adb kill-server` and retry",
+    "no permissions": "fix the USB permissions (udev rules on Linux) and replug the phone",
+}
+
+
+def ensure_server(host: str, port: int) -> None:
+    """Start the adb server if nothing listens on the standard port (5037 or ANDROID_ADB_SERVER_PORT).
+
+    adbutils would otherwise start one itself, but always on the default port. Any other port must
+    already have a server: a mistyped ``--adb-port`` should be an error, not a stray daemon.
+
+    Raises:
+        DeviceError: no server runs there and none can be started.
+    """
+    if _listening(host, port):
+        return
+    standard = {5037, int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037") or 5037)}
+    if host not in ("127.0.0.1", "localhost", "::1") or port not in standard:
+        raise DeviceError(
+            f"No adb server answers at {host}:{port}. Start one with `adb -P {port} start-server`, or check --adb-port."
+        )
+    try:
+        subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise DeviceError(f"Cannot start the adb server on port {port}: {exc}") from exc
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def list_devices(client: adbutils.AdbClient) -> list[adbutils.AdbDeviceInfo]:
+    """Every device the adb server knows, in any state; starts a local server when none runs.
+
+    Raises:
+        DeviceError: the adb server cannot be reached or started.
+    """
+    ensure_server(client.host, client.port)
+    try:
+        return client.list(extended=True)
+    except (adbutils.AdbError, OSError) as exc:
+        raise DeviceError(
+            f"Cannot reach the adb server at {client.host}:{client.port} ({exc}). "
+            "Start it with `adb start-server` or check ANDROID_ADB_SERVER_PORT."
+        ) from exc
