@@ -252,3 +252,19 @@ def test_shell_setup_steps_must_succeed(tmp_path: Path) -> None:
     result = runner.invoke(app, ["suite", "run", str(suite), "--sim", "1", "--runs-dir", str(tmp_path / "r")])
     assert re.search(r"wifi off\s+passed", result.output), result.output  # found the switch by its label's row
     assert "`no-such-tool --flag` exited with 127" in result.output and result.exit_code == 1
+
+
+def test_teardown_runs_after_a_failing_case_and_puts_the_phone_back(tmp_path: Path) -> None:
+    suite = write(
+        tmp_path,
+        "teardown.yaml",
+        "cases:\n  - name: dark theme left on by a failing case\n"
+        "    setup: [{shell: settings put secure ui_night_mode 2}, {launch: Settings}]\n"
+        "    steps: [{tap: No such row}]\n"
+        "    teardown: [{shell: settings put secure ui_night_mode 1}]\n"
+        "  - name: the next case finds the light theme\n    setup: [{launch: Settings}]\n    steps: []\n"
+        "    expect: {checked: {switch_dark_theme: false}}\n",
+    )
+    result = runner.invoke(app, ["suite", "run", str(suite), "--sim", "1", "--runs-dir", str(tmp_path / "r")])
+    assert re.search(r"dark theme left on by a failing case\s+failed", result.output)
+    assert re.search(r"the next case finds the light theme\s+passed", result.output), result.output

@@ -116,6 +116,7 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
         result.status, result.message = "failed", str(exc)
     except Exception as exc:  # whatever went wrong, the case must still have a result
         result.status, result.message = "error", f"{type(exc).__name__}: {exc}"
+    _tear_down(case, env, result)
     if recorder is not None:
         result.replayed, result.healed = recorder.replayed, recorder.healed
         result.model_calls = list(recorder.sources)
@@ -129,6 +130,24 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
         env.device.release_input()
     (case_dir / "case.json").write_text(json.dumps(_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
     return result
+
+
+def _tear_down(case: Case, env: CaseEnvironment, result: CaseResult) -> None:
+    """Put the phone back as the case found it (always run; a failure here only shows if all else passed)."""
+    runner = StepRunner(
+        env.device, env.registry, Settler(SettleMode("auto"), env.clock, env.sleep), _no_ai, env.clock, env.sleep
+    )
+    for step in case.teardown:
+        try:
+            result.steps.append(f"teardown: {runner.run(step)}")
+        except Exception as exc:  # the case's own result matters more than a failed clean-up
+            if result.status == "passed":
+                result.status, result.message = "error", f"teardown failed: {type(exc).__name__}: {exc}"
+            return
+
+
+def _no_ai(task: str, max_steps: int) -> RunResult:
+    raise StepFailed(f"teardown steps cannot be AI steps ({task!r})")
 
 
 def _ai_runner(

@@ -276,10 +276,11 @@ class Case(_Spec):
     max_steps: int = Field(default=20, ge=1)
     steps: list[Step] | None = None
     expect: Expect = Expect()
+    teardown: list[Step] = Field(default_factory=list)
     timeout: float = Field(default=300.0, gt=0)
     retries: int = Field(default=0, ge=0, le=5)
 
-    _step_lists = field_validator("setup", "steps", mode="before")(lambda cls, v: _steps(v))
+    _step_lists = field_validator("setup", "steps", "teardown", mode="before")(lambda cls, v: _steps(v))
     _tags = field_validator("tags", mode="before")(lambda cls, v: _strings(v))
 
     @model_validator(mode="after")
