@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
+from phone_agent.sim.testing import AdbServer, PhoneSession
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -35,14 +33,12 @@ def no_remote_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def adb() -> Iterator[AdbServer]:
-    """One private adb server (free port, private HOME) for the whole test session."""
-    with adb_server() as server:
-        yield server
+def adb(sim_adb_server: AdbServer) -> AdbServer:
+    """The session's private adb server, from the fixtures our pytest plugin gives every test rig."""
+    return sim_adb_server
 
 
 @pytest.fixture
-def phone(adb: AdbServer) -> Iterator[PhoneSession]:
+def phone(sim_phone: PhoneSession) -> PhoneSession:
     """A fresh virtual phone attached to the session's adb server."""
-    with running_phone(adb) as session:
-        yield session
+    return sim_phone

@@ -243,3 +243,10 @@ def test_demo_in_a_clean_environment_passes_and_leaves_nothing_running(tmp_path:
     assert (run_dir / "report.html").is_file()
     assert json.loads((run_dir / "trace.jsonl").read_text(encoding="utf-8").splitlines()[-1])["status"] == "finished"
     assert processes_using(tmp_path) == []
+
+
+def test_devices_lists_the_phone_with_its_model_and_state(adb: AdbServer, phone: PhoneSession) -> None:
+    result = runner.invoke(app, ["devices", "--json", "--adb-port", str(adb.port)])
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    assert {"serial": phone.phone.serial, "state": "device", "model": "SimPhone"} in rows

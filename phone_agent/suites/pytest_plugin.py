@@ -8,6 +8,9 @@ Options choose the phones and the model::
 
 Suite files are collected when they sit in a ``suites`` folder or any ``--pa-`` option is given, so the
 plugin stays out of other projects' YAML. Case tags become pytest markers (``-m smoke``).
+
+It also gives test rigs two fixtures: ``sim_adb_server`` (a private adb server on a free port, for
+the session) and ``sim_phone`` (a fresh virtual phone attached to it: ``(VirtualPhone, adbutils device)``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from phone_agent.device.adb import AdbDevice
 from phone_agent.embedded import embedded_phones
 from phone_agent.errors import PhoneAgentError
 from phone_agent.session import agent_settings, open_client
+from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
 from phone_agent.suites.recording import Mode
 from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
@@ -52,6 +56,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 _PYTEST_MARKS = {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
+
+
+@pytest.fixture(scope="session")
+def sim_adb_server() -> Iterator[AdbServer]:
+    """A private adb server (bundled adb, free port, its own HOME) for the test session."""
+    with adb_server() as server:
+        yield server
+
+
+@pytest.fixture
+def sim_phone(sim_adb_server: AdbServer) -> Iterator[PhoneSession]:
+    """A fresh virtual phone attached to ``sim_adb_server``; stopped after the test."""
+    with running_phone(sim_adb_server) as session:
+        yield session
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

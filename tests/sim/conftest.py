@@ -1,24 +1,19 @@
-"""Fixtures for the virtual phone: one private adb server per session, a fresh phone per test."""
+"""Fixtures for the virtual phone's own tests, named as these tests use them (from the plugin's fixtures)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from phone_agent.sim import testing
 from phone_agent.sim.testing import AdbServer, PhoneSession
 
 
 @pytest.fixture(scope="session")
-def adb_server() -> Iterator[AdbServer]:
-    """An adb server on a free port with a private HOME, shared by the session and stopped after it."""
-    with testing.adb_server() as server:
-        yield server
+def adb_server(sim_adb_server: AdbServer) -> AdbServer:
+    """The session's private adb server on a free port."""
+    return sim_adb_server
 
 
 @pytest.fixture
-def phone(adb_server: AdbServer) -> Iterator[PhoneSession]:
+def phone(sim_phone: PhoneSession) -> PhoneSession:
     """A fresh VirtualPhone connected to the session's adb server: `(phone, adbutils device)`."""
-    with testing.running_phone(adb_server) as session:
-        yield session
+    return sim_phone
