@@ -268,3 +268,22 @@ def test_teardown_runs_after_a_failing_case_and_puts_the_phone_back(tmp_path: Pa
     result = runner.invoke(app, ["suite", "run", str(suite), "--sim", "1", "--runs-dir", str(tmp_path / "r")])
     assert re.search(r"dark theme left on by a failing case\s+failed", result.output)
     assert re.search(r"the next case finds the light theme\s+passed", result.output), result.output
+
+
+def test_a_users_test_rig_gets_the_virtual_phone_fixtures(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "test_rig.py",
+        "def test_home(sim_phone):\n"
+        "    sim_phone.device.shell('input keyevent HOME')\n"
+        "    assert sim_phone.phone.state()['foreground']['package'] == 'com.android.launcher3'\n",
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "1 passed" in completed.stdout
