@@ -17,10 +17,15 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from apps_registry import default_registry
 from phone_agent.cli import app
+from phone_agent.device.adb import AdbDevice
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
+from phone_agent.sim.testing import AdbServer, running_phone
+from phone_agent.suites.case import CaseEnvironment
 from phone_agent.suites.judge import judge
 from phone_agent.suites.locate import ElementNotFound, find, parse_hierarchy
+from phone_agent.suites.runner import collect, run_all
 from phone_agent.suites.spec import Ai, Back, SuiteError, TapStep, WaitFor, load_suite
 from tests.support import ScriptedModel
 
@@ -287,3 +292,28 @@ def test_a_users_test_rig_gets_the_virtual_phone_fixtures(tmp_path: Path) -> Non
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "1 passed" in completed.stdout
+
+
+def test_cases_of_a_phone_that_stops_answering_go_to_another(adb: AdbServer, tmp_path: Path) -> None:
+    suite_file = write(
+        tmp_path,
+        "three.yaml",
+        "cases:\n"
+        + "".join(f"  - name: case {i}\n    setup: [{{launch: Settings}}]\n    steps: []\n" for i in range(3)),
+    )
+    items = collect([suite_file])
+    events: list[tuple[str, str]] = []
+    with running_phone(adb) as alive, running_phone(adb) as doomed:
+        envs = [
+            CaseEnvironment(AdbDevice.connect(s.phone.serial, port=adb.port), default_registry(), None, tmp_path / "r")
+            for s in (doomed, alive)
+        ]
+        doomed.phone.stop()  # pulled out before the run
+        results = run_all(items, envs, lambda event, suite, case, serial, result: events.append((event, serial)))
+        assert [r.status for r in results] == ["passed"] * 3
+        assert {r.device for r in results} == {alive.phone.serial}
+        assert ("phone lost", doomed.phone.serial) in events
+        alive.phone.stop()
+        lost = run_all(items, envs)
+    assert [r.status for r in lost] == ["error"] * 3
+    assert lost[0].message == "no phone was left to run this case"

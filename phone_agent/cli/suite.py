@@ -124,6 +124,9 @@ def _suite_stamp() -> str:
 
 
 def _print_progress(event: str, suite: Suite, case: Case, serial: str, result: CaseResult | None) -> None:
+    if event == "phone lost":
+        typer.echo(f"! [{serial}] stopped answering; {suite.name} / {case.name} goes to another phone")
+        return
     if result is None:
         typer.echo(f"▶ [{serial}] {suite.name} / {case.name}")
         return

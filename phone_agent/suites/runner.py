@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from phone_agent.errors import PhoneAgentError
 from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
 from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
 
@@ -69,6 +70,10 @@ def run_all(
                 return
             report("started", suite, case, env.device.serial, None)
             result = run_case(suite, case, env)
+            if result.status == "error" and not _reachable(env):
+                work.put((index, suite, case))  # not the case's fault: another phone takes it
+                report("phone lost", suite, case, env.device.serial, None)
+                return
             with lock:
                 results[index] = result
             report("finished", suite, case, env.device.serial, result)
@@ -86,4 +91,18 @@ def run_all(
     except KeyboardInterrupt:
         stop.set()
         raise
+    while not work.empty():  # every phone was lost before these ran
+        index, suite, case = work.get_nowait()
+        results[index] = CaseResult(
+            suite.name, suite.path, case.name, "-", "error", "no phone was left to run this case", 0.0, 0, Path("-")
+        )
     return [results[index] for index in sorted(results)]
+
+
+def _reachable(env: CaseEnvironment) -> bool:
+    """Whether the phone still answers (a case error may really be a lost phone)."""
+    try:
+        env.device.shell("echo ok")
+    except PhoneAgentError:
+        return False
+    return True
