@@ -32,7 +32,7 @@ from actions.models import (
     TypeName,
     Wait,
 )
-from apps_registry import Registry, UnknownAppError
+from apps_registry import Registry, UnknownAppError, package_named
 
 MAX_WAIT_SECONDS = 60.0
 LONG_PRESS_MS = 800
@@ -151,7 +151,10 @@ def _launch(action: Launch, device: Device, ctx: Context) -> Outcome:
     try:
         app = ctx.registry.resolve(action.app)
     except UnknownAppError as exc:
-        return Outcome(feedback=str(exc))
+        guess = package_named(action.app, device.installed_packages())
+        if guess is None or not device.launch(guess):
+            return Outcome(feedback=str(exc))
+        return Outcome(feedback=f'"{action.app}" is not in the app list; opened the installed package {guess}.')
     package = app.installed_package(device.installed_packages())
     if package is None:
         return Outcome(

@@ -3,7 +3,7 @@
 This package imports nothing from the rest of the project.
 """
 
-from apps_registry.app import App, fold_name
+from apps_registry.app import App, fold_name, package_named
 from apps_registry.errors import AppDataError, UnknownAppError
 from apps_registry.loader import parse_app_file, read_app_file
 from apps_registry.registry import Registry, default_registry
@@ -15,6 +15,7 @@ __all__ = [
     "UnknownAppError",
     "default_registry",
     "fold_name",
+    "package_named",
     "parse_app_file",
     "read_app_file",
 ]

@@ -20,6 +20,18 @@ def fold_name(text: str) -> str:
     return "".join(ch for ch in normalized if unicodedata.category(ch)[0] in "LN")
 
 
+def package_named(name: str, installed: Collection[str]) -> str | None:
+    """The one installed package with a part named like ``name`` ("Joplin" → ``net.cozic.joplin``), or None.
+
+    A fallback for apps missing from the catalogue; several matches are too ambiguous to guess.
+    """
+    wanted = fold_name(name)
+    if len(wanted) < 3:
+        return None
+    matches = [package for package in installed if wanted in (fold_name(part) for part in package.split("."))]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _check_package(value: str) -> str:
     """Accept a Java-style package name such as `com.example.app`."""
     if not _PACKAGE.fullmatch(value):

@@ -265,3 +265,11 @@ def test_a_deadline_ends_the_run_between_steps() -> None:
     )
     result = agent.run("t", deadline=12.0)
     assert result.status == "failed" and result.message == "Out of time after 3 steps."
+
+
+def test_an_app_missing_from_the_registry_is_launched_by_its_installed_package() -> None:
+    device = FakeDevice(packages=frozenset({"com.zettlr.app", "com.ebay.mobile"}))
+    agent, _, model = make_agent(['do(action="Launch", app="Zettlr")', "finish()"], device=device)
+    agent.run("open Zettlr")
+    assert device.calls == [("launch", "com.zettlr.app", None)]
+    assert "opened the installed package com.zettlr.app" in user_texts(model.requests[1])[-1]

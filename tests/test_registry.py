@@ -344,3 +344,13 @@ def test_package_imports_nothing_from_the_project() -> None:
             for module in modules:
                 top = module.split(".")[0]
                 assert top not in {"phone_agent", "actions"}, f"{source.name} imports {module}"
+
+
+def test_package_named_finds_one_installed_package_by_a_name_part() -> None:
+    from apps_registry import package_named
+
+    installed = {"net.cozic.joplin", "com.android.settings", "com.android.contacts", "org.example.notes"}
+    assert package_named("Joplin", installed) == "net.cozic.joplin"
+    assert package_named("ＮＯＴＥＳ", installed) == "org.example.notes"
+    assert package_named("android", installed) is None  # several: too ambiguous
+    assert package_named("ab", installed) is None and package_named("Calendar", installed) is None
