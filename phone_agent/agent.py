@@ -40,6 +40,7 @@ from actions import (
     parse_reply,
 )
 from apps_registry import Registry, default_registry
+from phone_agent.allowlist import AllowList
 from phone_agent.device.frames import Frame
 from phone_agent.device.settle import Settled, SettleMode, Settler
 from phone_agent.dialect import Decision, Dialect, TextDialect, dialect_for, raw_reply
@@ -89,6 +90,7 @@ class AgentSettings:
     images: ImageOptions = ImageOptions()
     stuck: StuckSettings | None = StuckSettings()
     dialect: DialectName = "autoglm"
+    allowed_apps: AllowList | None = None
 
 
 @dataclass
@@ -103,6 +105,7 @@ class RunState:
     next_frame: Frame | None = None
     feedback: str | None = None
     warned: bool = False
+    phone_apps: frozenset[str] | None = None  # the home app and keyboard, asked at most once per run
 
     def add_feedback(self, text: str) -> None:
         """Add a line to what the next user turn tells the model."""
@@ -190,7 +193,14 @@ class PhoneAgent:
         timings: dict[str, float] = {}
 
         began = self._clock()
-        frame, app = self._observe(state)
+        frame, package = self._observe(state)
+        while self._is_foreign(state, package):
+            stop = self._hand_off_foreign_app(state, package)
+            if stop is not None:
+                return stop
+            began = self._clock()
+            frame, package = self._observe(state)
+        app = self._app_name(package)
         screenshot = frame.screenshot
 
         text = screen_text(
@@ -211,7 +221,8 @@ class PhoneAgent:
 
         began = self._clock()
         context = Context(screenshot, self.registry, state.notes)
-        outcome = execute(decision.action, self.device, _Environment(self), context)
+        outcome = self._refuse_launch(decision.action) or execute(decision.action, self.device, _Environment(self),
+                                                                  context)
         timings["act"] = self._clock() - began
 
         began = self._clock()
@@ -253,7 +264,7 @@ class PhoneAgent:
         return self._watch_for_loops(state, decision.action, frame)
 
     def _observe(self, state: RunState) -> tuple[Frame, str]:
-        """Phase 1: the screen (the settled frame of the last step when there is one) and the app in front."""
+        """Phase 1: the screen (the settled frame of the last step when there is one) and the package in front."""
         if state.next_frame is not None:
             frame, package = state.next_frame, self.device.current_app()
         else:
@@ -262,8 +273,45 @@ class PhoneAgent:
                 front = pool.submit(self.device.current_app)
                 frame = Frame(self.device.screenshot())
                 package = front.result()
+        return frame, package
+
+    def _app_name(self, package: str) -> str:
+        """The registry's name for a package, or the package itself."""
         app = self.registry.by_package(package)
-        return frame, app.name if app else package
+        return app.name if app else package
+
+    def _is_foreign(self, state: RunState, package: str) -> bool:
+        """True when an allowlist is set and ``package`` belongs neither to it nor to the phone itself."""
+        allowed = self.settings.allowed_apps
+        if allowed is None or not package or allowed.allows_package(package):
+            return False
+        if state.phone_apps is None:  # launchers and keyboards differ by vendor: ask the phone, only when needed
+            state.phone_apps = self.device.home_and_keyboard()
+        return package not in state.phone_apps
+
+    def _hand_off_foreign_app(self, state: RunState, package: str) -> _Stop | None:
+        """A foreign app is in front: stop unattended, or let the person go back to an allowed app."""
+        assert self.settings.allowed_apps is not None
+        allowed, app = self.settings.allowed_apps.names, self._app_name(package)
+        self.listener.foreign_app(package, app)
+        self._release_input()
+        situation = f"{app} ({package}) came to the front, but this task may only use {allowed}."
+        if not self.handoff.take_over(f"{situation} Go back to an allowed app on the phone."):
+            return _Stop("blocked", f"Stopped: {situation}")
+        state.next_frame = None
+        state.add_feedback(
+            f"{app} is not among the apps this task may use ({allowed}); the person went back and handed the phone "
+            "back. Look at the screen again and do not open other apps."
+        )
+        return None
+
+    def _refuse_launch(self, action: Action) -> Outcome | None:
+        """A Launch of an app outside the allowlist, refused with the reason for the model; None to go ahead."""
+        allowed = self.settings.allowed_apps
+        if allowed is None or not isinstance(action, Launch):
+            return None
+        refusal = allowed.launch_refusal(action.app, self.registry)
+        return None if refusal is None else Outcome(feedback=refusal)
 
     def _decide(self, state: RunState) -> tuple[Decision, Completion, int, float]:
         """Phases 2 and 3: ask the model, parse its answer, and send parse errors back to it.

@@ -7,15 +7,22 @@ in the user config directory), then defaults.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
@@ -51,6 +58,8 @@ class Settings(BaseSettings):
     stuck_guard: bool = True
     stuck_limit: int = Field(default=3, ge=2)
     dialect: Literal["autoglm", "tools"] = "autoglm"
+    # NoDecode: the environment gives "eBay,Settings", not JSON.
+    allow_apps: Annotated[list[str] | None, NoDecode] = None
 
     @field_validator("base_url")
     @classmethod
@@ -58,6 +67,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {value!r})")
         return value
+
+    @field_validator("allow_apps", mode="before")
+    @classmethod
+    def _app_names(cls, value: object) -> object:
+        """Split "eBay,Settings" (a full-width comma too, for Chinese names) into names."""
+        if not isinstance(value, str):
+            return value
+        return [name.strip() for name in re.split(r"[,，]", value) if name.strip()]
 
     @field_validator("settle")
     @classmethod

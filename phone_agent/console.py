@@ -61,6 +61,10 @@ class ConsolePrinter(Listener):
             action = "told the model" if response == "note" else f"the person chose: {response}"
             self._write(f"! going round in circles ({detection.kind}): {detection.description} → {action}")
 
+    def foreign_app(self, package: str, app: str) -> None:
+        """Shown at every verbosity: an unattended run stops here, an attended one asks the person next."""
+        self._write(f"\n! {app} ({package}) is in front: it is not an allowed app")
+
     def run_finished(self, result: RunResult) -> None:
         """The summary at the end of a run (shown at every verbosity)."""
         self._write(

@@ -22,7 +22,7 @@ header{background:#fff;padding:20px 28px;border-bottom:1px solid #dde}
 h1{font-size:20px;margin:0 0 8px} .meta{color:#555;font-size:14px}
 .status{display:inline-block;padding:2px 10px;border-radius:10px;font-weight:600;color:#fff;background:#777}
 .status.finished{background:#1a7f37} .status.failed,.status.max_steps{background:#c62828}
-.status.needs_human,.status.stuck{background:#b26a00} .status.interrupted{background:#555}
+.status.needs_human,.status.stuck,.status.blocked{background:#b26a00} .status.interrupted{background:#555}
 main{display:flex;flex-wrap:wrap;gap:18px;padding:20px 28px}
 .step{background:#fff;border:1px solid #dde;border-radius:8px;width:320px;padding:12px}
 .step h2{font-size:15px;margin:0 0 8px} .shot{position:relative;width:100%}

@@ -10,7 +10,7 @@ from actions import Action, ActionParseError, Screenshot
 from phone_agent.errors import PhoneAgentError
 from phone_agent.stuck import Detection
 
-RunStatus = Literal["finished", "needs_human", "stuck", "max_steps", "failed", "interrupted"]
+RunStatus = Literal["finished", "needs_human", "stuck", "blocked", "max_steps", "failed", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,9 @@ class Listener:
     def stuck_detected(self, detection: Detection, response: str) -> None:
         """The run was going round in circles; ``response`` says what was done about it."""
 
+    def foreign_app(self, package: str, app: str) -> None:
+        """An app outside the allowlist came to the front; the run stops or a person steps in next."""
+
 
 class Fanout(Listener):
     """Passes every event to several listeners, in order."""
@@ -106,3 +109,7 @@ class Fanout(Listener):
     def stuck_detected(self, detection: Detection, response: str) -> None:
         for listener in self._listeners:
             listener.stuck_detected(detection, response)
+
+    def foreign_app(self, package: str, app: str) -> None:
+        for listener in self._listeners:
+            listener.foreign_app(package, app)

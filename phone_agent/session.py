@@ -9,6 +9,7 @@ from pathlib import Path
 
 from apps_registry import Registry
 from phone_agent.agent import AgentSettings, PhoneAgent
+from phone_agent.allowlist import AllowList
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
@@ -52,8 +53,8 @@ class Session:
         self.phone = phone
         self.embedded = embedded
         self._client = client
-        self._settings = settings
         self._registry = registry
+        self._agent_settings = agent_settings(settings, registry)  # an unknown allowed app fails here, at once
         self._handoff = handoff
         self._listeners = list(listeners)
         self._runs_dir = runs_dir
@@ -75,7 +76,7 @@ class Session:
         agent = PhoneAgent(
             self.phone,
             self._client,
-            settings=agent_settings(self._settings),
+            settings=self._agent_settings,
             handoff=self._handoff,
             registry=self._registry,
             listeners=[*self._listeners, TraceRecorder(run_dir, self._meta)],
@@ -98,8 +99,12 @@ def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4)
     )
 
 
-def agent_settings(settings: Settings) -> AgentSettings:
-    """The loop's settings from the user's."""
+def agent_settings(settings: Settings, registry: Registry) -> AgentSettings:
+    """The loop's settings from the user's; app names resolve in ``registry``.
+
+    Raises:
+        ConfigError: the app allowlist names an unknown app.
+    """
     return AgentSettings(
         max_steps=settings.max_steps,
         lang=settings.lang,
@@ -107,6 +112,7 @@ def agent_settings(settings: Settings) -> AgentSettings:
         images=ImageOptions(settings.image_format, settings.image_max_side),
         stuck=StuckSettings(repeat_limit=settings.stuck_limit) if settings.stuck_guard else None,
         dialect=settings.dialect,
+        allowed_apps=AllowList.resolve(settings.allow_apps, registry) if settings.allow_apps is not None else None,
     )
 
 

@@ -114,6 +114,9 @@ class TraceRecorder(Listener):
             }
         )
 
+    def foreign_app(self, package: str, app: str) -> None:
+        self._write({"type": "foreign_app", "at": _now(), "package": package, "app": app})
+
     def run_finished(self, result: RunResult) -> None:
         self._write(
             {

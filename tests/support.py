@@ -55,6 +55,10 @@ class FakeDevice:
     def current_app(self) -> str:
         return self.foreground
 
+    def home_and_keyboard(self) -> frozenset[str]:
+        self.home_queries = getattr(self, "home_queries", 0) + 1
+        return frozenset({"com.android.launcher3", "com.google.android.inputmethod.latin"})
+
     def _act(self, *call: Any) -> None:
         self.calls.append(call)
         self.shade = (self.shade + 40) % 256

@@ -30,6 +30,7 @@ EXIT_BY_STATUS = {
     "max_steps": EXIT_FAILED,
     "needs_human": EXIT_NEEDS_HUMAN,
     "stuck": EXIT_FAILED,
+    "blocked": EXIT_FAILED,
     "interrupted": EXIT_INTERRUPTED,
 }
 # Errors a person fixes in their setup rather than in the task.

@@ -78,6 +78,11 @@ def run(
         typer.Option(help="How the model answers: autoglm (<answer>do(...)</answer> text) or tools (OpenAI tool "
                      "calls, for models such as GLM-4.6V, GPT-4o, Qwen-VL) [default: autoglm]."),
     ] = None,
+    allow_apps: Annotated[
+        str | None,
+        typer.Option(help='Only these apps may be launched, e.g. "eBay,Settings". Another app in front stops the '
+                     "run (exit 1), or with a person there hands them the phone."),
+    ] = None,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
     runs_dir: RunsDirOption = None,
@@ -93,7 +98,7 @@ def run(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
             settle=settle, image_format=image_format, image_max_side=image_max_side, stuck_limit=stuck_limit,
-            stuck_guard=False if no_stuck_guard else None, dialect=dialect,
+            stuck_guard=False if no_stuck_guard else None, dialect=dialect, allow_apps=allow_apps,
         )
         endpoint = resolve_endpoint(settings)
         interactive = not non_interactive and sys.stdin.isatty()

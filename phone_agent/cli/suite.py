@@ -87,7 +87,7 @@ def suite_run(
                     CaseEnvironment(
                         phone, registry, client, run_dir,
                         mode="record" if record else "replay" if replay else None,
-                        agent_settings=agent_settings(settings),
+                        agent_settings=agent_settings(settings, registry),
                     )
                 )
             typer.echo(f"on {', '.join(p.serial for p in phones)}")

@@ -28,7 +28,7 @@ from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
 # mCurrentFocus/mFocusedApp from `dumpsys window`; m/top/ResumedActivity (Android 9-15) from `dumpsys activity`.
 _FOCUS = re.compile(r"(?:mCurrentFocus|mFocusedApp|ResumedActivity)[=:].*?\su\d+\s+([\w.]+)/")
 # System dialogs an app may open as it starts (a runtime permission prompt); the launch still worked.
-_LAUNCH_DIALOGS = frozenset(
+LAUNCH_DIALOGS = frozenset(
     {
         "com.google.android.permissioncontroller",
         "com.android.permissioncontroller",
@@ -36,6 +36,12 @@ _LAUNCH_DIALOGS = frozenset(
         "com.google.android.packageinstaller",
     }
 )
+# The default home app (the ResolverActivity of "android" when the person has not chosen one), then the keyboard.
+_HOME_AND_KEYBOARD = (
+    "cmd package resolve-activity --brief -a android.intent.action.MAIN -c android.intent.category.HOME | tail -n 1; "
+    "settings get secure default_input_method"
+)
+_COMPONENT = re.compile(r"([\w.]+)/[\w.$]+")
 _PNG_END = b"IEND\xaeB`\x82"
 _INPUT_ADVICE = (
     "Android refused the input. On Xiaomi/MIUI turn on Developer options > 'USB debugging (Security settings)'; "
@@ -154,6 +160,11 @@ class AdbDevice:
         package = foreground_package(self.shell("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'"))
         return package or foreground_package(self.shell("dumpsys activity activities | grep -E 'ResumedActivity'"))
 
+    def home_and_keyboard(self) -> frozenset[str]:
+        """The packages of the default home app and the current keyboard, in one round trip."""
+        lines = self.shell(_HOME_AND_KEYBOARD).splitlines()
+        return frozenset(match.group(1) for line in lines if (match := _COMPONENT.fullmatch(line.strip())))
+
     def tap(self, x: int, y: int) -> None:
         self._input(f"input tap {int(x)} {int(y)}")
 
@@ -194,7 +205,7 @@ class AdbDevice:
             return False
         deadline = self._clock() + self._launch_timeout
         while True:
-            if self.current_app() in (package, *_LAUNCH_DIALOGS):
+            if self.current_app() in (package, *LAUNCH_DIALOGS):
                 return True
             if self._clock() >= deadline:
                 return False

@@ -172,6 +172,7 @@ def _environment(config: pytest.Config) -> CaseEnvironment:
         raise pytest.UsageError(f"phone-agent suites: {exc}") from None
     mode: Mode | None = "record" if option("pa_record") else "replay" if option("pa_replay") else None
     runs_dir = option("pa_runs_dir") or home_dir() / "runs" / "pytest"
-    env = CaseEnvironment(device, Registry.load(settings.apps_files), client, runs_dir, mode, agent_settings(settings))
+    registry = Registry.load(settings.apps_files)
+    env = CaseEnvironment(device, registry, client, runs_dir, mode, agent_settings(settings, registry))
     config.stash[_ENVIRONMENT] = env
     return env

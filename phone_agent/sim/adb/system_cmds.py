@@ -6,6 +6,7 @@ from phone_agent.sim.adb.common import JAVA_FAILURE, phone_of, short_component
 from phone_agent.sim.adb.fs import FsError
 from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.system import ADB_KEYBOARD_PACKAGE, is_system_package
+from phone_agent.sim.ui.apps.launcher import LAUNCHER
 
 _NAMESPACES = ("system", "secure", "global")
 # Settings the UI's quick toggles own: (namespace, key) -> (toggle name, value when on, value when off).
@@ -179,12 +180,13 @@ def install_apk(io: CommandIO, apk: bytes) -> int:
 
 
 def resolve_activity(io: CommandIO, args: list[str]) -> int:
-    """`cmd package resolve-activity [--brief] [-c CAT] [-a ACTION] PKG`."""
+    """`cmd package resolve-activity [--brief] [-c CAT] [-a ACTION] [PKG]`; without PKG only HOME resolves."""
     values = {"-c", "-a", "-d", "-t", "--user"}
     positional = [arg for index, arg in enumerate(args)
                   if not arg.startswith("-") and (index == 0 or args[index - 1] not in values)]
+    categories = {value for flag, value in zip(args, args[1:], strict=False) if flag == "-c"}
     apps = phone_of(io).ui.apps()
-    package = positional[-1] if positional else ""
+    package = positional[-1] if positional else LAUNCHER if "android.intent.category.HOME" in categories else ""
     if package not in apps:
         io.out("No activity found\n")
         return 0

@@ -1,0 +1,73 @@
+"""The app allowlist: which apps a run may launch, and which packages may be in front during it.
+
+Names resolve through the apps registry, so aliases and Chinese names work. Besides the listed
+apps, what Android itself puts in front while any app is used stays allowed: system dialogs, the
+status bar and lock screen, permission and install prompts, the home app and the keyboard (those
+two differ by vendor and are asked of the phone once per run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from apps_registry import App, Registry, UnknownAppError
+from phone_agent.device.adb import LAUNCH_DIALOGS
+from phone_agent.device.text_input import ADB_KEYBOARD
+from phone_agent.errors import ConfigError
+
+# "android" hosts system dialogs (app chooser, "not responding"); MIUI asks for permissions in its own app.
+SYSTEM_PACKAGES = frozenset(
+    {"android", "com.android.systemui", "com.lbe.security.miui", ADB_KEYBOARD.split("/")[0], *LAUNCH_DIALOGS}
+)
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The apps a run is limited to."""
+
+    apps: tuple[App, ...]
+
+    @classmethod
+    def resolve(cls, names: Iterable[str], registry: Registry) -> AllowList:
+        """Look every name up in the registry.
+
+        Raises:
+            ConfigError: a name matches no app (the message offers close matches), or no name is given.
+        """
+        apps: list[App] = []
+        for name in names:
+            try:
+                app = registry.resolve(name)
+            except UnknownAppError as exc:
+                hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+                raise ConfigError(
+                    f'Unknown app "{name}" in the app allowlist (--allow-apps).{hint} '
+                    "`phone-agent apps` lists the names; add a missing app with --apps-file."
+                ) from None
+            if app not in apps:
+                apps.append(app)
+        if not apps:
+            raise ConfigError("The app allowlist (--allow-apps) names no app. Give names like \"eBay,Settings\".")
+        return cls(tuple(apps))
+
+    @property
+    def names(self) -> str:
+        """The allowed apps' names, for messages."""
+        return ", ".join(app.name for app in self.apps)
+
+    def allows_package(self, package: str) -> bool:
+        """True for a package of an allowed app or of the system itself (the home app and keyboard aside)."""
+        return package in SYSTEM_PACKAGES or any(package in app.packages for app in self.apps)
+
+    def launch_refusal(self, name: str, registry: Registry) -> str | None:
+        """Why launching ``name`` is refused, for the model; None when it names an allowed app."""
+        try:
+            if registry.resolve(name) in self.apps:
+                return None
+        except UnknownAppError:
+            pass
+        return (
+            f'Launch "{name}" was refused: this task may only use {self.names}. Do not try to open other apps; '
+            "continue in an allowed app, or finish and say that the task needs another app."
+        )
