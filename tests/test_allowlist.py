@@ -1,0 +1,167 @@
+"""The app allowlist: parsing and name resolution, the phone's own apps, and runs limited to allowed apps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apps_registry import default_registry
+from phone_agent.agent import AgentSettings, PhoneAgent
+from phone_agent.allowlist import AllowList
+from phone_agent.config import load_settings
+from phone_agent.device.adb import AdbDevice
+from phone_agent.errors import ConfigError
+from phone_agent.sim.testing import AdbServer, PhoneSession
+from phone_agent.trace import read_trace
+from tests.support import FakeDevice, ScriptedHandOff, ScriptedModel
+from tests.test_adb_device import centre
+from tests.test_end_to_end import last_text, only_run_dir, run_cli, script
+
+EBAY, SETTINGS = "com.ebay.mobile", "com.android.settings"
+FINISH = 'finish(message="done")'
+
+
+@pytest.fixture(autouse=True)
+def no_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PHONE_AGENT_CONFIG", str(tmp_path / "none.yaml"))
+    monkeypatch.delenv("PHONE_AGENT_ALLOW_APPS", raising=False)
+
+
+def allow(*names: str) -> AllowList:
+    return AllowList.resolve(names, default_registry())
+
+
+# --- parsing and resolving -------------------------------------------------------------------------------------
+
+
+def test_the_environment_takes_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHONE_AGENT_ALLOW_APPS", " eBay, Settings ,,")
+    assert load_settings().allow_apps == ["eBay", "Settings"]
+    assert load_settings(allow_apps="易贝，设置").allow_apps == ["易贝", "设置"]  # full-width comma, flag wins
+    assert load_settings(max_steps=3).allow_apps == ["eBay", "Settings"]
+
+
+def test_the_config_file_takes_a_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("allow_apps: [eBay, 设置]\n", encoding="utf-8")
+    monkeypatch.setenv("PHONE_AGENT_CONFIG", str(config))
+    assert load_settings().allow_apps == ["eBay", "设置"]
+
+
+def test_names_resolve_through_the_registry_with_aliases() -> None:
+    allowed = allow("ebay", "易贝", "设置", "Settings")
+    assert [app.name for app in allowed.apps] == ["eBay", "Settings"]
+    assert allowed.names == "eBay, Settings"
+
+
+def test_an_unknown_name_is_a_setup_error_with_close_matches() -> None:
+    with pytest.raises(ConfigError, match=r'Unknown app "Setings" in the app allowlist.*Did you mean: Settings'):
+        allow("eBay", "Setings")
+    with pytest.raises(ConfigError, match="names no app"):
+        allow()
+
+
+def test_the_system_counts_as_allowed_other_apps_do_not() -> None:
+    allowed = allow("eBay")
+    for package in (EBAY, "android", "com.android.systemui", "com.google.android.permissioncontroller"):
+        assert allowed.allows_package(package), package
+    assert not allowed.allows_package(SETTINGS)
+    assert not allowed.allows_package("com.android.launcher3")  # the home app is asked of the phone instead
+
+
+def test_launching_is_refused_outside_the_list() -> None:
+    allowed, registry = allow("eBay"), default_registry()
+    assert allowed.launch_refusal("ebay", registry) is None
+    assert allowed.launch_refusal("易贝", registry) is None
+    refusal = allowed.launch_refusal("Settings", registry)
+    assert refusal is not None and 'Launch "Settings" was refused' in refusal and "only use eBay" in refusal
+    assert allowed.launch_refusal("No Such App", registry) is not None
+
+
+def test_the_phone_names_its_home_app_and_keyboard(adb: AdbServer, phone: PhoneSession) -> None:
+    with AdbDevice.connect(phone.phone.serial, port=adb.port) as device:
+        assert device.home_and_keyboard() == {"com.android.launcher3", "com.google.android.inputmethod.latin"}
+
+
+# --- the loop ----------------------------------------------------------------------------------------------------
+
+
+def run_on_fake(replies: list[str], handoff: ScriptedHandOff | None = None) -> tuple[FakeDevice, ScriptedModel, str]:
+    device, model = FakeDevice(), ScriptedModel(replies)
+    agent = PhoneAgent(device, model, settings=AgentSettings(allowed_apps=allow("eBay")), handoff=handoff)
+    return device, model, agent.run("shop").status
+
+
+def test_the_home_app_is_asked_of_the_phone_once_per_run() -> None:
+    replies = ['do(action="Home")', 'do(action="Launch", app="eBay")', 'do(action="Home")', FINISH]
+    device, _, status = run_on_fake(replies)
+    assert status == "finished" and device.home_queries == 1
+
+
+def test_without_an_allowlist_the_phone_is_never_asked() -> None:
+    device, model = FakeDevice(), ScriptedModel(['do(action="Launch", app="Settings")', FINISH])
+    assert PhoneAgent(device, model).run("x").status == "finished"
+    assert device.foreground == SETTINGS and not hasattr(device, "home_queries")
+
+
+def test_a_person_brings_the_phone_back_from_a_foreign_app() -> None:
+    handoff = ScriptedHandOff(take_over=True)
+    device = FakeDevice()
+    device.foreground = SETTINGS
+
+    def person(message: str) -> bool:
+        handoff.asked.append(("take_over", message))
+        device.foreground = EBAY  # they switch back to eBay, then hand the phone back
+        return True
+
+    handoff.take_over = person  # type: ignore[method-assign]
+    model = ScriptedModel([FINISH])
+    agent = PhoneAgent(device, model, settings=AgentSettings(allowed_apps=allow("eBay")), handoff=handoff)
+    assert agent.run("shop").status == "finished"
+    (asked,) = handoff.asked
+    assert "Settings (com.android.settings) came to the front" in asked[1] and "only use eBay" in asked[1]
+    seen = model.requests[0][-1]["content"][0]["text"]
+    assert '"current_app": "eBay"' in seen and "the person went back" in seen
+
+
+# --- end to end: the CLI, the real adb server, the virtual phone and the replay model ----------------------------
+
+
+def test_a_forbidden_launch_is_refused_to_the_model(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
+    steps = ['do(action="Launch", app="Settings")', 'do(action="Launch", app="eBay")', FINISH]
+    with script(*steps) as server:
+        result = run_cli(adb, phone, server, tmp_path, "--allow-apps", "ebay", "--non-interactive")
+        requests = server.requests
+    assert result.exit_code == 0, result.output
+    assert 'Launch "Settings" was refused: this task may only use eBay' in last_text(requests[1])
+    started = [entry.get("package") for entry in phone.phone.state()["input_log"] if entry["kind"] == "start"]
+    assert SETTINGS not in started and phone.phone.state()["foreground"]["package"] == EBAY
+    steps_done = [r for r in read_trace(only_run_dir(tmp_path)) if r["type"] == "step"]
+    assert "refused" in steps_done[0]["feedback"] and steps_done[1]["feedback"] is None
+
+
+def test_a_tap_into_a_foreign_app_blocks_an_unattended_run(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
+    x, y = centre(phone, "Settings")  # the icon on the home screen, where the run starts
+    tap = f'do(action="Tap", element=[{x * 1000 // 1080}, {y * 1000 // 2400}])'
+    env = {key: value for key, value in os.environ.items() if "API_KEY" not in key}
+    env["PHONE_AGENT_ALLOW_APPS"] = "eBay"
+    with script(tap, FINISH) as server:
+        completed = subprocess.run(
+            [sys.executable, "-m", "phone_agent", "run", "open eBay", "--device", phone.phone.serial,
+             "--adb-port", str(adb.port), "--base-url", server.base_url, "--runs-dir", str(tmp_path)],
+            env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )
+        asked = len(server.requests)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "! Settings (com.android.settings) is in front: it is not an allowed app" in completed.stdout
+    assert "BLOCKED: Stopped: Settings (com.android.settings) came to the front" in completed.stdout
+    assert asked == 1  # the model was not asked about the foreign screen
+    records = read_trace(only_run_dir(tmp_path))
+    assert {"type": "foreign_app", "package": SETTINGS, "app": "Settings"}.items() <= records[-2].items()
+    assert records[-1]["status"] == "blocked"
+    resolves = [c for c in phone.phone.state()["commands"] if "resolve-activity" in c]
+    assert len(resolves) == 1  # the home screen at the start asked once; Settings used the cached answer
