@@ -15,9 +15,10 @@ from phone_agent.allowlist import AllowList
 from phone_agent.config import load_settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.errors import ConfigError
+from phone_agent.handoff import NonInteractiveHandOff
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
-from tests.support import FakeDevice, ScriptedHandOff, ScriptedModel
+from tests.support import FakeDevice, ScriptedModel
 from tests.test_adb_device import centre
 from tests.test_end_to_end import last_text, only_run_dir, run_cli, script
 
@@ -90,16 +91,24 @@ def test_the_phone_names_its_home_app_and_keyboard(adb: AdbServer, phone: PhoneS
 # --- the loop ----------------------------------------------------------------------------------------------------
 
 
-def run_on_fake(replies: list[str], handoff: ScriptedHandOff | None = None) -> tuple[FakeDevice, ScriptedModel, str]:
-    device, model = FakeDevice(), ScriptedModel(replies)
-    agent = PhoneAgent(device, model, settings=AgentSettings(allowed_apps=allow("eBay")), handoff=handoff)
-    return device, model, agent.run("shop").status
+class Person(NonInteractiveHandOff):
+    """Someone at the phone who, asked to take over, goes back to eBay and hands the phone back."""
+
+    def __init__(self, device: FakeDevice) -> None:
+        self.device = device
+        self.told: list[str] = []
+
+    def take_over(self, message: str) -> bool:
+        self.told.append(message)
+        self.device.foreground = EBAY
+        return True
 
 
 def test_the_home_app_is_asked_of_the_phone_once_per_run() -> None:
-    replies = ['do(action="Home")', 'do(action="Launch", app="eBay")', 'do(action="Home")', FINISH]
-    device, _, status = run_on_fake(replies)
-    assert status == "finished" and device.home_queries == 1
+    device = FakeDevice()
+    model = ScriptedModel(['do(action="Home")', 'do(action="Launch", app="eBay")', 'do(action="Home")', FINISH])
+    agent = PhoneAgent(device, model, settings=AgentSettings(allowed_apps=allow("eBay")))
+    assert agent.run("shop").status == "finished" and device.home_queries == 1
 
 
 def test_without_an_allowlist_the_phone_is_never_asked() -> None:
@@ -109,21 +118,13 @@ def test_without_an_allowlist_the_phone_is_never_asked() -> None:
 
 
 def test_a_person_brings_the_phone_back_from_a_foreign_app() -> None:
-    handoff = ScriptedHandOff(take_over=True)
     device = FakeDevice()
     device.foreground = SETTINGS
-
-    def person(message: str) -> bool:
-        handoff.asked.append(("take_over", message))
-        device.foreground = EBAY  # they switch back to eBay, then hand the phone back
-        return True
-
-    handoff.take_over = person  # type: ignore[method-assign]
-    model = ScriptedModel([FINISH])
-    agent = PhoneAgent(device, model, settings=AgentSettings(allowed_apps=allow("eBay")), handoff=handoff)
+    person, model = Person(device), ScriptedModel([FINISH])
+    agent = PhoneAgent(device, model, settings=AgentSettings(allowed_apps=allow("eBay")), handoff=person)
     assert agent.run("shop").status == "finished"
-    (asked,) = handoff.asked
-    assert "Settings (com.android.settings) came to the front" in asked[1] and "only use eBay" in asked[1]
+    (told,) = person.told
+    assert "Settings (com.android.settings) came to the front" in told and "only use eBay" in told
     seen = model.requests[0][-1]["content"][0]["text"]
     assert '"current_app": "eBay"' in seen and "the person went back" in seen
 
