@@ -221,8 +221,9 @@ class PhoneAgent:
 
         began = self._clock()
         context = Context(screenshot, self.registry, state.notes)
-        outcome = self._refuse_launch(decision.action) or execute(decision.action, self.device, _Environment(self),
-                                                                  context)
+        outcome = self._refuse_launch(decision.action) or execute(
+            decision.action, self.device, _Environment(self), context
+        )
         timings["act"] = self._clock() - began
 
         began = self._clock()
