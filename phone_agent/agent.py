@@ -168,8 +168,9 @@ class PhoneAgent:
                 if stop is not None:
                     status, message = stop.status, stop.message
                     break
-        except KeyboardInterrupt:
-            status, message = "interrupted", "Stopped by the person (Ctrl-C)."
+        except KeyboardInterrupt as exc:
+            # The CLI turns SIGTERM and SIGHUP into an interrupt that names the signal.
+            status, message = "interrupted", str(exc) or "Stopped by the person (Ctrl-C)."
         except PhoneAgentError as exc:
             status, message, error = "failed", str(exc), exc
         except Exception as exc:
