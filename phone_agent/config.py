@@ -140,6 +140,7 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) ->
         raise ConfigError(f"Unknown provider {name!r}. Use one of: {', '.join(PROVIDERS)}, or give --base-url.")
     base_url = settings.base_url or (preset.base_url if preset else "")
     model = settings.model or (preset.model if preset else "autoglm-phone-9b-multilingual")
+    key: str | None
     if settings.api_key:
         key, source = settings.api_key.get_secret_value(), settings.api_key_source
     else:

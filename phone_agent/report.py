@@ -101,9 +101,10 @@ def _page(run: dict[str, Any], result: dict[str, Any] | None, steps: list[dict[s
 
 def _step(step: dict[str, Any]) -> str:
     width, height = _pair(step.get("screen_size")) or (1080, 2400)
-    points = step.get("points") if isinstance(step.get("points"), list) else []
-    action = step.get("action") if isinstance(step.get("action"), dict) else {}
-    durations = step.get("durations") if isinstance(step.get("durations"), dict) else {}
+    points, action, durations = step.get("points"), step.get("action"), step.get("durations")
+    points = points if isinstance(points, list) else []
+    action = action if isinstance(action, dict) else {}
+    durations = durations if isinstance(durations, dict) else {}
     timings = " · ".join(f"{name} {_number(seconds, 0.0):.2f}s" for name, seconds in durations.items())
     feedback = f'<p class="feedback">↳ {_text(step["feedback"])}</p>' if step.get("feedback") else ""
     marks = _marks(action.get("action"), [p for p in map(_pair, points) if p], width)

@@ -166,7 +166,12 @@ def test_printable_keeps_text_and_line_breaks() -> None:
 
 def test_hand_off_questions_are_shown_without_escape_sequences() -> None:
     shown: list[str] = []
-    handoff = ConsoleHandOff(read=lambda prompt: shown.append(prompt) or "n", write=shown.append)
+
+    def answer(prompt: str) -> str:
+        shown.append(prompt)
+        return "n"
+
+    handoff = ConsoleHandOff(read=answer, write=shown.append)
     handoff.confirm("Pay\x1b]52;c;eA==\x07 now")
     handoff.take_over("Sign in\x1b[2J")
     handoff.ask("Which\x1b]0;t\x07 one?")
