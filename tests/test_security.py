@@ -264,3 +264,20 @@ def test_a_crafted_report_runs_no_script_in_a_real_headless_browser(tmp_path: Pa
                     if a.startswith("on")]
         browser.close()
     assert owned is None and scripts == 0 and handlers == []
+
+
+def test_a_failed_suite_case_prints_the_models_message_without_escape_sequences(capsys) -> None:
+    from pathlib import Path
+
+    from phone_agent.cli.suite import _print_progress
+    from phone_agent.suites.case import CaseResult
+    from phone_agent.suites.spec import Case, Suite
+
+    case = Case(name="search", task="search")
+    suite = Suite(cases=[case])
+    message = "Done\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b]0;pwned\x07 really"
+    result = CaseResult("suite", Path("s.yaml"), "search", "emulator-5554", "failed", message, 1.0, 1, Path("."))
+    _print_progress("finished", suite, case, "emulator-5554", result)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Done" in out and "really" in out
