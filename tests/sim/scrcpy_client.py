@@ -57,15 +57,16 @@ class Mirror:
     name: bytes = b""
     codec: int = 0
     size: tuple[int, int] = (0, 0)
-    decoder: av.CodecContext = field(default_factory=lambda: av.CodecContext.create("h264", "r"))
+    decoder: av.VideoCodecContext = field(default_factory=lambda: av.VideoCodecContext.create("h264", "r"))
     packets: list[tuple[int, int]] = field(default_factory=list)  # (pts and flags, size)
     _config: bytes = b""
 
     def read_header(self) -> None:
         """Device name and codec header."""
         self.name = recv_exact(self.video, 64).rstrip(b"\0")
-        self.codec, width, height = struct.unpack(">III", recv_exact(self.video, 12))
-        self.size = (width, height)
+        (self.codec,) = struct.unpack(">I", recv_exact(self.video, 4))
+        if self.codec > 1:  # 0 and 1: the device disabled the stream
+            self.size = struct.unpack(">II", recv_exact(self.video, 8))
 
     def next_image(self) -> Image.Image:
         """Read packets until one decodes into a frame."""
