@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from phone_agent.sim.adb.coreutils import COREUTILS
 from phone_agent.sim.adb.fs import FileSystem
-from phone_agent.sim.adb.shell import CommandIO, Session
-from phone_agent.sim.adb.syntax import Op, Redirect, ShellSyntaxError, Var, parse, tokenize
+from phone_agent.sim.adb.shell import CommandIO, Session, Stdin
+from phone_agent.sim.adb.syntax import Lit, Op, Redirect, ShellSyntaxError, Var, parse, tokenize
 
 
 def argv_command(io: CommandIO, args: list[str]) -> int:
@@ -49,8 +51,8 @@ def test_quotes_escapes_and_variables_make_single_words() -> None:
 def test_tokens_keep_operators_redirections_and_variables() -> None:
     tokens = tokenize("echo $? && cat <in 2>&1 >>out | grep x; ls")
     assert Op("&&") in tokens and Op("|") in tokens and Op(";") in tokens
-    assert Redirect(2, ">&", ("1",)) in tokens and Redirect(1, ">>", ("out",)) in tokens
-    assert Redirect(0, "<", ("in",)) in tokens
+    assert Redirect(2, ">&", (Lit("1"),)) in tokens and Redirect(1, ">>", (Lit("out"),)) in tokens
+    assert Redirect(0, "<", (Lit("in"),)) in tokens
     assert (Var("?"),) in tokens
 
 
@@ -138,3 +140,53 @@ def test_file_commands() -> None:
     assert "rm: /sdcard/nothing: No such file or directory" in errors
     assert "ls: /sdcard/a: No such file or directory" in errors
     assert status == 0
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("echo $(echo inner) `echo tick`", "inner tick\n"),
+        ('argv "$(printf \'a b\')" $(printf \'c d\')', "[a b]\n[c]\n[d]\n"),
+        ("X=$(echo one; echo two); echo \"$X\"", "one\ntwo\n"),
+        ("echo '$(not run)' \"\\$(nor this)\"", "$(not run) $(nor this)\n"),
+        ("echo $(echo $(echo nested))", "nested\n"),
+        ("for i in 1 2 3; do echo -n $i; done; echo", "123\n"),
+        ("printf 'a\\nb\\n' > /sdcard/l; while read L; do echo got $L; done < /sdcard/l", "got a\ngot b\n"),
+        ("if [ -z \"\" ]; then echo empty; elif true; then echo no; else echo no; fi", "empty\n"),
+        ("if false; then echo a; elif test 2 -gt 1; then echo b; fi", "b\n"),
+        ("until true; do echo never; done; echo done", "done\n"),
+        ("case hello.png in *.jpg) echo jpg;; *.png|*.gif) echo picture;; *) echo other;; esac", "picture\n"),
+        ("[ a = a ] && [ 1 -ne 2 ] && ! [ -n '' ] && echo ok", "ok\n"),
+        ("export A=1; sh -c 'echo $A $0 $1' zero one", "1 zero one\n"),
+        ("which grep sh; which nothing-here; echo $?", "/system/bin/grep\n/system/bin/sh\n1\n"),
+        ("command -v cat; command -v cd; type echo", "/system/bin/cat\ncd\necho is /system/bin/echo\n"),
+        ("exec echo replaced; echo never", "replaced\n"),
+        ("{ echo a; echo b; } | grep b; (X=inner); echo ${X:-unset}", "b\nunset\n"),
+        ("set -- x y; echo $# $2 \"$@\"", "2 y x y\n"),
+    ],
+)
+def test_substitutions_and_compound_commands(script: str, expected: str) -> None:
+    status, writes, _ = run(script)
+    assert stdout(writes) == expected, writes
+
+
+def test_a_substitution_runs_the_command_it_names_so_an_unquoted_one_would_show() -> None:
+    fs = FileSystem()
+    _, writes, session = run("echo $(touch /sdcard/ran) `frobnicate`", fs)
+    assert fs.stat("/sdcard/ran") is not None
+    assert session.device == ["frobnicate"]
+
+
+def test_background_job_is_killed_and_waited_for() -> None:
+    start = time.monotonic()
+    status, writes, session = run("sleep 30 & PID=$!; echo started $PID; kill -INT $PID; wait $PID; echo $?")
+    assert time.monotonic() - start < 5
+    assert stdout(writes).startswith("started 5") and stdout(writes).endswith("\n130\n")
+
+
+def test_read_takes_one_line_of_stdin_at_a_time() -> None:
+    writes: list[tuple[int, bytes]] = []
+    session = Session(None, COREUTILS, FileSystem())
+    status = session.run("read A B; read C; echo $B-$A-$C", lambda fd, data: writes.append((fd, data)),
+                         Stdin(data=b"1 2 3\nnext\n"))
+    assert (status, stdout(writes)) == (0, "2 3-1-next\n")

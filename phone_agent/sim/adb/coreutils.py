@@ -207,8 +207,8 @@ def sleep_command(io: CommandIO, args: list[str]) -> int:
         seconds = float(args[0]) if args else 0.0
     except ValueError:
         return io.fail(f"sleep: invalid number '{args[0]}'")
-    time.sleep(min(max(seconds, 0.0), MAX_SLEEP_S))
-    return 0
+    # A killed sleep ends at once, as SIGINT ends it.
+    return 130 if io.wait(min(max(seconds, 0.0), MAX_SLEEP_S)) else 0
 
 
 def head_tail(io: CommandIO, args: list[str], tail: bool) -> int:
@@ -282,6 +282,5 @@ COREUTILS = {name: unlocked(function) for name, function in {
     "id": lambda io, args: (io.out(SHELL_ID), 0)[1],
     "whoami": lambda io, args: (io.out("shell\n"), 0)[1],
     "pwd": lambda io, args: (io.out(io.session.cwd + "\n"), 0)[1],
-    "logcat": lambda io, args: 0,
     "sync": lambda io, args: 0,
 }.items()}

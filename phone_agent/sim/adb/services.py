@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import struct
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.shell import CommandIO, Session, Stdin
 from phone_agent.sim.adb.sync import serve_sync
 from phone_agent.sim.adb.system_cmds import install_apk
-from phone_agent.sim.adb.transport import Service, Stream
+from phone_agent.sim.adb.transport import Service, Stream, StreamClosed
 
 if TYPE_CHECKING:
     from phone_agent.sim.phone import VirtualPhone
@@ -67,35 +69,29 @@ class FrameReader:
             self.buffer += chunk
 
 
-def _v2_stdin(reader: FrameReader) -> Callable[[], bytes]:
+def _v2_stdin(reader: FrameReader) -> Stdin:
     """Stdin for a v2 command: read lazily, only if the command wants it, until close-stdin."""
-    cache: list[bytes] = []
 
-    def read() -> bytes:
-        if not cache:
-            data = bytearray()
-            while (frame := reader.next()) is not None and frame[0] != CLOSE_STDIN:
-                if frame[0] == STDIN:
-                    data += frame[1]
-            cache.append(bytes(data))
-        return cache[0]
+    def chunk() -> bytes | None:
+        frame = reader.next()
+        if frame is None or frame[0] == CLOSE_STDIN:
+            return None
+        return frame[1] if frame[0] == STDIN else b""
 
-    return read
+    return Stdin(chunk)
 
 
-def _raw_stdin(stream: Stream) -> Callable[[], bytes]:
-    """Stdin for `exec:`: everything the host writes until it closes its side."""
-    cache: list[bytes] = []
+def _flusher(stream: Stream, output: OutputBuffer) -> Callable[[], None]:
+    """Send what a long-running command wrote so far (logcat, a shell script's jobs) without waiting for its end."""
+    lock = threading.Lock()
 
-    def read() -> bytes:
-        if not cache:
-            data = bytearray()
-            while (chunk := stream.read()) is not None:
-                data += chunk
-            cache.append(bytes(data))
-        return cache[0]
+    def flush() -> None:
+        with lock, contextlib.suppress(StreamClosed):
+            data = output.take()
+            if data:
+                stream.write(data)
 
-    return read
+    return flush
 
 
 class Services:
@@ -132,12 +128,13 @@ class Services:
     def _session(self) -> Session:
         return self.phone.new_session()
 
-    def _run(self, stream: Stream, command: str, framed: bool, stdin: Callable[[], bytes]) -> tuple[bytes, int]:
+    def _run(self, stream: Stream, command: str, framed: bool, stdin: Stdin) -> tuple[bytes, int]:
         self.phone.record_command(command)
         output = OutputBuffer(framed)
         session = self._session()
         # A long-running command (app_process) ends when the host closes the stream, as SIGHUP ends it.
         session.hung_up = lambda: stream.closed
+        session.flush = _flusher(stream, output)
         status = session.run(command, output, stdin)
         return output.take(), status
 
@@ -145,8 +142,8 @@ class Services:
         if not command.strip():
             self._interactive(stream, framed=False, pty=True)
             return
-        # A v1 shell has a pty for stdin: commands see none, and only EOF ends them.
-        output, _status = self._run(stream, command, framed=False, stdin=lambda: b"")
+        # A v1 shell's stdin is a terminal: lines arrive as typed, and it never ends.
+        output, _status = self._run(stream, command, framed=False, stdin=Stdin(stream.read, pty=True))
         stream.write(output)
 
     def _shell_v2(self, stream: Stream, command: str, pty: bool) -> None:
@@ -158,7 +155,7 @@ class Services:
         stream.write(output + FRAME.pack(EXIT, 1) + bytes([status & 0xFF]))
 
     def _exec(self, stream: Stream, command: str) -> None:
-        output, _status = self._run(stream, command, framed=False, stdin=_raw_stdin(stream))
+        output, _status = self._run(stream, command, framed=False, stdin=Stdin(stream.read))
         stream.write(output)
 
     def _abb(self, stream: Stream, argv: list[str], framed: bool) -> None:
@@ -172,12 +169,12 @@ class Services:
             output = OutputBuffer(framed)
             session = self._session()
             with self.phone.lock:
-                status = install_apk(CommandIO(session, lambda: b"", lambda d: output(1, d),
+                status = install_apk(CommandIO(session, Stdin(), lambda d: output(1, d),
                                                lambda d: output(2, d)), bytes(apk))
         else:
             output = OutputBuffer(framed)
             session = self._session()
-            status = session.commands["cmd"](CommandIO(session, _raw_stdin(stream), lambda d: output(1, d),
+            status = session.commands["cmd"](CommandIO(session, Stdin(stream.read), lambda d: output(1, d),
                                                        lambda d: output(2, d)), argv)
         tail = FRAME.pack(EXIT, 1) + bytes([status & 0xFF]) if framed else b""
         stream.write(output.take() + tail)

@@ -1,25 +1,47 @@
-"""The sh grammar the virtual phone understands: words, quotes, `$?`, `;`, `&&`, `||`, pipes, redirections."""
+"""The sh grammar of the virtual phone: one tokenizer, then a recursive-descent parser of POSIX sh.
+
+Words keep how each part was quoted, because expansion depends on it: an unquoted `$x` or `$(…)`
+splits into fields, a quoted one does not, and nothing inside single quotes expands.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# ---------------------------------------------------------------- lexing
+# ---------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True)
+class Lit:
+    """Literal text of a word."""
+
+    text: str
+    quoted: bool = False
 
 
 @dataclass(frozen=True)
 class Var:
-    """A `$NAME` reference inside a word, expanded when the command runs (so `$?` is current)."""
+    """`$NAME`, `${NAME}` or a special parameter, expanded when the command runs (so `$?` is current)."""
 
     name: str
+    quoted: bool = False
 
 
-Word = tuple[str | Var, ...]
+@dataclass(frozen=True)
+class Sub:
+    """A command substitution, `$(…)` or `` `…` ``: the script whose output replaces it."""
+
+    script: str
+    quoted: bool = False
+
+
+Part = Lit | Var | Sub
+Word = tuple[Part, ...]
 
 
 @dataclass(frozen=True)
 class Op:
-    """A control operator: `;`, `&&`, `||`, `|` (a newline or `&` reads as `;`)."""
+    """A control operator: `;`, `&`, `&&`, `||`, `|`, `;;`, `(`, `)` (a newline reads as `;`)."""
 
     text: str
 
@@ -40,186 +62,195 @@ class ShellSyntaxError(Exception):
     """The script does not parse; the message is what sh would print after its name."""
 
 
+_BLANKS = " \t\r"
+_DELIMITERS = _BLANKS + "\n;&|<>()"
+_DQ_ESCAPES = '"\\$`\n'
+# (operator, the redirection it is, whether it also sends stderr there), longest first.
+_REDIRECTIONS = (("&>", ">", True), (">>", ">>", False), (">&", ">&", False), (">|", ">", False),
+                 (">", ">", False), ("<", "<", False))
+
+
 class _Lexer:
     """Turns a script into words, operators and redirections."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.tokens: list[Token] = []
-        self.parts: list[str | Var] = []
-        self.in_word = False
 
-    def run(self) -> list[Token]:
-        text = self.text
+    def tokens(self) -> list[Token]:
+        text, result = self.text, []
         while self.pos < len(text):
             char = text[self.pos]
-            if char in " \t\r":
-                self._end_word()
-                self.pos += 1
-            elif char == "#" and not self.in_word:
+            if char in _BLANKS or text.startswith("\\\n", self.pos):
+                self.pos += 1 if char in _BLANKS else 2
+            elif char == "#":
                 newline = text.find("\n", self.pos)
                 self.pos = len(text) if newline < 0 else newline
-            elif char in ";\n&|":
-                self._operator(char)
-            elif char in "<>":
-                self._redirect(char)
-            elif char == "'":
+            elif char in "<>" or text.startswith("&>", self.pos):
+                result.extend(self._redirect(0 if char == "<" else 1))
+            elif char in "\n;&|()":
+                result.append(self._operator())
+            else:
+                word = self._word()
+                if self.pos < len(text) and text[self.pos] in "<>" and len(word) == 1 and \
+                        isinstance(word[0], Lit) and not word[0].quoted and word[0].text.isdigit():
+                    result.extend(self._redirect(int(word[0].text)))
+                else:
+                    result.append(word)
+        return result
+
+    def _operator(self) -> Op:
+        pair = self.text[self.pos : self.pos + 2]
+        if pair in ("&&", "||", ";;"):
+            self.pos += 2
+            return Op(pair)
+        char = self.text[self.pos]
+        self.pos += 1
+        return Op(";" if char == "\n" else char)
+
+    def _redirect(self, fd: int) -> list[Redirect]:
+        kind, real, both = next(form for form in _REDIRECTIONS if self.text.startswith(form[0], self.pos))
+        self.pos += len(kind)
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+        target = self._word()
+        if not target:
+            raise ShellSyntaxError(f"syntax error: missing target after '{kind}'")
+        return [Redirect(fd, real, target), Redirect(2, ">&", (Lit("1"),))] if both else [Redirect(fd, real, target)]
+
+    def _word(self) -> Word:
+        """Read one word up to an unquoted blank or operator character."""
+        parts: list[Part] = []
+        text = self.text
+        while self.pos < len(text) and text[self.pos] not in _DELIMITERS:
+            char = text[self.pos]
+            if char == "'":
                 end = text.find("'", self.pos + 1)
                 if end < 0:
                     raise ShellSyntaxError("syntax error: unterminated quoted string")
-                self._literal(text[self.pos + 1 : end])
+                parts.append(Lit(text[self.pos + 1 : end], quoted=True))
                 self.pos = end + 1
             elif char == '"':
-                self._double_quoted()
+                self.pos += 1
+                parts.extend(self._double_quoted())
+                if not parts:
+                    parts.append(Lit("", quoted=True))
             elif char == "\\":
-                if self.pos + 1 < len(text) and text[self.pos + 1] != "\n":
-                    self._literal(text[self.pos + 1])
+                parts.append(Lit(text[self.pos + 1 : self.pos + 2], quoted=True))
                 self.pos += 2
-            elif char == "$":
-                self._dollar()
             else:
-                self._literal(char)
-                self.pos += 1
-        self._end_word()
-        return self.tokens
+                parts.append(self._expansion(quoted=False) if char in "$`" else Lit(char))
+                if char not in "$`":
+                    self.pos += 1
+        return _merge(parts)
 
-    def _literal(self, text: str) -> None:
-        self.in_word = True
-        if self.parts and isinstance(self.parts[-1], str):
-            self.parts[-1] += text
-        else:
-            self.parts.append(text)
-
-    def _end_word(self) -> None:
-        if self.in_word:
-            self.tokens.append(tuple(self.parts))
-        self.parts, self.in_word = [], False
-
-    def _operator(self, char: str) -> None:
-        self._end_word()
-        pair = self.text[self.pos : self.pos + 2]
-        if pair in ("&&", "||"):
-            self.tokens.append(Op(pair))
-            self.pos += 2
-        elif pair == "&>":
-            self.pos += 2
-            self._redirect_target(1, ">", both=True)
-        else:
-            # A background `&` runs in the foreground here: nothing on this device outlives its stream.
-            self.tokens.append(Op("|" if char == "|" else ";"))
-            self.pos += 1
-
-    def _redirect(self, char: str) -> None:
-        fd = 0 if char == "<" else 1
-        if self.in_word and len(self.parts) == 1 and isinstance(self.parts[0], str) and self.parts[0].isdigit():
-            fd = int(self.parts[0])
-            self.parts, self.in_word = [], False
-        self._end_word()
-        self.pos += 1
-        if char == "<":
-            self._redirect_target(fd, "<")
-        elif self.text.startswith(">", self.pos):
-            self.pos += 1
-            self._redirect_target(fd, ">>")
-        elif self.text.startswith("&", self.pos):
-            self.pos += 1
-            self._redirect_target(fd, ">&")
-        else:
-            if self.text.startswith("|", self.pos):
-                self.pos += 1
-            self._redirect_target(fd, ">")
-
-    def _redirect_target(self, fd: int, kind: str, both: bool = False) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in " \t":
-            self.pos += 1
-        start = len(self.tokens)
-        while self.pos < len(self.text) and self.text[self.pos] not in " \t\r\n;&|<>":
-            before = self.pos
-            self.run_one()
-            if self.pos == before:
-                break
-        self._end_word()
-        words = self.tokens[start:]
-        del self.tokens[start:]
-        if len(words) != 1 or not isinstance(words[0], tuple):
-            raise ShellSyntaxError(f"syntax error: missing target after '{kind}'")
-        self.tokens.append(Redirect(fd, kind, words[0]))
-        if both:
-            self.tokens.append(Redirect(2, ">&", ("1",)))
-
-    def run_one(self) -> None:
-        """Lex a single character-level element of a word (used for redirection targets)."""
-        char = self.text[self.pos]
-        if char == "'":
-            end = self.text.find("'", self.pos + 1)
-            if end < 0:
-                raise ShellSyntaxError("syntax error: unterminated quoted string")
-            self._literal(self.text[self.pos + 1 : end])
-            self.pos = end + 1
-        elif char == '"':
-            self._double_quoted()
-        elif char == "$":
-            self._dollar()
-        elif char == "\\":
-            self._literal(self.text[self.pos + 1 : self.pos + 2])
-            self.pos += 2
-        else:
-            self._literal(char)
-            self.pos += 1
-
-    def _double_quoted(self) -> None:
-        self.in_word = True
-        self.pos += 1
+    def _double_quoted(self) -> list[Part]:
+        parts: list[Part] = [Lit("", quoted=True)]
         while True:
             if self.pos >= len(self.text):
                 raise ShellSyntaxError("syntax error: unterminated quoted string")
             char = self.text[self.pos]
             if char == '"':
                 self.pos += 1
-                return
-            if char == "\\" and self.text[self.pos + 1 : self.pos + 2] in ('"', "\\", "$", "`", "\n"):
+                return parts
+            if char == "\\" and self.text[self.pos + 1 : self.pos + 2] in _DQ_ESCAPES:
                 if self.text[self.pos + 1] != "\n":
-                    self._literal(self.text[self.pos + 1])
+                    parts.append(Lit(self.text[self.pos + 1], quoted=True))
                 self.pos += 2
-            elif char == "$":
-                self._dollar()
+            elif char in "$`":
+                parts.append(self._expansion(quoted=True))
             else:
-                self._literal(char)
+                parts.append(Lit(char, quoted=True))
                 self.pos += 1
 
-    def _dollar(self) -> None:
+    def _expansion(self, quoted: bool) -> Part:
+        """`$NAME`, `${NAME}`, `$?`…, `$(…)` or `` `…` `` starting at pos (a lone `$` is literal)."""
         text, pos = self.text, self.pos + 1
-        if pos < len(text) and text[pos] in "?$#!0":
-            name, self.pos = text[pos], pos + 1
-        elif pos < len(text) and text[pos] == "{":
+        if text[self.pos] == "`":
+            end = pos
+            while end < len(text) and text[end] != "`":
+                end += 2 if text[end] == "\\" else 1
+            if end >= len(text):
+                raise ShellSyntaxError("syntax error: unterminated `")
+            self.pos = end + 1
+            inner = text[pos:end]
+            for escaped in ("\\`", "\\$", "\\\\"):
+                inner = inner.replace(escaped, escaped[1])
+            return Sub(inner, quoted)
+        if text.startswith("(", pos):
+            end = _closing_paren(text, pos + 1)
+            self.pos = end + 1
+            return Sub(text[pos + 1 : end], quoted)
+        if pos < len(text) and (text[pos] in "?$#!@*-" or text[pos].isdigit()):
+            self.pos = pos + 1
+            return Var(text[pos], quoted)
+        if text.startswith("{", pos):
             end = text.find("}", pos)
             if end < 0:
                 raise ShellSyntaxError("syntax error: bad substitution")
-            name, self.pos = text[pos + 1 : end], end + 1
-        else:
-            end = pos
-            while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-                end += 1
-            if end == pos:
-                self._literal("$")
-                self.pos = pos
-                return
-            name, self.pos = text[pos:end], end
-        self.in_word = True
-        self.parts.append(Var(name))
+            self.pos = end + 1
+            return Var(text[pos + 1 : end], quoted)
+        end = pos
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        self.pos = max(end, pos)
+        return Var(text[pos:end], quoted) if end > pos else Lit("$", quoted)
+
+
+def _closing_paren(text: str, pos: int) -> int:
+    """The index of the `)` that closes a `$(` whose body starts at pos (quotes and nesting respected)."""
+    depth = 1
+    while pos < len(text):
+        char = text[pos]
+        if char == "\\":
+            pos += 1
+        elif char == "'":
+            pos = text.find("'", pos + 1)
+            if pos < 0:
+                break
+        elif char == '"':
+            pos += 1
+            while pos < len(text) and text[pos] != '"':
+                pos += 2 if text[pos] == "\\" else 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return pos
+        pos += 1
+    raise ShellSyntaxError("syntax error: unterminated $(")
+
+
+def _merge(parts: list[Part]) -> Word:
+    """Join neighbouring literals of the same quoting, so words compare simply."""
+    merged: list[Part] = []
+    for part in parts:
+        last = merged[-1] if merged else None
+        if isinstance(part, Lit) and isinstance(last, Lit) and last.quoted == part.quoted:
+            merged[-1] = Lit(last.text + part.text, part.quoted)
+        elif not (isinstance(part, Lit) and part.text == "" and any(isinstance(p, Lit) for p in merged)):
+            merged.append(part)
+    return tuple(merged)
 
 
 def tokenize(text: str) -> list[Token]:
     """Split a script into words, operators and redirections.
 
     Raises:
-        ShellSyntaxError: an unterminated quote or a redirection without a target.
+        ShellSyntaxError: an unterminated quote or substitution, or a redirection without a target.
     """
-    return _Lexer(text).run()
+    return _Lexer(text).tokens()
 
 
-# ---------------------------------------------------------------- parsing
+def literal(word: Word) -> str | None:
+    """The text of a word made of one unquoted literal (how reserved words are recognised), else None."""
+    if len(word) == 1 and isinstance(word[0], Lit) and not word[0].quoted:
+        return word[0].text
+    return None
+
+
+# ---------------------------------------------------------------- the tree
 
 
 @dataclass
@@ -231,66 +262,272 @@ class Command:
 
 
 @dataclass
-class Pipeline:
-    """Commands joined by `|`; the last one's status is the pipeline's."""
+class If:
+    """`if C; then B; [elif C; then B;]… [else B;] fi`."""
 
-    commands: list[Command]
+    branches: list[tuple[Script, Script]]
+    otherwise: Script | None
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+@dataclass
+class Loop:
+    """`while C; do B; done` (or `until`)."""
+
+    condition: Script
+    body: Script
+    until: bool
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+@dataclass
+class For:
+    """`for NAME [in WORDS]; do B; done`."""
+
+    name: str
+    words: list[Word] | None
+    body: Script
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    """`case WORD in PATTERN[|PATTERN]) B;; … esac`."""
+
+    word: Word
+    arms: list[tuple[list[Word], Script]]
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    """`{ B; }` or, as a subshell, `( B )`."""
+
+    body: Script
+    subshell: bool
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+Node = Command | If | Loop | For | Case | Group
+
+
+@dataclass
+class Pipeline:
+    """Commands joined by `|`; the last one's status is the pipeline's (`!` negates it)."""
+
+    commands: list[Node]
+    negate: bool = False
 
 
 @dataclass
 class AndOr:
-    """A first pipeline, then (`&&` or `||`, pipeline) pairs."""
+    """A first pipeline, then (`&&` or `||`, pipeline) pairs; `background` when it ended with `&`."""
 
     first: Pipeline
     rest: list[tuple[str, Pipeline]] = field(default_factory=list)
+    background: bool = False
 
 
-def parse(text: str) -> list[AndOr]:
-    """Parse a script into and-or lists (separated by `;` or newlines).
+Script = list[AndOr]
 
-    Raises:
-        ShellSyntaxError: a misplaced operator or bad quoting.
-    """
-    tokens = tokenize(text)
-    pos = 0
+_CLOSERS = {"then", "elif", "else", "fi", "do", "done", "esac", "}"}
 
-    def peek() -> str | None:
-        token = tokens[pos] if pos < len(tokens) else None
+
+class _Parser:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek_op(self) -> str | None:
+        token = self.tokens[self.pos] if self.pos < len(self.tokens) else None
         return token.text if isinstance(token, Op) else None
 
-    def command() -> Command:
-        nonlocal pos
-        result = Command()
-        while pos < len(tokens) and not isinstance(tokens[pos], Op):
-            token = tokens[pos]
-            if isinstance(token, Redirect):
-                result.redirects.append(token)
-            else:
-                assert isinstance(token, tuple)
-                result.words.append(token)
-            pos += 1
-        if not result.words and not result.redirects:
-            found = peek()
-            raise ShellSyntaxError(f"syntax error: unexpected '{found}'" if found else
-                                   "syntax error: unexpected end of file")
+    def peek_word(self) -> str | None:
+        token = self.tokens[self.pos] if self.pos < len(self.tokens) else None
+        return literal(token) if isinstance(token, tuple) else None
+
+    def unexpected(self) -> ShellSyntaxError:
+        if self.pos >= len(self.tokens):
+            return ShellSyntaxError("syntax error: unexpected end of file")
+        token = self.tokens[self.pos]
+        shown = token.text if isinstance(token, Op) else literal(token) if isinstance(token, tuple) else "redirection"
+        return ShellSyntaxError(f"syntax error: unexpected '{shown}'")
+
+    def expect(self, word: str) -> None:
+        if self.peek_word() != word:
+            raise self.unexpected()
+        self.pos += 1
+
+    def skip_separators(self) -> None:
+        while self.peek_op() == ";":
+            self.pos += 1
+
+    def script(self, closers: set[str]) -> Script:
+        """and-or lists up to the end, a closing reserved word in `closers`, `)` or `;;`."""
+        result: Script = []
+        while True:
+            self.skip_separators()
+            if self.pos >= len(self.tokens) or self.peek_word() in closers or self.peek_op() in (")", ";;"):
+                return result
+            and_or = self.and_or()
+            if self.peek_op() == "&":
+                and_or.background = True
+                self.pos += 1
+            elif self.peek_op() == ";":
+                self.pos += 1
+            elif self.pos < len(self.tokens) and self.peek_word() not in closers and self.peek_op() not in (")", ";;"):
+                raise self.unexpected()
+            result.append(and_or)
+
+    def body(self, closers: set[str]) -> Script:
+        body = self.script(closers)
+        if not body:
+            raise self.unexpected()
+        return body
+
+    def and_or(self) -> AndOr:
+        result = AndOr(self.pipeline())
+        while (op := self.peek_op()) in ("&&", "||"):
+            self.pos += 1
+            self.skip_separators()
+            assert op is not None
+            result.rest.append((op, self.pipeline()))
         return result
 
-    def pipeline() -> Pipeline:
-        nonlocal pos
-        commands = [command()]
-        while peek() == "|":
-            pos += 1
-            commands.append(command())
-        return Pipeline(commands)
+    def pipeline(self) -> Pipeline:
+        negate = self.peek_word() == "!"
+        self.pos += negate
+        commands = [self.command()]
+        while self.peek_op() == "|":
+            self.pos += 1
+            self.skip_separators()
+            commands.append(self.command())
+        return Pipeline(commands, negate)
 
-    script: list[AndOr] = []
-    while pos < len(tokens):
-        if peek() == ";":
-            pos += 1
-            continue
-        and_or = AndOr(pipeline())
-        while (op := peek()) in ("&&", "||"):
-            pos += 1
-            and_or.rest.append((op, pipeline()))
-        script.append(and_or)
+    def command(self) -> Node:
+        reserved, op = self.peek_word(), self.peek_op()
+        node: Node
+        if reserved in ("if", "while", "until", "for", "case", "{") or op == "(":
+            self.pos += 1
+            node = {"if": self.if_, "while": self.loop, "until": self.loop, "for": self.for_, "case": self.case,
+                    "{": self.group, None: self.subshell}[reserved]()
+            if isinstance(node, Loop):
+                node.until = reserved == "until"
+            while self.pos < len(self.tokens) and isinstance(self.tokens[self.pos], Redirect):
+                node.redirects.append(self.tokens[self.pos])  # type: ignore[arg-type]
+                self.pos += 1
+            return node
+        if reserved in _CLOSERS or op is not None:
+            raise self.unexpected()
+        command = Command()
+        while self.pos < len(self.tokens) and not isinstance(self.tokens[self.pos], Op):
+            token = self.tokens[self.pos]
+            if isinstance(token, Redirect):
+                command.redirects.append(token)
+            else:
+                command.words.append(token)
+            self.pos += 1
+        if not command.words and not command.redirects:
+            raise self.unexpected()
+        return command
+
+    def if_(self) -> If:
+        branches = [(self.body({"then"}), self._then())]
+        otherwise = None
+        while self.peek_word() in ("elif", "else"):
+            keyword = self.peek_word()
+            self.pos += 1
+            if keyword == "else":
+                otherwise = self.body({"fi"})
+                break
+            branches.append((self.body({"then"}), self._then()))
+        self.expect("fi")
+        return If(branches, otherwise)
+
+    def _then(self) -> Script:
+        self.expect("then")
+        return self.body({"elif", "else", "fi"})
+
+    def loop(self) -> Loop:
+        condition = self.body({"do"})
+        return Loop(condition, self._do(), until=False)
+
+    def _do(self) -> Script:
+        self.expect("do")
+        body = self.body({"done"})
+        self.expect("done")
+        return body
+
+    def for_(self) -> For:
+        name = self.peek_word()
+        if not name or not name.isidentifier():
+            raise self.unexpected()
+        self.pos += 1
+        words: list[Word] | None = None
+        self.skip_separators()
+        if self.peek_word() == "in":
+            self.pos += 1
+            words = []
+            while self.pos < len(self.tokens) and isinstance(self.tokens[self.pos], tuple):
+                words.append(self.tokens[self.pos])  # type: ignore[arg-type]
+                self.pos += 1
+        self.skip_separators()
+        return For(name, words, self._do())
+
+    def case(self) -> Case:
+        token = self.tokens[self.pos] if self.pos < len(self.tokens) else None
+        if not isinstance(token, tuple):
+            raise self.unexpected()
+        self.pos += 1
+        self.skip_separators()
+        self.expect("in")
+        arms: list[tuple[list[Word], Script]] = []
+        while True:
+            self.skip_separators()
+            if self.peek_word() == "esac":
+                self.pos += 1
+                return Case(token, arms)
+            self.pos += self.peek_op() == "("
+            patterns: list[Word] = []
+            while True:
+                pattern = self.tokens[self.pos] if self.pos < len(self.tokens) else None
+                if not isinstance(pattern, tuple):
+                    raise self.unexpected()
+                patterns.append(pattern)
+                self.pos += 1
+                if self.peek_op() != "|":
+                    break
+                self.pos += 1
+            if self.peek_op() != ")":
+                raise self.unexpected()
+            self.pos += 1
+            arms.append((patterns, self.script({"esac"})))
+            if self.peek_op() == ";;":
+                self.pos += 1
+            elif self.peek_word() != "esac":
+                raise self.unexpected()
+
+    def group(self) -> Group:
+        body = self.body({"}"})
+        self.expect("}")
+        return Group(body, subshell=False)
+
+    def subshell(self) -> Group:
+        body = self.body(set())
+        if self.peek_op() != ")":
+            raise self.unexpected()
+        self.pos += 1
+        return Group(body, subshell=True)
+
+
+def parse(text: str) -> Script:
+    """Parse a script into and-or lists.
+
+    Raises:
+        ShellSyntaxError: a misplaced operator or reserved word, or bad quoting.
+    """
+    parser = _Parser(tokenize(text))
+    script = parser.script(set())
+    if parser.pos < len(parser.tokens):
+        raise parser.unexpected()
     return script
