@@ -17,10 +17,12 @@ from typing import Any
 from PIL import Image
 
 from phone_agent.sim.adb.commands import COMMANDS
+from phone_agent.sim.adb.common import app_pid, short_component
 from phone_agent.sim.adb.services import OutputBuffer, Services
 from phone_agent.sim.adb.shell import Session
 from phone_agent.sim.adb.transport import AdbListener
 from phone_agent.sim.adb.wire import Message, device_banner
+from phone_agent.sim.logs import LogBuffer
 from phone_agent.sim.profiles import DEFAULT_PROFILE, Profile, get_profile
 from phone_agent.sim.sockets import AbstractSockets
 from phone_agent.sim.system import SystemState
@@ -88,6 +90,10 @@ class VirtualPhone:
         self._png_cache: tuple[tuple[Any, ...], bytes] | None = None
         self.sockets = AbstractSockets()
         self.clipboard = ""
+        self.logs = LogBuffer()
+        self.booted_at = time.monotonic()
+        self.ui.listener = self._app_event
+        self._log_boot()
         self._services = Services(self)
         self._listener: AdbListener | None = None
         self._announced = False
@@ -149,6 +155,30 @@ class VirtualPhone:
             self.last_screencap = None
             self._png_cache = None
             self.clipboard = ""
+            self.logs.clear()
+            self.booted_at = time.monotonic()
+            self._log_boot()
+
+    def uptime(self) -> float:
+        """Seconds since the phone (re)booted."""
+        return time.monotonic() - self.booted_at
+
+    def _log_boot(self) -> None:
+        self.logs.write("I", "SystemServer", "Entered the Android system server!")
+        self.logs.write("I", "ActivityManager", "System now ready")
+        self.logs.write("I", "ActivityTaskManager", "Displayed com.android.launcher3/.Launcher for user 0: +412ms")
+
+    def _app_event(self, kind: str, package: str, activity: str, cold: bool) -> None:
+        """Log what the activity manager logs when an app starts or is force-stopped."""
+        component = short_component(package, activity)
+        if kind == "force_stop":
+            self.logs.write("I", "ActivityManager", f"Force stopping {package} appid=10123 user=0: from pid 4242")
+            return
+        self.logs.write("I", "ActivityTaskManager", f"START u0 {{flg=0x10000000 cmp={component}}} result code=0")
+        if cold:
+            self.logs.write("I", "ActivityManager", f"Start proc {app_pid(package)}:{package}/u0a123 for "
+                                                    f"next-top-activity {{{component}}}")
+        self.logs.write("I", "ActivityTaskManager", f"Displayed {component} for user 0: +{180 if cold else 60}ms")
 
     # ------------------------------------------------------------ faults and human actions
 
@@ -280,6 +310,7 @@ class VirtualPhone:
                 "faults": {**asdict(self.faults), "latency_ms": self.latency_ms},
                 "profile": self.profile.name,
                 "clipboard": self.clipboard,
+                "log": self.logs.messages(),
             }
 
     # ------------------------------------------------------------ the shell

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from phone_agent.sim.adb.coreutils import COREUTILS
 from phone_agent.sim.adb.input_cmds import am_command, input_command, monkey_command
+from phone_agent.sim.adb.log_cmds import log_command, logcat_command
 from phone_agent.sim.adb.shell import CommandFn, CommandIO
+from phone_agent.sim.adb.sysinfo_cmds import (
+    df_command,
+    ifconfig_command,
+    ip_command,
+    pidof_command,
+    ps_command,
+    uptime_command,
+)
 from phone_agent.sim.adb.system_cmds import (
     getprop_command,
     ime_command,
@@ -56,6 +65,14 @@ COMMANDS: dict[str, CommandFn] = {
     "svc": svc_command,
     "cmd": cmd_command,
     "app_process": app_process_command,
+    "logcat": logcat_command,
+    "log": log_command,
+    "ps": ps_command,
+    "pidof": pidof_command,
+    "uptime": uptime_command,
+    "df": df_command,
+    "ifconfig": ifconfig_command,
+    "ip": ip_command,
     # `adb remount` runs this (the remount_shell feature); a user build refuses it the same way.
     "remount": lambda io, args: io.fail('Not running as root. Try "adb root" first.'),
 }

@@ -48,3 +48,8 @@ def window_token(package: str) -> str:
 def task_id(package: str) -> int:
     """A stable task number per package (`t12` in an ActivityRecord)."""
     return 10 + int(window_token(package), 16) % 90
+
+
+def app_pid(package: str) -> int:
+    """A stable process id per package, as `ps` and the log show it."""
+    return 3000 + int(window_token(package), 16) % 20000

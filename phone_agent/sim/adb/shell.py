@@ -342,11 +342,20 @@ class Session:
                     else:
                         sink(fd, data)
 
-                self._run_node(node, into_pipe, feed, stop)
+                self._run_stage(node, into_pipe, feed, stop, alone=False)
                 feed = Stdin(data=b"".join(captured))
             else:
-                status = self._run_node(node, sink, feed, stop)
+                status = self._run_stage(node, sink, feed, stop, alone=last == 0)
         return int(not status) if pipeline.negate else status
+
+    def _run_stage(self, node: Node, sink: Sink, stdin: Stdin, stop: threading.Event, alone: bool) -> int:
+        """One command of a pipeline; in a real pipeline each runs in a subshell, so `exit` ends only it."""
+        if alone:
+            return self._run_node(node, sink, stdin, stop)
+        try:
+            return self._run_node(node, sink, stdin, stop)
+        except ShellExit as exc:
+            return exc.status & 0xFF
 
     def _run_node(self, node: Node, sink: Sink, stdin: Stdin, stop: threading.Event) -> int:
         redirected = self._redirect(node.redirects, sink, stdin)

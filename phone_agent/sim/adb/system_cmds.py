@@ -97,6 +97,7 @@ def ime_command(io: CommandIO, args: list[str]) -> int:
         case ["set", ime]:
             if not system.select_ime(ime):
                 return io.fail(f"Unknown input method {ime} cannot be selected for user #0", JAVA_FAILURE)
+            phone_of(io).logs.write("I", "InputMethodManagerService", f"Switching to input method {ime} for user 0")
             io.out(f"Input method {ime} selected for user #0\n")
         case ["reset"]:
             system.reset_imes()

@@ -48,6 +48,8 @@ class PhoneUI:
         self.height = height
         self.latency_ms = latency_ms
         self._clock = clock
+        # Hears app starts and force-stops: (kind, package, activity, cold); the phone logs them.
+        self.listener: Callable[[str, str, str, bool], None] = lambda kind, package, activity, cold: None
         self._scale = width / 360
         self._painter = Painter(self._scale)
         self.reset()
@@ -55,7 +57,7 @@ class PhoneUI:
     # --- control knobs ---
     def reset(self) -> None:
         """Back to a freshly booted phone: home screen, default data, no pop-ups, no transition."""
-        self._session = Session(self._clock)
+        self._session = Session(self._clock, lambda *event: self.listener(*event))
         self._boot = self._clock()
         self._transition_end = -math.inf
         self._animating = False

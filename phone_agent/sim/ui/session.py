@@ -20,8 +20,11 @@ APP_TYPES: tuple[type[App], ...] = (Launcher, Shop, Settings, Contacts, Messages
 class Session:
     """The activity manager of one phone: which pages exist, which is in front, what BACK and HOME do."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float],
+                 on_event: Callable[[str, str, str, bool], None] = lambda kind, package, activity, cold: None) -> None:
+        """`on_event(kind, package, activity, cold)` hears each "start" that shows a page and each "force_stop"."""
         self._clock = clock
+        self._on_event = on_event
         self.data = PhoneData()
         self.apps: dict[str, App] = {kind.package: kind(self) for kind in APP_TYPES}
         self.stacks: dict[str, list[Page]] = {LAUNCHER: [HomePage(self.apps[LAUNCHER])]}
@@ -69,6 +72,7 @@ class Session:
         app = self.apps.get(package)
         if app is None or (activity is not None and activity not in app.pages):
             return False
+        before, cold = self.front(), package not in self.stacks
         if package == LAUNCHER:
             self.stacks[LAUNCHER] = self.stacks[LAUNCHER][:1]
         if package not in self.stacks:
@@ -76,6 +80,8 @@ class Session:
         if activity is not None and activity != app.launcher and self.stacks[package][-1].activity != activity:
             self.stacks[package].append(app.make(activity))
         self._to_front(package)
+        if self.front() is not before:
+            self._on_event("start", package, self.front().activity, cold)
         return True
 
     def launchable(self) -> list[tuple[str, str]]:
@@ -126,6 +132,7 @@ class Session:
         elif package in self.stacks:
             del self.stacks[package]
             self.order.remove(package)
+        self._on_event("force_stop", package, "", False)
 
     def dismiss(self, dialog: Dialog, choice: str) -> None:
         """Close a dialog, logging which button closed a pop-up ("" for BACK)."""
