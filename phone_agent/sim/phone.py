@@ -33,6 +33,7 @@ ADB_KEYBOARD_LABEL = "ADB Keyboard {ON}"
 EMULATOR_PORTS = range(5555, 5586, 2)
 PNG_LEVEL = 1  # fast encoding: screenshots sit on the agent's critical path
 COMMAND_HISTORY = 1000
+BOOT_SECONDS = 3.0  # how long `adb reboot` keeps the phone off adb
 
 
 @dataclass
@@ -97,6 +98,10 @@ class VirtualPhone:
         self._services = Services(self)
         self._listener: AdbListener | None = None
         self._announced = False
+        self._address = ("127.0.0.1", 0)
+        self._announce_to: int | None = None
+        self._density = self.system.display.density
+        self.boot_seconds = BOOT_SECONDS
         self.port = 0
 
     # ------------------------------------------------------------ lifecycle
@@ -113,6 +118,7 @@ class VirtualPhone:
                                link_bytes_per_s=lambda: self.profile.link_bytes_per_s)
         self.port = listener.start(host, port)
         self._listener = listener
+        self._address, self._announce_to = (host, self.port), announce_to_adb_port
         if announce_to_adb_port is not None:
             announce(self.port, announce_to_adb_port)
             self._announced = True
@@ -147,6 +153,7 @@ class VirtualPhone:
         with self.lock:
             self.ui.reset()
             self.system.reset()
+            self.apply_display()
             self.faults = Faults()
             self.input_log.clear()
             self.unknown_commands.clear()
@@ -158,6 +165,45 @@ class VirtualPhone:
             self.logs.clear()
             self.booted_at = time.monotonic()
             self._log_boot()
+
+    def apply_display(self) -> None:
+        """Lay the screen out as `wm size`, `wm density` and the user rotation say (call under the lock)."""
+        display = self.system.display
+        rotation = int(self.system.settings["system"].get("user_rotation", "0") or 0) % 4
+        display.orientation = rotation
+        width, height = self.system.screen_size()
+        if rotation % 2:
+            width, height = height, width
+        density = display.override_density or display.density
+        self.ui.rotation = rotation
+        if (width, height, density) != (self.ui.width, self.ui.height, self._density):
+            self.ui.resize(width, height, density / display.density)
+            self._density = density
+            self._png_cache = None
+
+    def reboot(self, boot_seconds: float | None = None) -> None:
+        """Restart: drop off adb, boot for `boot_seconds`, come back on the same port (announced again).
+
+        Running apps, dialogs, the clipboard and the log reset; installed apps, files and settings stay.
+        """
+        threading.Thread(target=self._reboot, args=(self.boot_seconds if boot_seconds is None else boot_seconds,),
+                         name=f"{self.name}-reboot", daemon=True).start()
+
+    def _reboot(self, boot_seconds: float) -> None:
+        time.sleep(0.2)  # let the reboot request's own stream close first
+        address, announce_to = self._address, self._announce_to
+        self.stop()
+        with self.lock:
+            self.system.props["sys.boot_completed"] = "0"
+            self.ui.reboot()
+            self.clipboard = ""
+            self.logs.clear()
+            self.booted_at = time.monotonic()
+        time.sleep(boot_seconds)
+        with self.lock:
+            self.system.props["sys.boot_completed"] = "1"
+            self._log_boot()
+        self.start(address[0], address[1], announce_to)
 
     def uptime(self) -> float:
         """Seconds since the phone (re)booted."""
@@ -258,7 +304,8 @@ class VirtualPhone:
     def screen_key(self) -> tuple[Any, ...]:
         """Changes exactly when what the screen shows changes (call under the lock)."""
         secure = self.faults.secure_screen or self.ui.is_secure()
-        return (self.ui.frame_id(), self.keyboard_label(), secure, self.ui.settled(), self.ui.width, self.ui.height)
+        return (self.ui.frame_id(), self.keyboard_label(), secure, self.ui.settled(), self.ui.width, self.ui.height,
+                self.ui.screen_on)
 
     def screen_image(self) -> Image.Image:
         """What the display shows now: black on a secure window (call under the lock)."""

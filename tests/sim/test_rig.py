@@ -48,3 +48,51 @@ def test_a_pushed_script_runs_a_background_job_until_a_line_arrives(phone: Phone
     stream.send(b"go\n")
     assert stream.read_until_close().strip() == "stopped go"
     assert time.monotonic() - started < 5
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_adb_reboot_drops_the_phone_and_brings_it_back_with_apps_closed_and_files_kept(
+        adb_server: AdbServer, phone: PhoneSession) -> None:
+    phone.phone.boot_seconds = 1.0
+    adb(adb_server, phone, "shell", "echo kept > /data/local/tmp/f; monkey -p com.ebay.mobile 1")
+    assert adb(adb_server, phone, "reboot").returncode == 0
+    adb_server.wait_for(phone.phone.serial, "offline", timeout=5)
+    back = adb(adb_server, phone, "wait-for-device", "shell", "getprop sys.boot_completed; cat /data/local/tmp/f")
+    assert back.stdout.split() == [b"1", b"kept"], back.stderr
+    assert phone.phone.ui.foreground()[0] == "com.android.launcher3"
+    assert phone.phone.ui.locked
+    assert "Displayed com.android.launcher3" in adb(adb_server, phone, "logcat", "-d").stdout.decode()
+
+
+def test_power_key_turns_the_screen_off_behind_a_lock_screen_that_a_swipe_up_opens(
+        adb_server: AdbServer, phone: PhoneSession) -> None:
+    device = phone.device
+    assert device.is_screen_on()
+    device.keyevent("POWER")
+    assert not device.is_screen_on()
+    assert "mWakefulness=Asleep" in device.shell("dumpsys power")
+    raw = adb(adb_server, phone, "exec-out", "screencap").stdout[16:]
+    assert raw and not any(raw[0::4] + raw[1::4] + raw[2::4])  # black, whatever the app showed
+    device.keyevent("WAKEUP")
+    assert "Swipe up to unlock" in device.dump_hierarchy()
+    device.click(540, 1200)
+    assert "Swipe up to unlock" in device.dump_hierarchy()
+    device.swipe(540, 2000, 540, 600, 0.2)
+    assert "Swipe up to unlock" not in device.dump_hierarchy()
+    assert "isKeyguardShowing=false" in device.shell("dumpsys window")
+
+
+def test_rotation_and_size_overrides_change_screenshots_and_the_hierarchy(
+        adb_server: AdbServer, phone: PhoneSession) -> None:
+    device = phone.device
+    device.shell("settings put system user_rotation 1")
+    assert device.rotation() == 1
+    assert device.window_size() == (2400, 1080)
+    assert _png_size(adb(adb_server, phone, "exec-out", "screencap", "-p").stdout) == (2400, 1080)
+    assert 'rotation="1"' in device.dump_hierarchy()
+    device.shell("settings put system user_rotation 0; wm size 720x1600")
+    assert _png_size(adb(adb_server, phone, "exec-out", "screencap", "-p").stdout) == (720, 1600)
+    assert "][720," in device.dump_hierarchy() and "][1080," not in device.dump_hierarchy()

@@ -121,7 +121,9 @@ class Services:
                 return lambda stream: self._abb(stream, rest.split("\0"), framed=options[0] == "abb")
             case "root":
                 return lambda stream: stream.write(b"adbd cannot run as root in production builds\n")
-            case "reboot" | "unroot" | "remount" | "tcpip" | "usb" | "enable-verity" | "disable-verity":
+            case "reboot":
+                return lambda stream: self.phone.reboot()
+            case "unroot" | "remount" | "tcpip" | "usb" | "enable-verity" | "disable-verity":
                 return lambda stream: stream.write(f"{options[0]}: not supported on the virtual phone\n".encode())
         return None
 

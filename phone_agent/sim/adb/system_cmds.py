@@ -52,6 +52,8 @@ def settings_command(io: CommandIO, args: list[str]) -> int:
             io.out((value if value is not None else settings[namespace].get(key, "null")) + "\n")
         case ["put", namespace, key, value, *_] if namespace in _NAMESPACES:
             settings[namespace][key] = value
+            if (namespace, key) in (("system", "user_rotation"), ("system", "accelerometer_rotation")):
+                phone.apply_display()
             if (namespace, key) in TOGGLE_SETTINGS and hasattr(phone.ui, "set_toggle"):
                 name, on, _off = TOGGLE_SETTINGS[namespace, key]
                 phone.ui.set_toggle(name, value == on)

@@ -35,6 +35,8 @@ def _dumpsys_window(io: CommandIO) -> None:
         f"  init={phone.system.display.width}x{phone.system.display.height} 420dpi cur={width}x{height} "
         f"app={width}x{height} rng={width}x{height}-{height}x{width}\n"
         "  mTopFocusedDisplayId=0\n"
+        f"  mRotation={phone.system.display.orientation}\n"
+        f"  isKeyguardShowing={str(phone.ui.locked).lower()} mShowingLockscreen={str(phone.ui.locked).lower()}\n"
         f"  mCurrentFocus={window}\n"
         f"  mFocusedApp={record}\n"
     )
@@ -58,7 +60,7 @@ def _dumpsys_activity(io: CommandIO, section: str) -> None:
 
 def _dumpsys_display(io: CommandIO) -> None:
     display = phone_of(io).system.display
-    width, height = phone_of(io).system.screen_size()
+    width, height = phone_of(io).ui.width, phone_of(io).ui.height  # the logical size, rotated
     density = display.override_density or display.density
     io.out(
         "DISPLAY MANAGER (dumpsys display)\n"
@@ -120,8 +122,10 @@ def dumpsys_command(io: CommandIO, args: list[str]) -> int:
         case "input_method":
             _dumpsys_input_method(io)
         case "power":
-            io.out("POWER MANAGER (dumpsys power)\n  mWakefulness=Awake\n  mHoldingWakeLockSuspendBlocker=false\n"
-                   "  mHoldingDisplaySuspendBlocker=true\nDisplay Power: state=ON\n")
+            on = phone_of(io).ui.screen_on
+            io.out(f"POWER MANAGER (dumpsys power)\n  mWakefulness={'Awake' if on else 'Asleep'}\n"
+                   f"  mHoldingWakeLockSuspendBlocker=false\n  mHoldingDisplaySuspendBlocker={str(on).lower()}\n"
+                   f"Display Power: state={'ON' if on else 'OFF'}\n")
         case "battery":
             io.out("Current Battery Service state:\n  AC powered: true\n  USB powered: false\n"
                    "  Wireless powered: false\n  Max charging current: 0\n  status: 2\n  health: 2\n"
@@ -147,19 +151,25 @@ def wm_command(io: CommandIO, args: list[str]) -> int:
                 io.out(f"Override size: {display.override_size[0]}x{display.override_size[1]}\n")
         case ["size", "reset"]:
             display.override_size = None
+            phone_of(io).apply_display()
         case ["size", value]:
             width, _, height = value.partition("x")
             if not (width.isdigit() and height.isdigit()):
                 return io.fail(f"Error: bad size {value}", 255)
             display.override_size = (int(width), int(height))
+            phone_of(io).apply_display()
         case ["density"]:
             io.out(f"Physical density: {display.density}\n")
             if display.override_density:
                 io.out(f"Override density: {display.override_density}\n")
         case ["density", "reset"]:
             display.override_density = None
+            phone_of(io).apply_display()
         case ["density", value] if value.isdigit():
             display.override_density = int(value)
+            phone_of(io).apply_display()
+        case ["dismiss-keyguard"]:
+            phone_of(io).ui.key(82)
         case _:
             return io.fail("Error: unknown or malformed wm command", 255)
     return 0

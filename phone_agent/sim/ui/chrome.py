@@ -27,3 +27,20 @@ def nav_bar(width: int, screen_height: int, height: int, back: Action, home: Act
         bar.children.append(Widget(Kind.TEXT, (index * third, top, (index + 1) * third, screen_height), text=glyph,
                                    size=22, center=True, on_tap=action))
     return bar
+
+
+KEYGUARD = "com.android.systemui"
+
+
+def keyguard(width: int, top: int, height: int, scale: float, minutes: int) -> Widget:
+    """The lock screen: a large clock and the swipe-up hint, over the whole screen below the status bar."""
+    frame = Widget(Kind.FRAME, (0, top, width, height), fill="bg", package=KEYGUARD,
+                   rid=f"{KEYGUARD}:id/keyguard_root_view")
+    clock_top = top + round(120 * scale)
+    frame.children += [
+        Widget(Kind.TEXT, (0, clock_top, width, clock_top + round(96 * scale)), rid=f"{KEYGUARD}:id/lockscreen_clock",
+               text=f"{minutes // 60 % 24}:{minutes % 60:02d}", size=64, bold=True, center=True),
+        Widget(Kind.TEXT, (0, height - round(120 * scale), width, height - round(72 * scale)),
+               rid=f"{KEYGUARD}:id/keyguard_indication_text", text="Swipe up to unlock", size=16, center=True),
+    ]
+    return frame

@@ -16,7 +16,7 @@ from phone_agent.sim.ui.apps.base import Page, PhoneData, Screen
 from phone_agent.sim.ui.apps.clock import DESKCLOCK
 from phone_agent.sim.ui.apps.messages import MESSAGING
 from phone_agent.sim.ui.apps.shop import SHOP, Shop, search_results
-from phone_agent.sim.ui.chrome import nav_bar, status_bar
+from phone_agent.sim.ui.chrome import KEYGUARD, keyguard, nav_bar, status_bar
 from phone_agent.sim.ui.dialogs import Dialog, dialog_widget
 from phone_agent.sim.ui.draw import DARK, LIGHT, Painter, Palette
 from phone_agent.sim.ui.session import Session
@@ -28,9 +28,13 @@ class Key(IntEnum):
 
     HOME = 3
     BACK = 4
+    POWER = 26
     ENTER = 66
     DEL = 67
+    MENU = 82  # dismisses a swipe-only lock screen, as on Android
     APP_SWITCH = 187
+    SLEEP = 223
+    WAKEUP = 224
 
 
 DOUBLE_TAP_S = 0.3
@@ -47,17 +51,28 @@ class PhoneUI:
         self.width = width
         self.height = height
         self.latency_ms = latency_ms
+        self.rotation = 0  # what the hierarchy reports; the phone lays the screen out for it
         self._clock = clock
         # Hears app starts and force-stops: (kind, package, activity, cold); the phone logs them.
         self.listener: Callable[[str, str, str, bool], None] = lambda kind, package, activity, cold: None
-        self._scale = width / 360
-        self._painter = Painter(self._scale)
+        self.resize(width, height)
         self.reset()
 
     # --- control knobs ---
     def reset(self) -> None:
         """Back to a freshly booted phone: home screen, default data, no pop-ups, no transition."""
         self._session = Session(self._clock, lambda *event: self.listener(*event))
+        self._boot_display(locked=False)
+
+    def reboot(self) -> None:
+        """A restart: every app closed, dialogs gone, the lock screen up; installed apps and their data kept."""
+        with self._input():
+            self._session.reboot()
+            self._boot_display(locked=True)
+
+    def _boot_display(self, locked: bool) -> None:
+        self.screen_on = True
+        self.locked = locked
         self._boot = self._clock()
         self._transition_end = -math.inf
         self._animating = False
@@ -89,10 +104,23 @@ class PhoneUI:
         with self._input():
             self._session.data.toggles[name] = value
 
+    def resize(self, width: int, height: int, density_factor: float = 1.0) -> None:
+        """Lay out for a new logical size (`wm size`, a rotation) and density factor (`wm density`)."""
+        self.width, self.height = width, height
+        self._scale = min(width, height) / 360 * density_factor
+        self._painter = Painter(self._scale)
+        self._image = None
+
+    def set_screen(self, on: bool) -> None:
+        """Turn the display on or off; turning it off engages the lock screen."""
+        with self._input():
+            self.screen_on = on
+            self.locked = self.locked or not on
+
     # --- input ---
     def tap(self, x: int, y: int) -> None:
         """A finger tap at a pixel; two taps on the same target within 300 ms are a double tap."""
-        if not self._on_screen(x, y):
+        if not self._on_screen(x, y) or self.locked or not self.screen_on:
             return
         with self._input():
             path = self._touch(x, y)
@@ -110,8 +138,16 @@ class PhoneUI:
                 target()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
-        """A long press when the finger stays put for 500 ms or more, a tap when brief, else a scroll."""
-        if not self._on_screen(x1, y1):
+        """A long press when the finger stays put for 500 ms or more, a tap when brief, else a scroll.
+
+        On the lock screen, an upward swipe of a fifth of the screen or more unlocks.
+        """
+        if not self._on_screen(x1, y1) or not self.screen_on:
+            return
+        if self.locked:
+            if y1 - y2 >= self.height // 5:
+                with self._input():
+                    self.locked = False
             return
         if abs(x2 - x1) <= TOUCH_SLOP_PX and abs(y2 - y1) <= TOUCH_SLOP_PX:
             if duration_ms < LONG_PRESS_MS:
@@ -134,7 +170,15 @@ class PhoneUI:
                 page.scroll[view.rid] = max(0, min(offset, max_scroll(view)))
 
     def key(self, keycode: int) -> None:
-        """An Android key event: HOME, BACK, ENTER (submits), DEL, APP_SWITCH; others are ignored."""
+        """An Android key event: power keys, HOME, BACK, ENTER (submits), DEL, APP_SWITCH; others are ignored."""
+        if keycode in (Key.POWER, Key.SLEEP, Key.WAKEUP):
+            self.set_screen(not self.screen_on if keycode == Key.POWER else keycode == Key.WAKEUP)
+            return
+        if not self.screen_on or self.locked:
+            if keycode == Key.MENU and self.screen_on:
+                with self._input():
+                    self.locked = False
+            return
         with self._input():
             page = self._session.front()
             match keycode:
@@ -219,7 +263,9 @@ class PhoneUI:
 
     # --- observation ---
     def render(self, *, keyboard_label: str | None = None) -> Image.Image:
-        """What the screen shows now: the settled frame, or a loading frame during a transition."""
+        """What the screen shows now: the settled frame, or a loading frame during a transition; black when off."""
+        if not self.screen_on:
+            return Image.new("RGB", (self.width, self.height), (0, 0, 0))
         self._sync_frame()
         if self._image is None or self._image[0] != self._frame:
             image = Image.new("RGB", (self.width, self.height), self._palette().bg)
@@ -243,7 +289,8 @@ class PhoneUI:
 
     def hierarchy_xml(self) -> str:
         """A uiautomator dump of the current screen, with the visible bounds of every node."""
-        return widgets.hierarchy_xml(self._windows(), self.foreground()[0])
+        package = KEYGUARD if self.locked else self.foreground()[0]
+        return widgets.hierarchy_xml(self._windows(), package, rotation=self.rotation)
 
     def frame_id(self) -> int:
         """A number that grows each time the settled screen content changes."""
@@ -297,7 +344,9 @@ class PhoneUI:
         return 0 <= x < self.width and 0 <= y < self.height
 
     def _focused_page(self) -> Page | None:
-        """The front page when it has a focused field and no dialog covers it."""
+        """The front page when it has a focused field and no dialog or lock screen covers it."""
+        if self.locked or not self.screen_on:
+            return None
         page = self._session.front()
         return page if page.focus and not self._session.dialogs else None
 
@@ -347,6 +396,9 @@ class PhoneUI:
             content.children.append(Widget(Kind.PROGRESS, self._progress_rect(), rid="android:id/progress"))
         minutes = 9 * 60 + 41 + int(max(0.0, self._clock() - self._boot) // 60)
         session = self._session
+        if self.locked:
+            return [status_bar(self.width, status_h, dp, minutes, session.data.toggles),
+                    keyguard(self.width, status_h, self.height, dp, minutes)]
         windows = [status_bar(self.width, status_h, dp, minutes, session.data.toggles), content,
                    nav_bar(self.width, self.height, nav_h, session.back, session.home, session.overview)]
         for dialog in self._session.dialogs:

@@ -101,6 +101,12 @@ class Session:
         """(label, package) of running apps other than the launcher, most recent first."""
         return [(self.apps[p].label, p) for p in reversed(self.order) if p != LAUNCHER]
 
+    def reboot(self) -> None:
+        """Every task and dialog gone, only the home screen left; installed apps and their data stay."""
+        self.stacks = {LAUNCHER: [HomePage(self.apps[LAUNCHER])]}
+        self.order = [LAUNCHER]
+        self.dialogs = []
+
     # --- system navigation ---
     def front(self) -> Page:
         """The page the user sees."""

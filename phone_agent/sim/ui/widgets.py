@@ -224,9 +224,9 @@ def _node_xml(widget: Widget, index: int, visible: Rect, package: str, out: list
     out.append("</node>")
 
 
-def hierarchy_xml(windows: list[Widget], package: str) -> str:
+def hierarchy_xml(windows: list[Widget], package: str, rotation: int = 0) -> str:
     """A uiautomator-style dump of the given window roots (system widgets left out)."""
-    out = ["<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">"]
+    out = [f"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"{rotation}\">"]
     for index, root in enumerate(w for w in windows if not w.system):
         _node_xml(root, index, root.bounds, package, out)
     out.append("</hierarchy>")
