@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from phone_agent.sim.adb.fs import FileSystem
+from phone_agent.sim.apk import ApkInfo
 
 ADB_KEYBOARD_PACKAGE = "com.android.adbkeyboard"
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
@@ -55,6 +56,7 @@ class SystemState:
         self.props: dict[str, str] = {}
         self.settings: dict[str, dict[str, str]] = {}
         self.adb_keyboard_installed = adb_keyboard
+        self.apks: dict[str, ApkInfo] = {}  # apps installed from APKs, by package
         self.reset()
 
     def reset(self) -> None:
@@ -62,6 +64,7 @@ class SystemState:
         self.fs.reset()
         self.display = Display(self.display.width, self.display.height)
         self.adb_keyboard_installed = self.default_adb_keyboard
+        self.apks = {}
         self.props = {
             "ro.product.name": self.name,
             "ro.product.model": "SimPhone",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+from tests.sim.apk_fixture import build_apk
 from tests.sim.helpers import adb
 
 
@@ -107,15 +107,9 @@ def test_shell_without_a_command_reads_commands_from_stdin(adb_server: AdbServer
 
 def test_adb_install_of_adb_keyboard_through_abb_exec(adb_server: AdbServer, tmp_path: Path) -> None:
     apk = tmp_path / "ADBKeyboard.apk"
-    with zipfile.ZipFile(apk, "w") as archive:
-        archive.writestr("AndroidManifest.xml", "com.android.adbkeyboard".encode("utf-16-le"))
+    apk.write_bytes(build_apk("com.android.adbkeyboard", "ADB Keyboard", ime_service=".AdbIME"))
     with running_phone(adb_server, adb_keyboard=False) as session:
         assert "com.android.adbkeyboard" not in session.device.shell("pm list packages")
-        other = tmp_path / "other.apk"
-        with zipfile.ZipFile(other, "w") as archive:
-            archive.writestr("AndroidManifest.xml", b"com.example.other")
-        refused = adb(adb_server, session, "install", str(other))
-        assert refused.returncode != 0 and b"INSTALL_FAILED_INVALID_APK" in refused.stdout + refused.stderr
         installed = adb(adb_server, session, "install", str(apk))
         assert installed.returncode == 0, installed.stdout + installed.stderr
         assert b"Success" in installed.stdout

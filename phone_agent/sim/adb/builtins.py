@@ -225,8 +225,8 @@ def _evaluate(io: CommandIO, args: list[str]) -> bool:
     for joiner in ("-o", "-a"):
         if joiner in args[1:-1]:
             index = args.index(joiner, 1)
-            left, right = _evaluate(io, args[:index]), _evaluate(io, args[index + 1 :])
-            return (left or right) if joiner == "-o" else (left and right)
+            first, second = _evaluate(io, args[:index]), _evaluate(io, args[index + 1 :])
+            return (first or second) if joiner == "-o" else (first and second)
     if args[:1] == ["!"]:
         return not _evaluate(io, args[1:])
     match args:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from phone_agent.sim.adb.builtins import BUILTINS, ShellExit
 from phone_agent.sim.adb.fs import FileSystem, FsError
@@ -157,10 +157,8 @@ def unlocked(function: CommandFn) -> CommandFn:
     return function
 
 
-class Sink(Protocol):
-    """Where the script's stdout (fd 1) and stderr (fd 2) go, in the order they are written."""
-
-    def __call__(self, fd: int, data: bytes) -> None: ...
+# Where the script's stdout (fd 1) and stderr (fd 2) go, in the order they are written: sink(fd, data).
+Sink = Callable[[int, bytes], None]
 
 
 @dataclass

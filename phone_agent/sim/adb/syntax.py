@@ -78,7 +78,8 @@ class _Lexer:
         self.pos = 0
 
     def tokens(self) -> list[Token]:
-        text, result = self.text, []
+        text = self.text
+        result: list[Token] = []
         while self.pos < len(text):
             char = text[self.pos]
             if char in _BLANKS or text.startswith("\\\n", self.pos):
@@ -409,10 +410,16 @@ class _Parser:
         node: Node
         if reserved in ("if", "while", "until", "for", "case", "{") or op == "(":
             self.pos += 1
-            node = {"if": self.if_, "while": self.loop, "until": self.loop, "for": self.for_, "case": self.case,
-                    "{": self.group, None: self.subshell}[reserved]()
-            if isinstance(node, Loop):
-                node.until = reserved == "until"
+            if reserved == "if":
+                node = self.if_()
+            elif reserved in ("while", "until"):
+                node = self.loop(until=reserved == "until")
+            elif reserved == "for":
+                node = self.for_()
+            elif reserved == "case":
+                node = self.case()
+            else:
+                node = self.group() if reserved == "{" else self.subshell()
             while self.pos < len(self.tokens) and isinstance(self.tokens[self.pos], Redirect):
                 node.redirects.append(self.tokens[self.pos])  # type: ignore[arg-type]
                 self.pos += 1
@@ -424,7 +431,7 @@ class _Parser:
             token = self.tokens[self.pos]
             if isinstance(token, Redirect):
                 command.redirects.append(token)
-            else:
+            elif isinstance(token, tuple):
                 command.words.append(token)
             self.pos += 1
         if not command.words and not command.redirects:
@@ -448,9 +455,9 @@ class _Parser:
         self.expect("then")
         return self.body({"elif", "else", "fi"})
 
-    def loop(self) -> Loop:
+    def loop(self, until: bool) -> Loop:
         condition = self.body({"do"})
-        return Loop(condition, self._do(), until=False)
+        return Loop(condition, self._do(), until)
 
     def _do(self) -> Script:
         self.expect("do")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from phone_agent.sim.adb.common import JAVA_FAILURE, phone_of, short_component
 from phone_agent.sim.adb.fs import FsError
 from phone_agent.sim.adb.shell import CommandIO
+from phone_agent.sim.apk import ApkError, read_apk
 from phone_agent.sim.system import ADB_KEYBOARD_PACKAGE, is_system_package
 from phone_agent.sim.ui.apps.launcher import LAUNCHER
 
@@ -147,7 +148,11 @@ def pm_command(io: CommandIO, args: list[str]) -> int:
             phone.ui.clear_data(package)
             io.out("Success\n")
         case ["uninstall", *_, package]:
-            if package == ADB_KEYBOARD_PACKAGE and phone.system.adb_keyboard_installed:
+            if package in phone.system.apks:
+                del phone.system.apks[package]
+                phone.ui.uninstall(package)
+                io.out("Success\n")
+            elif package == ADB_KEYBOARD_PACKAGE and phone.system.adb_keyboard_installed:
                 phone.system.set_adb_keyboard_installed(False)
                 io.out("Success\n")
             else:
@@ -163,7 +168,7 @@ def pm_command(io: CommandIO, args: list[str]) -> int:
 
 
 def _install(io: CommandIO, path: str) -> int:
-    """Install from the device's file system: only an ADB Keyboard APK means something to the sim."""
+    """Install from the device's file system."""
     try:
         apk = io.session.fs.read(io.session.fs.normalize(path, io.session.cwd))
     except FsError:
@@ -172,14 +177,26 @@ def _install(io: CommandIO, path: str) -> int:
 
 
 def install_apk(io: CommandIO, apk: bytes) -> int:
-    """Recognise ADB Keyboard's package name in the APK (UTF-8 or UTF-16 manifest strings)."""
-    name = ADB_KEYBOARD_PACKAGE
-    if apk.startswith(b"PK") and (name.encode() in apk or name.encode("utf-16-le") in apk):
-        phone_of(io).system.set_adb_keyboard_installed(True)
-        io.out("Success\n")
-        return 0
-    io.out("Failure [INSTALL_FAILED_INVALID_APK: the virtual phone installs only ADB Keyboard]\n")
-    return 1
+    """Install any APK whose manifest parses: it gets a launcher icon and a generic screen."""
+    try:
+        info = read_apk(apk)
+    except ApkError as exc:
+        io.out(f"Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse /data/app/vmdl.tmp/base.apk: {exc}]\n")
+        return 1
+    phone = phone_of(io)
+    package = info.package
+    if package == ADB_KEYBOARD_PACKAGE:
+        phone.system.set_adb_keyboard_installed(True)
+    elif package in phone.ui.apps() and package not in phone.system.apks or is_system_package(package):
+        io.out(f"Failure [INSTALL_FAILED_UPDATE_INCOMPATIBLE: Existing package {package} signatures do not match "
+               "newer version; ignoring!]\n")
+        return 1
+    else:
+        phone.system.apks[package] = info
+        phone.ui.install(package, info.label, info.launcher)
+    phone.logs.write("I", "PackageManager", f"installPackageLI: {package} versionCode={info.version_code}")
+    io.out("Success\n")
+    return 0
 
 
 def resolve_activity(io: CommandIO, args: list[str]) -> int:

@@ -97,14 +97,18 @@ def _dumpsys_package(io: CommandIO, package: str) -> int:
     io.out("Activity Resolver Table:\n  Non-Data Actions:\n      android.intent.action.MAIN:\n")
     for activity in activities:
         io.out(f"        {window_token(activity)} {short_component(package, activity)} filter 1a2b\n")
+    apk = phone.system.apks.get(package)
     io.out(
         f"Packages:\n  Package [{package}] ({window_token(package)}):\n"
-        "    userId=10123\n    versionCode=1 minSdk=24 targetSdk=34\n    versionName=1.0\n"
+        f"    userId=10123\n    versionCode={apk.version_code if apk else 1} minSdk=24 targetSdk=34\n"
+        f"    versionName={apk.version_name if apk else '1.0'}\n"
         "    pkgFlags=[ HAS_CODE ALLOW_CLEAR_USER_DATA ]\n"
         "    firstInstallTime=2024-01-01 00:00:00\n    lastUpdateTime=2024-01-01 00:00:00\n"
         f"    signatures=PackageSignatures{{{window_token(package)} version:2, signatures:[{window_token(package)}], "
         "past signatures:[]}\n"
     )
+    if apk and apk.permissions:
+        io.out("    requested permissions:\n" + "".join(f"      {name}\n" for name in apk.permissions))
     return 0
 
 

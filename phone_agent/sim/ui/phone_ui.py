@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from phone_agent.sim.ui import widgets
 from phone_agent.sim.ui.apps.base import Page, PhoneData, Screen
 from phone_agent.sim.ui.apps.clock import DESKCLOCK
+from phone_agent.sim.ui.apps.generic import installed_app
 from phone_agent.sim.ui.apps.messages import MESSAGING
 from phone_agent.sim.ui.apps.shop import SHOP, Shop, search_results
 from phone_agent.sim.ui.chrome import KEYGUARD, keyguard, nav_bar, status_bar
@@ -226,6 +227,16 @@ class PhoneUI:
         """Every activity class of a package ([] for an unknown package)."""
         app = self._session.apps.get(package)
         return list(app.pages) if app else []
+
+    def install(self, package: str, app_label: str, activity: str) -> None:
+        """Put an app from an APK on the phone, with a launcher icon and a generic screen."""
+        with self._input():
+            self._session.install(installed_app(package, app_label, activity))
+
+    def uninstall(self, package: str) -> None:
+        """Remove an installed app (it stops first)."""
+        with self._input():
+            self._session.uninstall(package)
 
     def start(self, package: str, activity: str | None = None) -> bool:
         """Bring an app to the front (opening `activity` when given); False for an unknown package or activity."""

@@ -101,6 +101,16 @@ class Session:
         """(label, package) of running apps other than the launcher, most recent first."""
         return [(self.apps[p].label, p) for p in reversed(self.order) if p != LAUNCHER]
 
+    def install(self, app_type: type[App]) -> None:
+        """Add (or replace, stopping the old one) an installed app."""
+        self.force_stop(app_type.package)
+        self.apps[app_type.package] = app_type(self)
+
+    def uninstall(self, package: str) -> None:
+        """Stop and remove an app."""
+        self.force_stop(package)
+        self.apps.pop(package, None)
+
     def reboot(self) -> None:
         """Every task and dialog gone, only the home screen left; installed apps and their data stay."""
         self.stacks = {LAUNCHER: [HomePage(self.apps[LAUNCHER])]}
