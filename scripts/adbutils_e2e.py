@@ -2,7 +2,9 @@
 
 Fetches nothing: give it an adbutils checkout. It starts a private adb server on a free port, then
 `phone-agent sim` on a free emulator port announced to that server, and runs the suite with the
-installed adbutils, pointed at that server alone.
+installed adbutils, pointed at that server alone. The suite hard-codes port 5037 in one module; this
+file, loaded into the suite's pytest as a plugin, sends those clients to the private server too, so
+the user's own adb server is never touched.
 
     python scripts/adbutils_e2e.py PATH/TO/adbutils [-- extra pytest args]
 """
@@ -10,12 +12,16 @@ installed adbutils, pointed at that server alone.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import adbutils
+import pytest
 
 from phone_agent.sim.server import plan_ports
 from phone_agent.sim.testing import adb_server
@@ -42,10 +48,12 @@ def main() -> int:
         try:
             server.wait_for(f"emulator-{port - 1}", timeout=READY_TIMEOUT_S)
             started = time.monotonic()
-            # The suite's own conftest makes a plain AdbClient(): the server port comes from the environment.
-            result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE",
-                                     "--rootdir", str(suite), "-c", os.devnull, str(suite), *args.pytest_args],
-                                    env={**server.env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+            # The suite's conftest makes a plain AdbClient(): the port comes from the environment (and the plugin).
+            plugin_path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
+            result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                                     "-p", Path(__file__).stem, "-q", "-rfEs", "--rootdir", str(suite),
+                                     "-c", os.devnull, str(suite), *args.pytest_args],
+                                    env={**server.env, "PYTHONPATH": plugin_path},
                                     cwd=suite, capture_output=True, text=True, check=False)
         finally:
             sim.terminate()
@@ -57,6 +65,19 @@ def main() -> int:
     print(f"adbutils e2e against the virtual phone: {counts.get('passed', 0)} of {total} passed "
           f"({time.monotonic() - started:.1f} s)")
     return result.returncode
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the suite's pytest: an AdbClient asked for port 5037 gets the private server's port instead."""
+    private = int(os.environ["ANDROID_ADB_SERVER_PORT"])
+    original = adbutils.AdbClient.__init__
+
+    @functools.wraps(original)
+    def redirected(self: adbutils.AdbClient, host: str | None = None, port: int | None = None,
+                   socket_timeout: float | None = None) -> None:
+        original(self, host, private if port in (None, 5037) else port, socket_timeout)
+
+    adbutils.AdbClient.__init__ = redirected  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ class VirtualPhone:
         self.sockets = AbstractSockets()
         self.clipboard = ""
         self.logs = LogBuffer()
+        self.reverses: dict[str, str] = {}  # `adb reverse`: device-side spec -> host-side spec
         self.booted_at = time.monotonic()
         self.ui.listener = self._app_event
         self._log_boot()
@@ -162,6 +163,7 @@ class VirtualPhone:
             self.last_screencap = None
             self._png_cache = None
             self.clipboard = ""
+            self.reverses.clear()
             self.logs.clear()
             self.booted_at = time.monotonic()
             self._log_boot()
@@ -196,6 +198,7 @@ class VirtualPhone:
         with self.lock:
             self.system.props["sys.boot_completed"] = "0"
             self.ui.reboot()
+            self.reverses.clear()
             self.clipboard = ""
             self.logs.clear()
             self.booted_at = time.monotonic()

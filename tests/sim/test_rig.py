@@ -96,3 +96,31 @@ def test_rotation_and_size_overrides_change_screenshots_and_the_hierarchy(
     device.shell("settings put system user_rotation 0; wm size 720x1600")
     assert _png_size(adb(adb_server, phone, "exec-out", "screencap", "-p").stdout) == (720, 1600)
     assert "][720," in device.dump_hierarchy() and "][1080," not in device.dump_hierarchy()
+
+
+def test_framebuffer_service_gives_the_screen_pixels(phone: PhoneSession) -> None:
+    image = phone.device.framebuffer()
+    assert image.size == (1080, 2400)
+    assert image.convert("RGB").tobytes() == phone.phone.screen_image().convert("RGB").tobytes()
+
+
+def test_reverse_tunnels_are_listed_and_removed(phone: PhoneSession) -> None:
+    device = phone.device
+    device.reverse("tcp:12345", "tcp:4000")
+    assert [(item.remote, item.local) for item in device.reverse_list()] == [("tcp:12345", "tcp:4000")]
+    device.reverse_remove("tcp:12345")
+    assert device.reverse_list() == []
+
+
+def test_screenrecord_writes_an_mp4_until_killed(phone: PhoneSession, tmp_path) -> None:
+    import av
+
+    target = tmp_path / "screen.mp4"
+    phone.device.start_recording(str(target))
+    phone.device.keyevent("HOME")
+    time.sleep(0.3)
+    phone.device.stop_recording()
+    with av.open(str(target)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.width, stream.height) == ("h264", 1080, 2400)
+        assert sum(1 for _ in container.decode(video=0)) >= 1

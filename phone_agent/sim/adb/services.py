@@ -81,6 +81,11 @@ def _v2_stdin(reader: FrameReader) -> Stdin:
     return Stdin(chunk)
 
 
+def _fail(message: str) -> bytes:
+    """A FAIL reply with its length-prefixed message, as adbd answers a bad forward request."""
+    return b"FAIL%04x" % len(message) + message.encode()
+
+
 def _flusher(stream: Stream, output: OutputBuffer) -> Callable[[], None]:
     """Send what a long-running command wrote so far (logcat, a shell script's jobs) without waiting for its end."""
     lock = threading.Lock()
@@ -121,11 +126,52 @@ class Services:
                 return lambda stream: self._abb(stream, rest.split("\0"), framed=options[0] == "abb")
             case "root":
                 return lambda stream: stream.write(b"adbd cannot run as root in production builds\n")
+            case "framebuffer":
+                return self._framebuffer
+            case "reverse":
+                return lambda stream: self._reverse(stream, rest)
             case "reboot":
                 return lambda stream: self.phone.reboot()
             case "unroot" | "remount" | "tcpip" | "usb" | "enable-verity" | "disable-verity":
                 return lambda stream: stream.write(f"{options[0]}: not supported on the virtual phone\n".encode())
         return None
+
+    def _framebuffer(self, stream: Stream) -> None:
+        """`framebuffer:`: a version-1 header (RGBA, 8 bits each), then the raw pixels."""
+        with self.phone.lock:
+            image = self.phone.screen_image().convert("RGBA")
+        width, height = image.size
+        header = struct.pack("<13I", 1, 32, width * height * 4, width, height, 0, 8, 16, 8, 8, 8, 24, 8)
+        stream.write(header + image.tobytes())
+
+    def _reverse(self, stream: Stream, request: str) -> None:
+        """`reverse:forward[:norebind]:REMOTE;LOCAL`, `list-forward`, `killforward:REMOTE`, `killforward-all`.
+
+        The tunnels are kept and listed; no process on this phone ever connects through one.
+        """
+        reverses = self.phone.reverses
+        verb, _, spec = request.partition(":")
+        if verb == "list-forward":
+            listing = "".join(f"host {remote} {local}\n" for remote, local in reverses.items()).encode()
+            stream.write(b"%04x" % len(listing) + listing)
+        elif verb == "killforward-all":
+            reverses.clear()
+            stream.write(b"OKAY")
+        elif verb == "killforward":
+            found = reverses.pop(spec, None) is not None
+            stream.write(b"OKAY" if found else _fail(f"listener '{spec}' not found"))
+        elif verb == "forward":
+            norebind = spec.startswith("norebind:")
+            remote, _, local = spec.removeprefix("norebind:").partition(";")
+            if not local:
+                stream.write(_fail(f"malformed forward spec '{spec}'"))
+            elif norebind and remote in reverses:
+                stream.write(_fail("cannot rebind existing socket"))
+            else:
+                reverses[remote] = local
+                stream.write(b"OKAY")
+        else:
+            stream.write(_fail(f"unknown reverse request '{request}'"))
 
     def _session(self) -> Session:
         return self.phone.new_session()
