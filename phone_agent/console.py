@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from actions import ActionParseError, Screenshot, format_action
-from phone_agent.results import Listener, RunResult, StepResult
-from phone_agent.stuck import Detection
+from phone_agent.loop.results import Listener, RunResult, StepResult
+from phone_agent.loop.stuck import Detection
 
 _TAGS = ("<think>", "</think>")
 

@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apps_registry import Registry
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.allowlist import AllowList
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
 from phone_agent.embedded import EmbeddedPhone, embedded_phones
 from phone_agent.handoff import HandOff
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.loop.results import Listener, RunResult
+from phone_agent.loop.stuck import StuckSettings
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
 from phone_agent.report import write_report
-from phone_agent.results import Listener, RunResult
-from phone_agent.stuck import StuckSettings
 from phone_agent.trace import TraceRecorder, new_run_dir
 
 SIM_DEVICE = "sim"

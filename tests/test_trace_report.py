@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from phone_agent.agent import PhoneAgent
+from phone_agent.loop.agent import PhoneAgent
 from phone_agent.report import write_report
 from phone_agent.trace import TraceRecorder, new_run_dir, read_trace
 from tests.support import FakeClock, FakeDevice, ScriptedModel
@@ -82,7 +82,7 @@ def test_report_of_a_run_that_never_finished(tmp_path: Path) -> None:
 KILLED_RUN = """
 import sys
 from pathlib import Path
-from phone_agent.agent import PhoneAgent
+from phone_agent.loop.agent import PhoneAgent
 from phone_agent.trace import TraceRecorder
 from tests.support import FakeDevice, ScriptedModel
 

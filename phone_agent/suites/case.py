@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Literal
 
 from apps_registry import Registry, UnknownAppError
-from phone_agent.agent import AgentSettings, ChatModel, PhoneAgent
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
 from phone_agent.handoff import NonInteractiveHandOff
+from phone_agent.loop.agent import AgentSettings, ChatModel, PhoneAgent
+from phone_agent.loop.results import RunResult
 from phone_agent.report import write_report
-from phone_agent.results import RunResult
 from phone_agent.suites.judge import Verdict, judge
 from phone_agent.suites.recording import Mode, Recording, RecordingModel
 from phone_agent.suites.spec import Case, Suite, slug

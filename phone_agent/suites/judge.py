@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from phone_agent.agent import ChatModel
+from phone_agent.loop.agent import ChatModel
 from phone_agent.model.messages import image_part
 
 JUDGE_PROMPT = (

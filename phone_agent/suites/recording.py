@@ -25,9 +25,9 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from phone_agent.agent import ChatModel
 from phone_agent.device.frames import thumbnail
 from phone_agent.errors import ModelError
+from phone_agent.loop.agent import ChatModel
 from phone_agent.model.client import Completion, ToolCall
 
 Mode = Literal["record", "replay"]

@@ -14,7 +14,7 @@ from actions.device import Screenshot
 from apps_registry import App, Registry, UnknownAppError
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import Settler
-from phone_agent.results import RunResult
+from phone_agent.loop.results import RunResult
 from phone_agent.suites import spec
 from phone_agent.suites.judge import Verdict
 from phone_agent.suites.locate import Element, ElementNotFound, find, on_screen, parse_hierarchy, text_visible

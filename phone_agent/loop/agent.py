@@ -3,7 +3,7 @@
 ``PhoneAgent.run`` is a bounded loop over ``_step``; each step is five named phases. Settings
 (``AgentSettings``, immutable) are kept apart from the state of one run (``RunState``, mutable).
 Progress is reported through a ``Listener``; nothing here prints. How replies are read and the
-history is kept depends on the dialect (``phone_agent.dialect``): AutoGLM text or OpenAI tool calls.
+history is kept depends on the dialect (``phone_agent.loop.dialect``): AutoGLM text or OpenAI tool calls.
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ from apps_registry import Registry, default_registry
 from phone_agent.allowlist import AllowList
 from phone_agent.device.frames import Frame
 from phone_agent.device.settle import Settled, SettleMode, Settler
-from phone_agent.dialect import Decision, Dialect, TextDialect, dialect_for, raw_reply
 from phone_agent.errors import PhoneAgentError, RunAborted
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
+from phone_agent.loop.dialect import Decision, Dialect, TextDialect, dialect_for, raw_reply
+from phone_agent.loop.results import Fanout, Listener, RunResult, RunStatus, StepResult
+from phone_agent.loop.stuck import SCREEN_ACTIONS, StuckGuard, StuckSettings
 from phone_agent.model.client import Completion
 from phone_agent.model.images import ImageOptions
 from phone_agent.model.messages import (
@@ -56,8 +58,6 @@ from phone_agent.model.messages import (
     screen_text,
     system_prompt,
 )
-from phone_agent.results import Fanout, Listener, RunResult, RunStatus, StepResult
-from phone_agent.stuck import SCREEN_ACTIONS, StuckGuard, StuckSettings
 
 SUMMARY_PROMPT = (
     "You read screenshots of phone screens noted during a task and answer the request about them in plain "
