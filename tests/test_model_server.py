@@ -9,7 +9,8 @@ import pytest
 
 from phone_agent.errors import ArrearsError, ModelResponseError
 from phone_agent.loop.agent import PhoneAgent
-from phone_agent.model.client import ChatClient, ToolCall
+from phone_agent.model.client import ChatClient
+from phone_agent.model.reply import ToolCall
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript, load_script
 from tests.support import FakeClock, FakeDevice, png
 
