@@ -7,11 +7,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from apps_registry.app import App
 from apps_registry.errors import AppDataError
+from apps_registry.yaml_file import YamlFileError, parse_yaml, read_yaml
 
 
 def parse_app_file(text: str, source: str) -> list[App]:
@@ -21,9 +21,14 @@ def parse_app_file(text: str, source: str) -> list[App]:
         AppDataError: the text is not YAML, not a list of mappings, or an entry does not validate.
     """
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise AppDataError(f"{source}: not valid YAML: {exc}") from exc
+        data = parse_yaml(text, source).data
+    except YamlFileError as exc:
+        raise AppDataError(str(exc)) from None
+    return _apps_from(data, source)
+
+
+def _apps_from(data: Any, source: str) -> list[App]:
+    """Validate a data file's content: a list of app entries (an empty file has none)."""
     if data is None:
         return []
     if not isinstance(data, list):
@@ -38,10 +43,12 @@ def read_app_file(path: Path) -> list[App]:
         AppDataError: the file cannot be read or does not validate.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AppDataError(f"{path}: cannot read app file: {exc}") from exc
-    return parse_app_file(text, str(path))
+        data = read_yaml(path).data
+    except OSError as exc:
+        raise AppDataError(f"{path}: cannot read app file: {exc.strerror or exc}") from None
+    except YamlFileError as exc:
+        raise AppDataError(str(exc)) from None
+    return _apps_from(data, str(path))
 
 
 def shipped_app_files() -> Iterator[tuple[str, list[App]]]:

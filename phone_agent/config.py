@@ -18,12 +18,13 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 
+from apps_registry.yaml_file import YamlFileError, read_yaml
 from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
 from phone_agent.model.providers import PROVIDERS, key_hint, resolve_api_key
@@ -46,7 +47,10 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     device: str | None = None
     adb_host: str = "127.0.0.1"
-    adb_port: int = Field(default_factory=lambda: int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")))
+    adb_port: int = Field(
+        default_factory=lambda: int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")), ge=1, le=65535,
+        validate_default=True,
+    )
     lang: Literal["en", "zh"] = "en"
     max_steps: int = Field(default=50, ge=1)
     apps_files: list[Path] = Field(default_factory=list)
@@ -90,7 +94,24 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=config_path())
+        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=_config_file())
+
+
+def _config_file() -> dict[str, Any]:
+    """The config file's settings (none when there is no file).
+
+    Raises:
+        YamlFileError: the file is not usable YAML; OSError: it cannot be read.
+    """
+    path = config_path()
+    if not path.is_file():
+        return {}
+    data = read_yaml(path).data
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError("it must be a mapping of setting names to values, e.g. 'max_steps: 30'")
+    return data
 
 
 def load_settings(**flags: Any) -> Settings:
@@ -106,6 +127,8 @@ def load_settings(**flags: Any) -> Settings:
         raise ConfigError(
             f"Invalid settings ({problems}). Check the flags, PHONE_AGENT_* variables and {config_path()}."
         ) from None
+    except YamlFileError as exc:
+        raise ConfigError(f"Cannot read the config file: {exc}") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Cannot read the config file {config_path()}: {exc}") from exc
 

@@ -19,6 +19,7 @@ class ConsolePrinter(Listener):
         self._verbosity = verbosity
         self._reply = ""
         self._shown = 0
+        self._line_open = False
 
     def step_started(self, index: int) -> None:
         self._reply, self._shown = "", 0
@@ -72,6 +73,12 @@ class ConsolePrinter(Listener):
             f"{len(result.steps)} steps in {result.duration:.1f}s"
         )
 
+    def end_line(self) -> None:
+        """End a line of streamed thinking, so that what is printed next starts on a line of its own."""
+        if self._line_open:
+            self._write("")
+
     def _write(self, text: str, end: str = "\n") -> None:
         self._out.write(text + end)
         self._out.flush()
+        self._line_open = not end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
 from phone_agent.embedded import EmbeddedPhone, embedded_phones
+from phone_agent.errors import ConfigError
 from phone_agent.handoff import HandOff
 from phone_agent.loop.agent import AgentSettings, PhoneAgent
 from phone_agent.loop.results import Listener, RunResult
@@ -20,7 +23,7 @@ from phone_agent.loop.stuck import StuckSettings
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
 from phone_agent.report import write_report
-from phone_agent.trace import TraceRecorder, new_run_dir
+from phone_agent.trace import TraceRecorder, home_dir, new_run_dir
 
 SIM_DEVICE = "sim"
 
@@ -85,6 +88,24 @@ class Session:
         return TaskRecord(result, run_dir, write_report(run_dir))
 
 
+def writable_runs_dir(runs_dir: Path | None) -> Path:
+    """Where run directories go, created if need be: checked before anything happens on the phone.
+
+    Raises:
+        ConfigError: it cannot be created or written to.
+    """
+    base = runs_dir or home_dir() / "runs"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if not os.access(base, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write run directories in {base} ({exc.strerror or exc}). Choose another with --runs-dir."
+        ) from None
+    return base
+
+
 def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4) -> ChatClient:
     """A model client for the endpoint, with the user's stream and timeout settings."""
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
@@ -129,8 +150,10 @@ def open_session(
     """Connect to the phone (``device="sim"`` starts a virtual one) and the model; close both afterwards.
 
     Raises:
+        ConfigError: run directories cannot be written.
         NoDeviceError, DeviceStateError, DeviceError: the phone cannot be used.
     """
+    writable_runs_dir(runs_dir)
     with ExitStack() as stack:
         embedded = None
         serial, port = settings.device, settings.adb_port

@@ -7,8 +7,11 @@ import shlex
 
 import pytest
 
+from phone_agent.device.adb import AdbDevice
 from phone_agent.device.text_input import ADB_KEYBOARD, TextInput
 from phone_agent.errors import TextInputError
+from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+from tests.test_adb_device import centre
 
 GBOARD = "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME"
 
@@ -109,3 +112,30 @@ def test_the_persons_keyboard_is_remembered_before_switching() -> None:
         typing.type("x")
     typing.restore()
     assert shell.current == GBOARD
+
+
+def field_after_typing(adb: AdbServer, session: PhoneSession, text: str) -> tuple[str, list[str], list[int]]:
+    """Type into eBay's search box on a phone without ADB Keyboard: the field, the shell commands, the keys."""
+    with AdbDevice.connect(session.phone.serial, port=adb.port) as device:
+        device.launch("com.ebay.mobile")
+        device.tap(*centre(session, "com.ebay.mobile:id/search_src_text"))
+        before = len(session.phone.state()["commands"])
+        keys_before = len([e for e in session.phone.state()["input_log"] if e["kind"] == "key"])
+        device.type_text(text)
+    state = session.phone.state()
+    keys = [e["code"] for e in state["input_log"] if e["kind"] == "key"][keys_before:]
+    return state["text_fields"]["com.ebay.mobile:id/search_src_text"], state["commands"][before:], keys
+
+
+def test_without_adb_keyboard_percent_s_and_tabs_are_typed_in_one_shell(adb: AdbServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session:
+        field, commands, keys = field_after_typing(adb, session, "100%sure\t50% s")
+    assert field == "100%sure50% s"  # the virtual phone, like a one-line field, does not insert the tab
+    assert keys[-1] == 61  # TAB, as a key event
+    assert len([c for c in commands if "input text" in c]) == 1  # one shell for the whole text
+
+
+def test_without_adb_keyboard_the_error_shows_the_characters_in_order(adb: AdbServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session, pytest.raises(TextInputError) as raised:
+        field_after_typing(adb, session, "earbuds 耳机降噪")
+    assert "'耳机降噪'" in str(raised.value) and "earbuds 耳机降噪" in str(raised.value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,14 +77,56 @@ def fail(error: PhoneAgentError | AppDataError) -> NoReturn:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn our errors into a one-line message and the documented exit code."""
+    """Turn our errors into a one-line message and the documented exit code.
+
+    SIGTERM and SIGHUP end a command the way Ctrl-C does (status ``interrupted``, trace, report, the
+    person's keyboard back), then exit with the conventional 128 + signal number (143, 129).
+    """
+    received: list[int] = []
     try:
-        yield
+        with _signals_interrupt(received):
+            yield
     except (PhoneAgentError, AppDataError) as error:
         fail(error)
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(_interrupted_code(received)) from None
+    except typer.Exit as done:
+        if done.exit_code == EXIT_INTERRUPTED:
+            raise typer.Exit(_interrupted_code(received)) from None
+        raise
+
+
+def _interrupted_code(received: list[int]) -> int:
+    return 128 + received[0] if received else EXIT_INTERRUPTED
+
+
+@contextmanager
+def _signals_interrupt(received: list[int]) -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise KeyboardInterrupt once, in the main thread, as Ctrl-C does."""
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can handle signals
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        if received:
+            return  # already stopping: let the orderly end finish
+        received.append(signum)
+        if signum == getattr(signal, "SIGHUP", None):
+            # The terminal is gone: writing to it would fail (EIO) half-way through the orderly end.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            for fd in (1, 2):
+                os.dup2(devnull, fd)
+            os.close(devnull)
+        raise KeyboardInterrupt(f"Stopped by {signal.Signals(signum).name}.")
+
+    previous = {signum: signal.signal(signum, stop) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def registry_from(settings: Settings) -> Registry:

@@ -89,11 +89,14 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
 ) -> None:
-    """Run a task on the phone. Exit codes: 0 done, 1 failed or stuck, 2 setup error, 3 needs a person, 130 interrupted.
+    """Run a task on the phone. Exit codes: 0 done, 1 failed or stuck, 2 setup error, 3 needs a person,
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP).
 
     --device sim starts a virtual phone for this run (no real phone needed).
     """
     with reported():
+        if task is not None and not task.strip():
+            raise ConfigError('The task is empty. Say what to do, e.g. phone-agent run "open Settings".')
         settings = load_settings(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
@@ -104,8 +107,8 @@ def run(
         interactive = not non_interactive and sys.stdin.isatty()
         if task is None and not interactive:
             raise ConfigError('Give a TASK, e.g. phone-agent run "open Settings" (no terminal to ask for one).')
-        handoff: HandOff = ConsoleHandOff() if interactive else NonInteractiveHandOff()
         printer = ConsolePrinter(sys.stdout, verbosity=0 if quiet else 2 if verbose else 1)
+        handoff: HandOff = _console_handoff(printer) if interactive else NonInteractiveHandOff()
         registry = registry_from(settings)
         with open_session(
             settings, endpoint, registry=registry, handoff=handoff, listeners=[printer], runs_dir=runs_dir
@@ -119,6 +122,20 @@ def run(
                 next_task = typer.prompt("\nTask (empty to quit)", default="", show_default=False).strip()
                 if not next_task or _run_one(session, next_task).status == "interrupted":
                     break
+
+
+def _console_handoff(printer: ConsolePrinter) -> ConsoleHandOff:
+    """Hand-off questions on the terminal, each starting on a line of its own after the streamed thinking."""
+
+    def read(prompt: str) -> str:
+        printer.end_line()
+        return input(prompt)
+
+    def write(text: str) -> None:
+        printer.end_line()
+        print(text)
+
+    return ConsoleHandOff(read=read, write=write)
 
 
 def _run_one(session: Session, task: str) -> RunResult:

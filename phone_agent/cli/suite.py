@@ -23,12 +23,11 @@ from phone_agent.device.adb import AdbDevice
 from phone_agent.device.adb_server import list_devices
 from phone_agent.embedded import embedded_phones
 from phone_agent.errors import ConfigError, NoDeviceError
-from phone_agent.session import agent_settings, open_client
+from phone_agent.session import agent_settings, open_client, writable_runs_dir
 from phone_agent.suites.case import CaseEnvironment, CaseResult
 from phone_agent.suites.reports import write_html, write_junit
 from phone_agent.suites.runner import collect, run_all
 from phone_agent.suites.spec import Case, Suite, SuiteError
-from phone_agent.trace import home_dir
 
 suite_app = typer.Typer(help="Regression suites per app: YAML cases checked on the device.", no_args_is_help=True)
 app.add_typer(suite_app, name="suite")
@@ -77,8 +76,9 @@ def suite_run(
             raise ConfigError("--record needs a model: give --base-url or --provider (and a key).")
         typer.echo(f"{len(items)} cases from {len({s.path for s, _ in items})} suite files")
         with ExitStack() as stack:
-            phones = _suite_phones(stack, settings, device or [], all_devices, sim)
-            run_dir = (runs_dir or home_dir() / "runs") / _suite_stamp()  # one directory for the whole run
+            run_dir = writable_runs_dir(runs_dir) / _suite_stamp()  # one directory for the whole run
+            # A phone named twice would get two cases at once, and both would fail.
+            phones = _suite_phones(stack, settings, list(dict.fromkeys(device or [])), all_devices, sim)
             registry = registry_from(settings)
             environments = []
             for phone in phones:

@@ -8,6 +8,7 @@ translated to :mod:`phone_agent.errors` here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import socket
@@ -21,7 +22,7 @@ import cv2
 import numpy as np
 
 from actions.device import Screenshot
-from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, list_devices
+from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
 from phone_agent.device.text_input import TextInput
 from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
 
@@ -86,6 +87,7 @@ class AdbDevice:
         self._text = TextInput(self.shell)
         self._packages: frozenset[str] = frozenset()
         self._size: tuple[int, int] | None = None
+        self._reattached = False
 
     @classmethod
     def connect(
@@ -98,7 +100,7 @@ class AdbDevice:
             DeviceStateError: the device is unauthorized or offline.
             DeviceError: the adb server cannot be reached.
         """
-        client = adbutils.AdbClient(host=host, port=port)
+        client = QuietAdbClient(host=host, port=port)
         devices = list_devices(client)
         if serial is not None:
             matches = [d for d in devices if d.serial == serial]
@@ -130,12 +132,28 @@ class AdbDevice:
         self.close()
 
     def close(self) -> None:
-        """Restore the person's keyboard if a Type switched it."""
-        self.release_input()
+        """Restore the person's keyboard if a Type switched it; a phone that cannot be reached is left as it is."""
+        with contextlib.suppress(DeviceError):
+            self.release_input()
 
     def release_input(self) -> None:
-        """Give the person their own keyboard back (before a hand-off and at the end of a run)."""
-        self._text.restore()
+        """Give the person their own keyboard back (before a hand-off and at the end of a run).
+
+        When the adb server has gone away (``adb kill-server``), it is started again once, so the
+        phone is not left on ADB Keyboard.
+
+        Raises:
+            DeviceError: the phone cannot be reached.
+        """
+        try:
+            self._text.restore()
+        except DeviceError:
+            if self._reattached:
+                raise
+            self._reattached = True
+            if not reattach(self._client, self.serial):
+                raise
+            self._text.restore()
 
     # --- the Device protocol ---
 

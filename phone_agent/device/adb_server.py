@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
+import time
+from typing import Any
 
 import adbutils
 
 from phone_agent.errors import DeviceError
+
+log = logging.getLogger(__name__)
 
 DEVICE_STATE_ADVICE = {
     "unauthorized": "accept the 'Allow USB debugging?' prompt on the phone (tick 'Always allow'), then retry",
@@ -34,9 +39,50 @@ def ensure_server(host: str, port: int) -> None:
             f"No adb server answers at {host}:{port}. Start one with `adb -P {port} start-server`, or check --adb-port."
         )
     try:
+        # Quietly: adb's own "* daemon not running; starting now" lines would land in the agent's output.
         subprocess.run([adbutils.adb_path(), "-P", str(port), "start-server"], capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:
         raise DeviceError(f"Cannot start the adb server on port {port}: {exc}") from exc
+    log.warning("Started the adb server on port %d (none was running).", port)
+
+
+class _ConnectionWithoutStart(adbutils.AdbConnection):
+    """A connection to the adb server that fails, rather than runs ``adb start-server`` noisily, when none answers."""
+
+    def _safe_connect(self) -> Any:
+        return self._create_socket()
+
+
+class QuietAdbClient(adbutils.AdbClient):
+    """An adbutils client that never starts an adb server by itself (``ensure_server`` does, quietly)."""
+
+    def make_connection(self, timeout: float | None = None) -> adbutils.AdbConnection:
+        connection = _ConnectionWithoutStart(self.host, self.port)
+        if timeout:
+            connection.conn.settimeout(timeout)
+        return connection
+
+
+def reattach(client: adbutils.AdbClient, serial: str, timeout: float = 10.0) -> bool:
+    """After the adb server went away: start it again and wait for the device to come back.
+
+    A network device (``HOST:PORT``) is connected again, as a new server does not know it. False at
+    once when the server is still there: then the phone itself is gone, and waiting will not help.
+    """
+    if _listening(client.host, client.port):
+        return False
+    try:
+        ensure_server(client.host, client.port)
+        if ":" in serial:
+            client.connect(serial, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(d.serial == serial and d.state == "device" for d in client.list()):
+                return True
+            time.sleep(0.2)
+    except (DeviceError, adbutils.AdbError, OSError):
+        pass
+    return False
 
 
 def _listening(host: str, port: int) -> bool:

@@ -9,6 +9,8 @@ type printable ASCII only.
 from __future__ import annotations
 
 import base64
+import itertools
+import re
 import shlex
 from collections.abc import Callable
 
@@ -16,10 +18,15 @@ from phone_agent.errors import TextInputError
 
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
 ADB_KEYBOARD_URL = "https://github.com/senzhk/ADBKeyBoard"
+_KEYCODE_TAB = 61
 _KEYCODE_ENTER = 66
 _KEYCODE_DEL = 67
 _KEYCODE_MOVE_END = 123
 _FALLBACK_CLEAR_KEYS = 64
+_KEY_FOR = {"\n": _KEYCODE_ENTER, "\t": _KEYCODE_TAB}
+# Where `input text` cannot go on: at a newline or tab (typed as key events), and between a "%" and
+# an "s" (Android reads "%s" as a space, so the two go in separate commands).
+_PIECES = re.compile(r"([\n\t])|(?<=%)(?=s)")
 
 Shell = Callable[[str], str]
 
@@ -73,19 +80,23 @@ class TextInput:
         return self._shell("settings get secure default_input_method").strip()
 
     def _type_with_input_text(self, text: str) -> None:
-        bad = sorted({ch for ch in text if not (ch == "\n" or " " <= ch <= "~")})
+        bad = "".join(dict.fromkeys(ch for ch in text if ch not in _KEY_FOR and not " " <= ch <= "~"))
         if bad:
             raise TextInputError(
-                f"Cannot type {''.join(bad[:10])!r}: Android's `input text` handles plain ASCII only. "
+                f"Cannot type {bad[:10]!r} (in {text[:40]!r}): Android's `input text` handles plain ASCII only. "
                 f"Install ADB Keyboard ({ADB_KEYBOARD_URL}), e.g. `adb install ADBKeyboard.apk`; "
                 "phone-agent enables and selects it by itself."
             )
-        clear = " ".join([str(_KEYCODE_MOVE_END)] + [str(_KEYCODE_DEL)] * _FALLBACK_CLEAR_KEYS)
-        commands = [f"input keyevent {clear}"]
-        for index, line in enumerate(text.split("\n")):
-            if index:
-                commands.append(f"input keyevent {_KEYCODE_ENTER}")
-            if line:
+        steps: list[int | str] = [_KEYCODE_MOVE_END, *[_KEYCODE_DEL] * _FALLBACK_CLEAR_KEYS]
+        for piece in _PIECES.split(text):
+            if piece:
+                steps.append(_KEY_FOR.get(piece, piece))
+        commands = []
+        # One shell for everything: each `input` is a Java start-up on the phone. Key runs share one command.
+        for is_key, group in itertools.groupby(steps, key=lambda step: isinstance(step, int)):
+            if is_key:
+                commands.append("input keyevent " + " ".join(str(code) for code in group))
+            else:
                 # `input text` reads only its first argument and turns %s into a space.
-                commands.append(f"input text {shlex.quote(line.replace(' ', '%s'))}")
+                commands += [f"input text {shlex.quote(str(part).replace(' ', '%s'))}" for part in group]
         self._shell(" && ".join(commands))

@@ -72,8 +72,9 @@ class PhoneAgent:
                 if (ended := self._step(task, index, state)) is not None:
                     stop = ended
                     break
-        except KeyboardInterrupt:
-            stop = Stop("interrupted", "Stopped by the person (Ctrl-C).")
+        except KeyboardInterrupt as exc:
+            # The CLI turns SIGTERM and SIGHUP into an interrupt that names the signal.
+            stop = Stop("interrupted", str(exc) or "Stopped by the person (Ctrl-C).")
         except PhoneAgentError as exc:
             stop, error = Stop("failed", str(exc)), exc
         except Exception as exc:

@@ -41,6 +41,8 @@ from pydantic import (
     model_validator,
 )
 
+from apps_registry.yaml_file import YamlFileError, read_yaml
+
 Coordinate = Annotated[StrictInt, Field(ge=0, le=999)]
 Point = tuple[Coordinate, Coordinate]
 KEYS = {"BACK": 4, "HOME": 3, "ENTER": 66, "DEL": 67, "TAB": 61, "SEARCH": 84, "MENU": 82, "APP_SWITCH": 187}
@@ -321,13 +323,12 @@ def load_suite(path: Path) -> Suite:
         SuiteError: the file cannot be read, is not YAML, or does not describe a valid suite.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        document = read_yaml(path)
     except OSError as exc:
-        raise SuiteError(f"{path}: cannot read it: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SuiteError(f"{path}: not valid YAML: {exc}") from None
+        raise SuiteError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except YamlFileError as exc:
+        raise SuiteError(str(exc)) from None
+    data, root = document.data, document.root
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: a suite is a mapping with a 'cases' list")
     if {"name", "path"} & data.keys():
@@ -350,8 +351,8 @@ def is_suite_file(path: Path) -> bool:
     if path.suffix not in (".yaml", ".yml"):
         return False
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = read_yaml(path).data
+    except (OSError, YamlFileError):
         return False
     return isinstance(data, dict) and isinstance(data.get("cases"), list)
 
