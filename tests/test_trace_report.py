@@ -87,12 +87,12 @@ from phone_agent.trace import TraceRecorder
 from tests.support import FakeDevice, ScriptedModel
 
 class SlowModel(ScriptedModel):
-    def complete(self, messages, on_text=None):
+    def complete(self, turns, on_text=None, tools=()):
         if len(self.requests) == 2:
             print("third step reached", flush=True)
             import threading
             threading.Event().wait()  # hang here until killed
-        return super().complete(messages, on_text)
+        return super().complete(turns, on_text, tools)
 
 run_dir = Path(sys.argv[1])
 (run_dir / "screens").mkdir(parents=True)

@@ -10,9 +10,8 @@ import cv2
 import numpy as np
 
 from actions import to_pixels
-from actions.device import Screenshot
+from actions.device import Screenshot, SuiteDevice
 from apps_registry import App, Registry, UnknownAppError
-from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import Settler
 from phone_agent.loop.results import RunResult
 from phone_agent.suites import spec
@@ -46,7 +45,7 @@ class CheckResult:
 class StepRunner:
     """Runs steps on one phone. ``run_ai`` runs a natural-language sub-task with the agent."""
 
-    device: AdbDevice
+    device: SuiteDevice
     registry: Registry
     settler: Settler
     run_ai: Callable[[str, int], RunResult]
