@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -27,7 +26,8 @@ from pydantic_settings import (
 from apps_registry.yaml_file import YamlFileError, read_yaml
 from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
-from phone_agent.model.providers import PROVIDERS, key_hint, resolve_api_key
+from phone_agent.model.credentials import header_problem, public_url
+from phone_agent.model.providers import GENERIC_KEY_ENV, PROVIDERS, key_hint, resolve_api_key
 
 
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     dialect: Literal["autoglm", "tools"] = "autoglm"
     # NoDecode: the environment gives "eBay,Settings", not JSON.
     allow_apps: Annotated[list[str] | None, NoDecode] = None
+    # Where api_key came from, to name it in messages: "--api-key", PHONE_AGENT_API_KEY or the config file.
+    _api_key_source: str = PrivateAttr(default="--api-key")
+
+    @property
+    def api_key_source(self) -> str:
+        """Where ``api_key`` was set, as a person would look for it."""
+        return self._api_key_source
+
+    @field_validator("api_key")
+    @classmethod
+    def _stripped_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A YAML block scalar or a CRLF env file leaves a line break around the key.
+        key = value.get_secret_value().strip() if value else ""
+        return SecretStr(key) if key else None
 
     @field_validator("base_url")
     @classmethod
@@ -120,8 +134,9 @@ def load_settings(**flags: Any) -> Settings:
     Raises:
         ConfigError: a value in the environment or the config file is invalid.
     """
+    given = {name: value for name, value in flags.items() if value is not None}
     try:
-        return Settings(**{name: value for name, value in flags.items() if value is not None})
+        settings = Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
         raise ConfigError(
@@ -131,6 +146,10 @@ def load_settings(**flags: Any) -> Settings:
         raise ConfigError(f"Cannot read the config file: {exc}") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"Cannot read the config file {config_path()}: {exc}") from exc
+    # Flags win over the environment, which wins over the file.
+    if "api_key" not in given:
+        settings._api_key_source = GENERIC_KEY_ENV if os.environ.get(GENERIC_KEY_ENV) else f"api_key in {config_path()}"
+    return settings
 
 
 @dataclass(frozen=True)
@@ -146,15 +165,14 @@ class Endpoint:
     @property
     def public_url(self) -> str:
         """The base URL without user info or query, which can hold credentials: for logs and traces."""
-        parts = urlsplit(self.base_url)
-        return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
+        return public_url(self.base_url)
 
 
 def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) -> Endpoint:
     """Combine the provider preset with explicit overrides and find the API key.
 
     Raises:
-        ConfigError: unknown provider, or a hosted provider without a key.
+        ConfigError: unknown provider, a hosted provider without a key, or a key that cannot be sent.
     """
     name = settings.provider or ("custom" if settings.base_url else "zai")
     preset = PROVIDERS.get(name)
@@ -162,9 +180,18 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) ->
         raise ConfigError(f"Unknown provider {name!r}. Use one of: {', '.join(PROVIDERS)}, or give --base-url.")
     base_url = settings.base_url or (preset.base_url if preset else "")
     model = settings.model or (preset.model if preset else "autoglm-phone-9b-multilingual")
-    explicit = settings.api_key.get_secret_value() if settings.api_key else None
-    key = resolve_api_key(preset, explicit, env)
+    key: str | None
+    if settings.api_key:
+        key, source = settings.api_key.get_secret_value(), settings.api_key_source
+    else:
+        key, source = resolve_api_key(preset, env) or (None, "")
     key_env = preset.api_key_env if preset else ()
     if key is None and key_env and not settings.base_url:
         raise ConfigError(f"No API key for {name}. Give one with {key_hint(key_env)}.")
+    problem = header_problem(key) if key else None
+    if problem:
+        raise ConfigError(
+            f"The API key from {source} cannot be sent in an HTTP header: it holds {problem}. "
+            "Copy the key again, without quotes or line breaks."
+        )
     return Endpoint(name, base_url.rstrip("/"), model, SecretStr(key) if key else None, key_env)

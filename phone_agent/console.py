@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from actions import ActionParseError, Screenshot, format_action
@@ -9,6 +10,18 @@ from phone_agent.loop.results import Listener, RunResult, StepResult
 from phone_agent.loop.stuck import Detection
 
 _TAGS = ("<think>", "</think>")
+# Terminal control sequences: CSI (colours, cursor, clear screen), the string commands OSC, DCS, SOS, PM and
+# APC (window title, clipboard via OSC 52, hyperlinks) ended by BEL or ST, and the short ESC forms.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[]PX^_].*?(?:\x07|\x1b\\)|\x1b(?![]\[PX^_])[ -/]*[0-~]", re.DOTALL)
+# One still arriving at the end of streamed text: held back until it is complete, then dropped whole.
+_PARTIAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[]PX^_].*|[ -/]*)\Z", re.DOTALL)
+# Whatever control characters are left (C0 but newline and tab, DEL, C1 such as the one-byte CSI \x9b).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The text without anything a terminal would act on, so model text can only ever be read, not run."""
+    return _CONTROL.sub("", _PARTIAL_ESCAPE.sub("", _ESCAPE.sub("", text)))
 
 
 class ConsolePrinter(Listener):
@@ -34,6 +47,7 @@ class ConsolePrinter(Listener):
         thinking = self._reply.split("<answer>", 1)[0]
         for tag in _TAGS:
             thinking = thinking.replace(tag, "")
+        thinking = printable(thinking)
         # Hold back a trailing partial tag such as "<ans" until the next piece completes it.
         cut = thinking.rfind("<")
         if cut != -1 and ">" not in thinking[cut:]:
@@ -79,6 +93,6 @@ class ConsolePrinter(Listener):
             self._write("")
 
     def _write(self, text: str, end: str = "\n") -> None:
-        self._out.write(text + end)
+        self._out.write(printable(text) + end)
         self._out.flush()
         self._line_open = not end

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from phone_agent.console import printable
+
 StuckResponse = Literal["continue", "take_over", "stop"]
 
 
@@ -33,7 +35,7 @@ class HandOff(Protocol):
 
 
 class ConsoleHandOff:
-    """Asks on the terminal. ``read`` and ``write`` are injectable for tests."""
+    """Asks on the terminal; the model's words are shown without control sequences. ``read``, ``write``: for tests."""
 
     def __init__(self, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> None:
         self._read = read
@@ -41,18 +43,18 @@ class ConsoleHandOff:
 
     def confirm(self, message: str) -> bool:
         """Ask y/N; anything but yes denies."""
-        answer = self._prompt(f"Sensitive action: {message}\nAllow it? [y/N] ")
+        answer = self._prompt(f"Sensitive action: {printable(message)}\nAllow it? [y/N] ")
         return answer is not None and answer.strip().lower() in ("y", "yes")
 
     def take_over(self, message: str) -> bool:
         """Wait for Enter; typing 'stop' (or end of input) ends the run instead."""
-        self._write(f"Your turn: {message or 'the agent needs you to act on the phone.'}")
+        self._write(f"Your turn: {printable(message) or 'the agent needs you to act on the phone.'}")
         answer = self._prompt("Do it on the phone, then press Enter to continue (or type 'stop'): ")
         return answer is not None and answer.strip().lower() not in ("stop", "q", "quit")
 
     def ask(self, question: str) -> str | None:
         """Ask until a non-empty answer; None at end of input."""
-        self._write(f"The agent asks: {question}")
+        self._write(f"The agent asks: {printable(question)}")
         while True:
             answer = self._prompt("Your answer: ")
             if answer is None or answer.strip():
@@ -60,7 +62,7 @@ class ConsoleHandOff:
 
     def stuck(self, message: str) -> StuckResponse:
         """Offer take over / continue / stop; end of input stops."""
-        self._write(f"The agent seems stuck: {message}")
+        self._write(f"The agent seems stuck: {printable(message)}")
         answer = self._prompt("[t]ake over on the phone, [c]ontinue, or [s]top? ")
         choice = (answer or "s").strip().lower()[:1]
         if choice == "t":

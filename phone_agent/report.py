@@ -6,6 +6,7 @@ moved as a whole; where each tap, press or swipe landed is drawn over the image 
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from actions.models import ACTION_ADAPTER
 from phone_agent.trace import read_trace
 
 REPORT_FILE = "report.html"
+# Defence in depth: even markup that slipped through escaping could run no script and load nothing remote.
+_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f4f5f7;color:#1d1f23}
@@ -40,56 +43,82 @@ def write_report(run_dir: Path) -> Path:
     Raises:
         FileNotFoundError: the directory holds no ``trace.jsonl``.
     """
-    records = read_trace(run_dir)
+    # A hand-edited, foreign or hostile trace may hold anything: show what is usable, as text, and never fail.
+    records = [r for r in read_trace(run_dir) if isinstance(r, dict)]
     run = next((r for r in records if r.get("type") == "run"), {})
     result = next((r for r in records if r.get("type") == "result"), None)
-    # A hand-edited or foreign trace may lack fields: show what is there rather than fail.
     steps = [r for r in records if r.get("type") == "step" and {"index", "screenshot"} <= r.keys()]
     path = run_dir / REPORT_FILE
     path.write_text(_page(run, result, steps), encoding="utf-8")
     return path
 
 
+def _text(value: Any) -> str:
+    """Any trace value as escaped HTML text (also safe inside a quoted attribute)."""
+    if value is None:
+        return ""
+    return escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(value: Any, default: float) -> float:
+    """A trace value that must be a number, or the default."""
+    return value if _is_number(value) else default
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    """A trace value that must be two numbers (a point or a size), or None."""
+    if isinstance(value, list) and len(value) == 2 and all(map(_is_number, value)):
+        return value[0], value[1]
+    return None
+
+
 def _page(run: dict[str, Any], result: dict[str, Any] | None, steps: list[dict[str, Any]]) -> str:
-    status = result["status"] if result else "incomplete"
-    message = result.get("message", "") if result else "The run ended before writing its result."
-    duration = f"{result['duration']:.1f} s" if result else "unknown"
-    device = " ".join(str(run.get(key, "")) for key in ("device", "device_model")).strip()
-    model = " ".join(str(run.get(key, "")) for key in ("provider", "model")).strip()
+    status = _text(result.get("status")) if result else "incomplete"
+    message = _text(result.get("message")) if result else "The run ended before writing its result."
+    duration = f"{_number(result.get('duration'), 0.0):.1f} s" if result else "unknown"
+    device = " ".join(_text(run.get(key)) for key in ("device", "device_model")).strip()
+    model = " ".join(_text(run.get(key)) for key in ("provider", "model")).strip()
+    task = _text(run.get("task", "(unknown task)"))
     header = (
-        f"<header><h1>{escape(run.get('task', '(unknown task)'))}</h1>"
-        f'<div class="meta"><span class="status {escape(status)}">{escape(status)}</span> '
-        f"{escape(message)}</div>"
-        f'<div class="meta">{len(steps)} steps · {duration} · device {escape(device or "?")} · '
-        f"model {escape(model or '?')} · started {escape(run.get('started_at', '?'))}</div></header>"
+        f"<header><h1>{task}</h1>"
+        f'<div class="meta"><span class="status {status}">{status}</span> {message}</div>'
+        f'<div class="meta">{len(steps)} steps · {duration} · device {device or "?"} · '
+        f"model {model or '?'} · started {_text(run.get('started_at', '?'))}</div></header>"
     )
     cards = "\n".join(_step(step) for step in steps)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>phone-agent: {escape(run.get('task', 'run'))}</title><style>{_STYLE}</style></head>"
+        f"<title>phone-agent: {task}</title><style>{_STYLE}</style></head>"
         f"<body>{header}<main>{cards}</main></body></html>\n"
     )
 
 
 def _step(step: dict[str, Any]) -> str:
-    width, height = step.get("screen_size", [1080, 2400])
-    action = step.get("action", {})
-    timings = " · ".join(f"{name} {seconds:.2f}s" for name, seconds in step.get("durations", {}).items())
-    feedback = f'<p class="feedback">↳ {escape(step["feedback"])}</p>' if step.get("feedback") else ""
-    marks = _marks(action, step.get("points", []), width)
+    width, height = _pair(step.get("screen_size")) or (1080, 2400)
+    points, action, durations = step.get("points"), step.get("action"), step.get("durations")
+    points = points if isinstance(points, list) else []
+    action = action if isinstance(action, dict) else {}
+    durations = durations if isinstance(durations, dict) else {}
+    timings = " · ".join(f"{name} {_number(seconds, 0.0):.2f}s" for name, seconds in durations.items())
+    feedback = f'<p class="feedback">↳ {_text(step["feedback"])}</p>' if step.get("feedback") else ""
+    marks = _marks(action.get("action"), [p for p in map(_pair, points) if p], width)
+    index = _text(step["index"])
     return (
-        f'<section class="step" id="step-{step["index"]}"><h2>Step {step["index"]} · '
-        f"{escape(step.get('current_app') or 'unknown app')}</h2>"
-        f'<div class="shot"><img src="{escape(step["screenshot"])}" alt="screen before step {step["index"]}">'
-        f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none">{marks}'
+        f'<section class="step" id="step-{index}"><h2>Step {index} · '
+        f"{_text(step.get('current_app') or 'unknown app')}</h2>"
+        f'<div class="shot"><img src="{_text(step["screenshot"])}" alt="screen before step {index}">'
+        f'<svg viewBox="0 0 {width:g} {height:g}" preserveAspectRatio="none">{marks}'
         f"</svg></div>"
         f"<code>{escape(_action_text(action))}</code>"
-        f'<p class="thinking">{escape(step.get("thinking", ""))}</p>{feedback}'
+        f'<p class="thinking">{_text(step.get("thinking"))}</p>{feedback}'
         f'<p class="timings">{escape(timings)}</p></section>'
     )
-
-
 def _action_text(action: dict[str, Any]) -> str:
     try:
         return format_action(ACTION_ADAPTER.validate_python(_with_tuples(action)))
@@ -101,14 +130,13 @@ def _with_tuples(action: dict[str, Any]) -> dict[str, Any]:
     return {key: tuple(value) if isinstance(value, list) else value for key, value in action.items()}
 
 
-def _marks(action: dict[str, Any], points: list[list[int]], width: int) -> str:
+def _marks(kind: Any, points: list[tuple[float, float]], width: float) -> str:
     """SVG marks for where the action touched: circles for presses, an arrow for a swipe."""
     if not points:
         return ""
     radius = max(width // 25, 12)
     stroke = max(width // 180, 3)
-    style = f'fill="none" stroke="#e53935" stroke-width="{stroke}"'
-    kind = action.get("action")
+    style = f'fill="none" stroke="#e53935" stroke-width="{stroke:g}"'
     if kind == "Swipe" and len(points) == 2:
         (x1, y1), (x2, y2) = points
         return (

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
+    ConfigError,
     ContentRefusedError,
     ModelError,
     ModelResponseError,
@@ -718,6 +720,51 @@ def test_repr_says_whether_a_key_is_set() -> None:
     assert "api_key=none" in repr(make_client(Server(sse(DONE)), api_key=None))
 
 
+ODD_KEY = "sk-7b/2 Q=x'y\"z\\w"  # header-safe, yet repr(), JSON and URL encoding each spell it differently
+
+
+def test_every_spelling_of_the_key_is_redacted() -> None:
+    spellings = [ODD_KEY, repr(ODD_KEY)[1:-1], json.dumps(ODD_KEY)[1:-1], quote(ODD_KEY, safe=""), quote_plus(ODD_KEY)]
+    assert len(set(spellings)) == 5
+    echo = fail(401, {"error": {"message": " | ".join(spellings)}})
+    with pytest.raises(AuthenticationError) as caught:
+        make_client(Server(echo), api_key=ODD_KEY).complete(MESSAGES)
+    message = str(caught.value)
+    assert "*** | *** | *** | *** | ***" in message
+    assert not any(spelling in message for spelling in spellings)
+
+
+def test_a_request_that_cannot_be_written_is_not_retried_and_not_quoted() -> None:
+    def unwritable(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError(f"Illegal header value {request.headers['authorization'].encode()!r}")
+
+    sleeps: list[float] = []
+    server = Server(unwritable)
+    with pytest.raises(ModelResponseError) as caught:
+        make_client(server, sleeps).complete(MESSAGES)
+    assert sleeps == [] and len(server.requests) == 1
+    assert "could not send a request" in str(caught.value) and KEY not in str(caught.value)
+    assert caught.value.__cause__ is None  # httpx's message quotes the header
+
+
+@pytest.mark.parametrize("key", ["sk-line\r\nbreak-123", "sk-ctrl\x1b-123", "sk-café-12345"])
+def test_a_key_that_cannot_go_in_a_header_is_refused_up_front(key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_client(Server(sse(DONE)), api_key=key, api_key_env=("ZAI_API_KEY",))
+    assert "ZAI_API_KEY" in str(caught.value) and key not in str(caught.value) and "123" not in str(caught.value)
+
+
+def test_credentials_in_the_base_url_are_sent_but_never_shown() -> None:
+    server = Server(fail(500, {"error": {"message": "no luck for user:pw-secret-99"}}))
+    url = "https://user:pw-secret-99@models.test/v1"
+    client = ChatClient(url, MODEL, transport=httpx.MockTransport(server), sleep=lambda s: None, max_retries=1)
+    with pytest.raises(ModelResponseError) as caught:
+        client.complete(MESSAGES)
+    assert server.requests[0].headers["authorization"].startswith("Basic ")  # httpx sends the user info
+    assert "pw-secret-99" not in str(caught.value) + repr(client)
+    assert "https://models.test/v1/chat/completions" in str(caught.value)
+
+
 # -- providers ------------------------------------------------------------------------------------
 
 
@@ -739,9 +786,10 @@ def test_resolve_api_key_order() -> None:
     bigmodel = PROVIDERS["bigmodel"]
     env = {"PHONE_AGENT_API_KEY": "generic", "ZHIPUAI_API_KEY": "zhipu", "BIGMODEL_API_KEY": "big"}
 
-    assert resolve_api_key(bigmodel, "explicit", env) == "explicit"
-    assert resolve_api_key(bigmodel, None, env) == "generic"
-    assert resolve_api_key(bigmodel, None, {"BIGMODEL_API_KEY": "big", "ZHIPUAI_API_KEY": "zhipu"}) == "zhipu"
-    assert resolve_api_key(bigmodel, None, {"BIGMODEL_API_KEY": "big", "ZHIPUAI_API_KEY": " "}) == "big"
-    assert resolve_api_key(PROVIDERS["local"], None, {"ZAI_API_KEY": "z"}) is None
-    assert resolve_api_key(None, "", {"PHONE_AGENT_API_KEY": "generic"}) == "generic"
+    assert resolve_api_key(bigmodel, env) == ("generic", "PHONE_AGENT_API_KEY")
+    both = {"BIGMODEL_API_KEY": "big", "ZHIPUAI_API_KEY": "zhipu"}
+    assert resolve_api_key(bigmodel, both) == ("zhipu", "ZHIPUAI_API_KEY")
+    blank_first = {"BIGMODEL_API_KEY": "big\r\n", "ZHIPUAI_API_KEY": " "}
+    assert resolve_api_key(bigmodel, blank_first) == ("big", "BIGMODEL_API_KEY")
+    assert resolve_api_key(PROVIDERS["local"], {"ZAI_API_KEY": "z"}) is None
+    assert resolve_api_key(None, {"PHONE_AGENT_API_KEY": "generic"}) == ("generic", "PHONE_AGENT_API_KEY")

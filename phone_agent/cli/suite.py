@@ -19,6 +19,7 @@ from phone_agent.cli.common import (
     reported,
 )
 from phone_agent.config import Settings, load_settings, resolve_endpoint
+from phone_agent.console import printable
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.adb_server import list_devices
 from phone_agent.embedded import embedded_phones
@@ -134,7 +135,7 @@ def _print_progress(event: str, suite: Suite, case: Case, serial: str, result: C
     extra = f" (replayed {result.replayed}, healed {result.healed})" if result.replayed or result.healed else ""
     typer.echo(f"{mark} [{serial}] {suite.name} / {case.name}  {result.duration:.1f} s{extra}")
     if result.status != "passed":
-        typer.echo(f"    {result.message}")
+        typer.echo(f"    {printable(result.message)}")  # a failing case's message can be the model's words
 
 
 def _print_summary(results: list[CaseResult]) -> None:

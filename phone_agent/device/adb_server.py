@@ -6,7 +6,6 @@ import logging
 import os
 import socket
 import subprocess
-import time
 from typing import Any
 
 import adbutils
@@ -75,14 +74,11 @@ def reattach(client: adbutils.AdbClient, serial: str, timeout: float = 10.0) -> 
         ensure_server(client.host, client.port)
         if ":" in serial:
             client.connect(serial, timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(d.serial == serial and d.state == "device" for d in client.list()):
-                return True
-            time.sleep(0.2)
+        # The server's own wait (host-serial:S:wait-for-any-device) answers as soon as the phone is back.
+        client.wait_for(serial, state="device", timeout=timeout)
     except (DeviceError, adbutils.AdbError, OSError):
-        pass
-    return False
+        return False
+    return True
 
 
 def _listening(host: str, port: int) -> bool:

@@ -237,6 +237,7 @@ class PhoneAgent:
         self.listener.stuck_detected(escalation.detection, response or "note")
         if response == "stop":
             return Stop("stuck", escalation.stop_message())
-        state.next_frame = None if response == "take_over" else state.next_frame
-        state.add_feedback(escalation.feedback(response, self.settings.lang))
+        if response == "take_over":
+            state.next_frame = None  # look again at what the person left
+        state.add_feedback(escalation.feedback(response == "take_over", self.settings.lang))
         return None

@@ -19,7 +19,6 @@ from typing import Literal
 
 from actions import Action, format_action
 from phone_agent.device.frames import Frame
-from phone_agent.handoff import StuckResponse
 from phone_agent.model.messages import Language
 
 Kind = Literal["repeat", "cycle", "no_change"]
@@ -81,9 +80,9 @@ class Escalation:
         """Why the run stops when the person says so, or when nobody is there."""
         return f"Stopped: the agent was going round in circles. {self.detection.description}"
 
-    def feedback(self, response: StuckResponse | None, lang: Language) -> str:
-        """What the model is told next, after the person answered ``response`` (None: nobody was asked)."""
-        if response == "take_over":
+    def feedback(self, took_over: bool, lang: Language) -> str:
+        """What the model is told next: that the person stepped in, or what was observed."""
+        if took_over:
             return "The person stepped in and handed the phone back. Look at the screen again."
         return self.detection.note(lang)
 

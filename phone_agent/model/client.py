@@ -21,12 +21,14 @@ from httpx_sse import EventSource, SSEError
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
+    ConfigError,
     ContentRefusedError,
     ModelResponseError,
     ModelUnreachableError,
     RateLimitError,
     UnknownModelError,
 )
+from phone_agent.model.credentials import Redactor, header_problem, public_url, url_secrets
 from phone_agent.model.messages import Assistant, Image, System, ToolDefinition, ToolResult, Turn, User
 from phone_agent.model.providers import key_hint
 from phone_agent.model.reply import Completion, Reply
@@ -61,15 +63,25 @@ class ChatClient:
         temperature: float = 0.0,
         api_key_env: Sequence[str] = (),
     ) -> None:
-        """Set up the client; ``api_key_env`` names the provider's key variables for error hints."""
-        self.base_url = base_url.rstrip("/")
+        """Set up the client; ``api_key_env`` names the provider's key variables for error hints.
+
+        Raises:
+            ConfigError: the key cannot be sent in an HTTP header (a line break, a control or non-ASCII character).
+        """
+        self._key_hint = key_hint(tuple(api_key_env))
+        problem = header_problem(api_key) if api_key else None
+        if problem:
+            raise ConfigError(f"The API key cannot be sent in an HTTP header ({problem}): check {self._key_hint}.")
+        self._endpoint = base_url.rstrip("/")
+        # What messages show: user info and query can hold credentials.
+        self.base_url = public_url(self._endpoint)
         self.model = model
         self.stream = stream
         self.max_retries = max_retries
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._api_key = api_key or None
-        self._key_hint = key_hint(tuple(api_key_env))
+        self._redact = Redactor(api_key, *url_secrets(self._endpoint))
         self._sleep = sleep
         self._clock = clock
         self._http = httpx.Client(timeout=timeout, transport=transport)
@@ -150,12 +162,13 @@ class ChatClient:
         Raises:
             ModelUnreachableError, AuthenticationError, RateLimitError, ModelResponseError.
         """
-        url = f"{self.base_url}/models"
+        path = "/models"
+        url = self.base_url + path
 
         def attempt() -> list[str]:
-            with closing(self._send("GET", url)) as response:
-                self._check_status(response, listing=True)
-                entries = self._read_json(response).get("data")
+            with closing(self._send("GET", path)) as response:
+                self._check_status(response, url, listing=True)
+                entries = self._read_json(response, url).get("data")
             if not isinstance(entries, list):
                 raise ModelResponseError(f"{url} answered without a list of models")
             return [str(entry["id"]) for entry in entries if isinstance(entry, dict) and "id" in entry]
@@ -167,9 +180,10 @@ class ChatClient:
 
     def _post_chat(self, body: bytes, reply: Reply) -> None:
         """Make one chat request and feed the reply into ``reply``; close the response early when done."""
-        url = f"{self.base_url}/chat/completions"
-        with closing(self._send("POST", url, content=body, event_stream=self.stream)) as response:
-            self._check_status(response)
+        path = "/chat/completions"
+        url = self.base_url + path
+        with closing(self._send("POST", path, content=body, event_stream=self.stream)) as response:
+            self._check_status(response, url)
             content_type = response.headers.get("content-type", "")
             # Some servers ignore "stream" or report an error as a plain JSON body.
             if self.stream and not content_type.startswith("application/json"):
@@ -178,19 +192,24 @@ class ChatClient:
                 self._read_whole(response, url, reply)
 
     def _send(
-        self, method: str, url: str, content: bytes | None = None, *, event_stream: bool = False
+        self, method: str, path: str, content: bytes | None = None, *, event_stream: bool = False
     ) -> httpx.Response:
         """Open a response without reading its body; connection failures and timeouts become retryable."""
+        url = self.base_url + path
         headers = {"Accept": "text/event-stream" if event_stream else "application/json"}
         if content is not None:
             headers["Content-Type"] = "application/json"
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        request = self._http.build_request(method, url, content=content, headers=headers)
+        request = self._http.build_request(method, self._endpoint + path, content=content, headers=headers)
         try:
             return self._http.send(request, stream=True)
         except httpx.UnsupportedProtocol as exc:
             raise ModelUnreachableError(f"{url} is not an http:// or https:// URL: check --base-url") from exc
+        except httpx.LocalProtocolError as exc:
+            # A request we cannot even write is no network hiccup: sending it again would fail the same way.
+            detail = self._redact(str(exc) or type(exc).__name__)
+            raise ModelResponseError(f"could not send a request to {url} ({detail})") from None
         except httpx.TransportError as exc:
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
             detail = self._redact(str(exc) or type(exc).__name__)
@@ -240,7 +259,7 @@ class ChatClient:
 
     def _read_whole(self, response: httpx.Response, url: str, reply: Reply) -> None:
         """Read a non-streamed reply: ``choices[0].message``."""
-        body = self._read_json(response)
+        body = self._read_json(response, url)
         if body.get("error"):
             raise self._failure(response.status_code, body, None, url)
         choices = body.get("choices")
@@ -250,17 +269,17 @@ class ChatClient:
         if finish in _REFUSAL_FINISH_REASONS:
             raise ContentRefusedError(_refused_message(f"finish_reason {finish!r}"))
 
-    def _read_json(self, response: httpx.Response) -> dict[str, Any]:
+    def _read_json(self, response: httpx.Response, url: str) -> dict[str, Any]:
         """Read the whole body as a JSON object; a broken read is a dropped response."""
         try:
             raw = response.read()
         except httpx.TransportError as exc:
-            raise Retryable(ModelResponseError, f"the response from {response.url} broke off", dropped=True) from exc
-        return _parse_json(raw, str(response.url))
+            raise Retryable(ModelResponseError, f"the response from {url} broke off", dropped=True) from exc
+        return _parse_json(raw, url)
 
     # -- errors ---------------------------------------------------------------------------------
 
-    def _check_status(self, response: httpx.Response, *, listing: bool = False) -> None:
+    def _check_status(self, response: httpx.Response, url: str, *, listing: bool = False) -> None:
         """Raise the mapped error for a non-2xx response."""
         if response.is_success:
             return
@@ -273,7 +292,7 @@ class ChatClient:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         retry_after = _retry_after(response.headers.get("retry-after"))
-        raise self._failure(response.status_code, body, retry_after, str(response.url), listing=listing)
+        raise self._failure(response.status_code, body, retry_after, url, listing=listing)
 
     def _failure(
         self, status: int, body: Any, retry_after: float | None, url: str, *, listing: bool = False
@@ -316,13 +335,6 @@ class ChatClient:
             return AuthenticationError(f"{url} requires an API key ({detail}): set one with {self._key_hint}")
         return AuthenticationError(f"the API key was rejected ({detail}): check {self._key_hint}")
 
-    def _redact(self, text: str) -> str:
-        """Remove the API key from text that came from elsewhere (some servers echo it back).
-
-        Placeholder keys shorter than 8 characters ("EMPTY", "x") are no secret and would garble every
-        word they occur in, so they are left alone.
-        """
-        return text.replace(self._api_key, "***") if self._api_key and len(self._api_key) >= 8 else text
 
 
 def _refused_message(detail: str) -> str:

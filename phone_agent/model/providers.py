@@ -47,18 +47,16 @@ PROVIDERS: dict[str, Provider] = {
 }
 
 
-def resolve_api_key(provider: Provider | None, explicit: str | None, env: Mapping[str, str]) -> str | None:
-    """Return the key to use: the explicit one, then PHONE_AGENT_API_KEY, then the provider's variables.
+def resolve_api_key(provider: Provider | None, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """Return the key from the environment and the variable that held it: PHONE_AGENT_API_KEY, then the provider's.
 
     Empty values count as unset, so an exported-but-blank variable does not hide a later one.
     """
-    if explicit:
-        return explicit
     names = (GENERIC_KEY_ENV, *(provider.api_key_env if provider else ()))
     for name in names:
         value = env.get(name, "").strip()
         if value:
-            return value
+            return value, name
     return None
 
 

@@ -6,9 +6,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from phone_agent.sim.sockets import AbstractSockets
 from phone_agent.sim.system import SystemState
 
 if TYPE_CHECKING:  # not a cycle: the UI imports nothing of the ADB side, which also works without it
+    from PIL import Image
+
     from phone_agent.sim.ui import PhoneUI
 
 
@@ -23,7 +26,9 @@ class Faults:
 
 
 class ShellPhone(Protocol):
-    """What shell commands use of the phone they run on."""
+    """What shell commands (and the scrcpy server they start) use of the phone they run on."""
+
+    clipboard: str
 
     @property
     def system(self) -> SystemState: ...
@@ -37,6 +42,19 @@ class ShellPhone(Protocol):
     @property
     def lock(self) -> AbstractContextManager[Any]:
         """Held while a command changes the phone."""
+        ...
+
+    @property
+    def sockets(self) -> AbstractSockets:
+        """The phone's abstract-namespace sockets (``localabstract:``)."""
+        ...
+
+    def screen_key(self) -> tuple[Any, ...]:
+        """Changes exactly when what the screen shows changes (call under the lock)."""
+        ...
+
+    def screen_image(self) -> Image.Image:
+        """What the display shows now (call under the lock)."""
         ...
 
     def screencap(self, png: bool = True) -> bytes:
