@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -17,12 +18,10 @@ from pydantic import ValidationError
 from actions.models import ACTION_ADAPTER, ACTION_TYPES, Action, Finish
 
 _FENCE = re.compile(r"```[a-zA-Z]*\n?|```")
-_THINK = re.compile(r"<think>(.*?)(?:</think>|(?=<answer>)|$)", re.DOTALL)
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL)
 _CALL_START = re.compile(r"\b(?:do|finish)\s*\(")
 _TAGS = re.compile(r"</?(?:think|answer)>")
 _NAME_BEFORE = re.compile(r"\b(?:do|finish)\s*\Z")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Far more than any real action (a long Type text included); bounds the parsing work per reply.
 MAX_ANSWER_CHARS = 20_000
@@ -61,12 +60,14 @@ def parse_reply(reply: str) -> ParsedReply:
     """
     text = _FENCE.sub("", mend_surrogates(reply))
     answer_match = _ANSWER.search(text)
-    if answer_match:
-        answer = answer_match.group(1)
-        think_match = _THINK.search(text[: answer_match.start()])
-        thinking = think_match.group(1) if think_match else text[: answer_match.start()]
-    else:
+    if not answer_match:
         return _parse_untagged(text)
+    answer = answer_match.group(1)
+    thinking = text[: answer_match.start()]
+    opened = thinking.find("<think>")
+    if opened != -1:  # the thinking runs to </think>, else up to the answer
+        closed = thinking.find("</think>", opened)
+        thinking = thinking[opened + len("<think>") : closed if closed != -1 else None]
     thinking = _TAGS.sub("", thinking).strip()
     answer = _TAGS.sub("", answer).strip()
     return ParsedReply(thinking=thinking, answer=answer, action=parse_action(answer))
@@ -78,9 +79,11 @@ def mend_surrogates(text: str) -> str:
     A stream that splits an emoji's UTF-16 pair across two chunks yields such halves; they cannot be
     encoded as UTF-8, so no file, terminal or request could take them.
     """
-    if not _SURROGATE.search(text):
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    try:
+        text.encode("utf-8")  # fast, and fails exactly on surrogates
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def _parse_untagged(text: str) -> ParsedReply:
@@ -229,7 +232,9 @@ def _parse_module(answer: str) -> ast.Module:
     # Models sometimes put raw line breaks inside a quoted text argument: the second try escapes them.
     for source in (answer, answer.replace("\r\n", "\\n").replace("\n", "\\n")):
         try:
-            return ast.parse(source, mode="exec")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)  # "invalid escape sequence" and such: not ours to print
+                return ast.parse(source, mode="exec")
         except (SyntaxError, ValueError):
             continue
         except (RecursionError, MemoryError):
