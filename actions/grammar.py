@@ -4,6 +4,8 @@ Replies are parsed with :mod:`ast` (never ``eval``): the answer must be one call
 ``finish(...)`` whose keyword arguments are plain literals. Parsing is tolerant of what models
 really send (missing tags, a trailing ``</answer>``, code fences, prose before the call, action
 names with other spacing or case) and strict about meaning (names, types, 0-999 ranges, one action).
+Whatever its characters, a reply gives an action or an :class:`ActionParseError`, in work bounded by
+``MAX_ANSWER_CHARS`` however long the reply: halves of UTF-16 surrogate pairs are mended first.
 """
 
 from __future__ import annotations

@@ -184,6 +184,7 @@ def fuzz(count: int, seed: int) -> int:
     print(f"{count:,} inputs ({len(times):,} parses, seed {seed}): {sum(crashes.values())} crashes, "
           f"{executed} code executed")
     print(f"time per parse: mean {statistics.fmean(times) * 1e3:.3f} ms, "
+          f"99.9th percentile {statistics.quantiles(times, n=1000)[-1] * 1e3:.1f} ms, "
           f"max {slowest[0] * 1e3:.1f} ms ({slowest[1]})")
     for crash, times_seen in crashes.most_common(10):
         print(f"  {times_seen}x {crash}")
@@ -202,6 +203,7 @@ def bench() -> None:
         "quotes and backslashes": lambda n: '"\\' * (n // 2) + 'do(action="Back")',
         "brackets": lambda n: "do(" + "([" * (n // 2) + ")",
         "blank space": lambda n: "do(" + " " * n + ")",
+        "Chinese, lone surrogates": lambda n: "想想 do(\ud83d" * (n // 7) + 'do(action="Back")',
     }
     for size in (8_000, 80_000, 1_000_000):
         for name, shape in shapes.items():
