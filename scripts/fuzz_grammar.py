@@ -165,7 +165,7 @@ def fuzz(count: int, seed: int) -> int:
     sys.addaudithook(_audit)
     crashes: Counter[str] = Counter()
     times: list[float] = []
-    slowest = (0.0, "")
+    slowest: tuple[float, str, Callable[[], object]] = (0.0, "", str)
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     for _ in range(count):
         kind = rng.choices(kinds, weights)[0]
@@ -177,7 +177,8 @@ def fuzz(count: int, seed: int) -> int:
             crash = _attempt(call)
             elapsed = time.perf_counter() - started
             times.append(elapsed)
-            slowest = max(slowest, (elapsed, f"{dialect}/{kind}, {len(text):,} chars"))
+            if elapsed > slowest[0]:
+                slowest = (elapsed, f"{dialect}/{kind}, {len(text):,} chars", call)
             if crash:
                 crashes[f"{dialect}/{kind}: {crash}"] += 1
     executed = len(_executed) + MARKER.exists()
@@ -185,12 +186,22 @@ def fuzz(count: int, seed: int) -> int:
           f"{executed} code executed")
     print(f"time per parse: mean {statistics.fmean(times) * 1e3:.3f} ms, "
           f"99.9th percentile {statistics.quantiles(times, n=1000)[-1] * 1e3:.1f} ms, "
-          f"max {slowest[0] * 1e3:.1f} ms ({slowest[1]})")
+          f"max {slowest[0] * 1e3:.1f} ms ({slowest[1]}; {min(_timings(5, slowest[2])) * 1e3:.1f} ms timed again)")
     for crash, times_seen in crashes.most_common(10):
         print(f"  {times_seen}x {crash}")
     for event in _executed[:10]:
         print(f"  executed: {event}")
     return sum(crashes.values()) + executed
+
+
+def _timings(times: int, call: Callable[[], object]) -> list[float]:
+    """How long each of several calls took (on a busy machine the longest says more about the machine)."""
+    runs = []
+    for _ in range(times):
+        started = time.perf_counter()
+        _attempt(call)
+        runs.append(time.perf_counter() - started)
+    return runs
 
 
 def bench() -> None:
@@ -211,11 +222,7 @@ def bench() -> None:
             arguments = json.dumps({"text": text})
             for dialect, call in (("text", partial(parse_reply, text)),
                                   ("tools", partial(parse_tool_call, "type_text", arguments))):
-                runs = []
-                for _ in range(5):
-                    started = time.perf_counter()
-                    _attempt(call)
-                    runs.append(time.perf_counter() - started)
+                runs = _timings(5, call)
                 print(f"{size // 1000:>5} KB  {dialect:<5} {name:<26} best {min(runs) * 1e3:7.2f} ms   "
                       f"worst {max(runs) * 1e3:7.2f} ms")
 
