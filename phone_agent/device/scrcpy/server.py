@@ -65,8 +65,8 @@ def candidates(explicit: Path | None, env: Mapping[str, str] = os.environ) -> It
     yield "phone-agent setup", cache_path()
 
 
-def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
-    """The first genuine v3.3.4 server file among the candidates.
+def locate(explicit: Path | None, env: Mapping[str, str] = os.environ, *, expected: str = SHA256) -> Path:
+    """The first genuine v3.3.4 server file among the candidates (``expected`` is its SHA-256).
 
     Raises:
         ChannelError: none is found; the message says what was tried (a file of another version is
@@ -80,7 +80,7 @@ def locate(explicit: Path | None, env: Mapping[str, str] = os.environ) -> Path:
             if source != "installed scrcpy" and source != "scrcpy on PATH":
                 rejected.append(f"{path} ({source}) cannot be read")
             continue
-        if digest == SHA256:
+        if digest == expected:
             return path
         rejected.append(f"{path} ({source}) is not the official scrcpy-server v{VERSION} (SHA-256 {digest[:12]}…)")
     tried = "; ".join(rejected) or "no server file found"
