@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     stuck_guard: bool = True
     stuck_limit: int = Field(default=3, ge=2)
     dialect: Literal["autoglm", "tools"] = "autoglm"
+    channel: Literal["auto", "scrcpy", "adb"] = "auto"
+    scrcpy_server: Path | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -27,11 +27,13 @@ START_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class Channel:
-    """The device a run drives, the channel's name (``scrcpy`` or ``adb``) and why it is that one."""
+    """The device a run drives, the channel's name (``scrcpy`` or ``adb``), why it is that one, and whether
+    it is adb only because scrcpy could not start."""
 
     device: Device
     name: str
     reason: str
+    fallback: bool = False
 
 
 @contextmanager
@@ -57,7 +59,7 @@ def open_channel(
         with scrcpy:
             yield Channel(scrcpy, "scrcpy", f"scrcpy server v{VERSION} started on the phone")
         return
-    yield Channel(adb, "adb", reason)
+    yield Channel(adb, "adb", reason, fallback=True)
 
 
 def _start_scrcpy(adb: AdbDevice, server: Path | None, timeout: float) -> ScrcpyDevice:
