@@ -21,6 +21,8 @@ from phone_agent.sim.adb.services import OutputBuffer, Services
 from phone_agent.sim.adb.shell import Session
 from phone_agent.sim.adb.transport import AdbListener
 from phone_agent.sim.adb.wire import Message, device_banner
+from phone_agent.sim.profiles import DEFAULT_PROFILE, Profile, get_profile
+from phone_agent.sim.sockets import AbstractSockets
 from phone_agent.sim.system import SystemState
 
 log = logging.getLogger(__name__)
@@ -60,9 +62,15 @@ class VirtualPhone:
     """A simulated Android phone that the real adb server and adbutils drive over TCP."""
 
     def __init__(self, width: int = 1080, height: int = 2400, *, adb_keyboard: bool = True, latency_ms: int = 0,
-                 name: str = "sim", clock: Callable[[], float] = time.monotonic, ui: Any | None = None) -> None:
-        """Create a powered-on phone; `ui` replaces the PhoneUI (any object with its interface)."""
+                 name: str = "sim", clock: Callable[[], float] = time.monotonic, ui: Any | None = None,
+                 profile: str | Profile = DEFAULT_PROFILE) -> None:
+        """Create a powered-on phone; `ui` replaces the PhoneUI, `profile` names what commands cost.
+
+        Raises:
+            ValueError: an unknown profile name.
+        """
         self.name = name
+        self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.clock = clock
         self.ui = ui if ui is not None else _default_ui(width, height, clock, latency_ms)
         self.ui.latency_ms = latency_ms
@@ -78,6 +86,8 @@ class VirtualPhone:
         # Which PNGs screencap served and whether the screen had settled: tests check what an agent saw.
         self.frames_served: deque[dict[str, Any]] = deque(maxlen=COMMAND_HISTORY)
         self._png_cache: tuple[tuple[Any, ...], bytes] | None = None
+        self.sockets = AbstractSockets()
+        self.clipboard = ""
         self._services = Services(self)
         self._listener: AdbListener | None = None
         self._announced = False
@@ -93,7 +103,8 @@ class VirtualPhone:
         """
         if self._listener is not None:
             raise RuntimeError(f"{self.name} is already running on port {self.port}")
-        listener = AdbListener(self._services.resolve, self._banner, self._should_drop)
+        listener = AdbListener(self._services.resolve, self._banner, self._should_drop,
+                               link_bytes_per_s=lambda: self.profile.link_bytes_per_s)
         self.port = listener.start(host, port)
         self._listener = listener
         if announce_to_adb_port is not None:
@@ -137,6 +148,7 @@ class VirtualPhone:
             self.transfers.clear()
             self.last_screencap = None
             self._png_cache = None
+            self.clipboard = ""
 
     # ------------------------------------------------------------ faults and human actions
 
@@ -213,21 +225,27 @@ class VirtualPhone:
         """What the IME bar shows: ADB Keyboard's label while it is the current IME."""
         return ADB_KEYBOARD_LABEL if self.system.adb_keyboard_active() else None
 
+    def screen_key(self) -> tuple[Any, ...]:
+        """Changes exactly when what the screen shows changes (call under the lock)."""
+        secure = self.faults.secure_screen or self.ui.is_secure()
+        return (self.ui.frame_id(), self.keyboard_label(), secure, self.ui.settled(), self.ui.width, self.ui.height)
+
+    def screen_image(self) -> Image.Image:
+        """What the display shows now: black on a secure window (call under the lock)."""
+        if self.faults.secure_screen or self.ui.is_secure():
+            return Image.new("RGB", (self.ui.width, self.ui.height), (0, 0, 0))
+        return self.ui.render(keyboard_label=self.keyboard_label())
+
     def screencap(self, png: bool = True) -> bytes:
         """What `screencap` writes: PNG (or raw RGBA with a 16-byte header) of the screen now."""
         with self.lock:
-            secure = self.faults.secure_screen or self.ui.is_secure()
-            label = self.keyboard_label()
             settled = self.ui.settled()
-            key = (self.ui.frame_id(), label, secure, self.ui.width, self.ui.height)
+            key = self.screen_key()
             if png and settled and self._png_cache is not None and self._png_cache[0] == key:
                 self.last_screencap = self._png_cache[1]
                 self._log_frame(self._png_cache[1], settled)
                 return self._png_cache[1]
-            if secure:
-                image = Image.new("RGB", (self.ui.width, self.ui.height), (0, 0, 0))
-            else:
-                image = self.ui.render(keyboard_label=label)
+            image = self.screen_image()
         # Encoding takes tens of milliseconds; other streams may use the phone meanwhile.
         if not png:
             rgba = image.convert("RGBA")
@@ -260,13 +278,16 @@ class VirtualPhone:
                 "commands": list(self.commands),
                 "transfers": [dict(entry) for entry in self.transfers],
                 "faults": {**asdict(self.faults), "latency_ms": self.latency_ms},
+                "profile": self.profile.name,
+                "clipboard": self.clipboard,
             }
 
     # ------------------------------------------------------------ the shell
 
     def new_session(self) -> Session:
         """A shell session over this phone (one per ADB stream)."""
-        return Session(self, COMMANDS, self.system.fs, lock=self.lock, on_unknown=self.record_unknown)
+        return Session(self, COMMANDS, self.system.fs, lock=self.lock, on_unknown=self.record_unknown,
+                       cost_ms=lambda argv: self.profile.cost_ms(argv))
 
     def run(self, command: str) -> ShellResult:
         """Run a shell command in-process, without ADB (for tests and the control endpoint)."""

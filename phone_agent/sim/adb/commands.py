@@ -14,6 +14,7 @@ from phone_agent.sim.adb.system_cmds import (
     svc_command,
 )
 from phone_agent.sim.adb.window_cmds import dumpsys_command, screencap_command, uiautomator_command, wm_command
+from phone_agent.sim.scrcpy.server import app_process_command
 
 # `cmd SERVICE` names the binder service; these are the ones whose shell commands exist here.
 _CMD_SERVICES: dict[str, CommandFn] = {
@@ -54,6 +55,7 @@ COMMANDS: dict[str, CommandFn] = {
     "setprop": setprop_command,
     "svc": svc_command,
     "cmd": cmd_command,
+    "app_process": app_process_command,
     # `adb remount` runs this (the remount_shell feature); a user build refuses it the same way.
     "remount": lambda io, args: io.fail('Not running as root. Try "adb root" first.'),
 }

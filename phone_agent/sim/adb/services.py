@@ -118,6 +118,9 @@ class Services:
                 return lambda stream: self._exec(stream, rest)
             case "sync":
                 return lambda stream: serve_sync(stream, self.phone.system.fs, self.phone.record_sync)
+            case "localabstract":
+                server = self.phone.sockets.find(rest)
+                return server.connected if server is not None else None
             case "abb_exec" | "abb":
                 return lambda stream: self._abb(stream, rest.split("\0"), framed=options[0] == "abb")
             case "root":
@@ -129,10 +132,13 @@ class Services:
     def _session(self) -> Session:
         return self.phone.new_session()
 
-    def _run(self, command: str, framed: bool, stdin: Callable[[], bytes]) -> tuple[bytes, int]:
+    def _run(self, stream: Stream, command: str, framed: bool, stdin: Callable[[], bytes]) -> tuple[bytes, int]:
         self.phone.record_command(command)
         output = OutputBuffer(framed)
-        status = self._session().run(command, output, stdin)
+        session = self._session()
+        # A long-running command (app_process) ends when the host closes the stream, as SIGHUP ends it.
+        session.hung_up = lambda: stream.closed
+        status = session.run(command, output, stdin)
         return output.take(), status
 
     def _shell_v1(self, stream: Stream, command: str) -> None:
@@ -140,7 +146,7 @@ class Services:
             self._interactive(stream, framed=False, pty=True)
             return
         # A v1 shell has a pty for stdin: commands see none, and only EOF ends them.
-        output, _status = self._run(command, framed=False, stdin=lambda: b"")
+        output, _status = self._run(stream, command, framed=False, stdin=lambda: b"")
         stream.write(output)
 
     def _shell_v2(self, stream: Stream, command: str, pty: bool) -> None:
@@ -148,11 +154,11 @@ class Services:
             self._interactive(stream, framed=True, pty=pty)
             return
         reader = FrameReader(stream)
-        output, status = self._run(command, framed=True, stdin=_v2_stdin(reader))
+        output, status = self._run(stream, command, framed=True, stdin=_v2_stdin(reader))
         stream.write(output + FRAME.pack(EXIT, 1) + bytes([status & 0xFF]))
 
     def _exec(self, stream: Stream, command: str) -> None:
-        output, _status = self._run(command, framed=False, stdin=_raw_stdin(stream))
+        output, _status = self._run(stream, command, framed=False, stdin=_raw_stdin(stream))
         stream.write(output)
 
     def _abb(self, stream: Stream, argv: list[str], framed: bool) -> None:

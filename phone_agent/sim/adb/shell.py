@@ -6,6 +6,7 @@ device gives the shell.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -84,15 +85,21 @@ class Session:
 
     def __init__(self, device: Any, commands: Mapping[str, CommandFn], fs: FileSystem, *,
                  lock: AbstractContextManager[Any] | None = None,
-                 on_unknown: Callable[[str, list[str]], None] | None = None) -> None:
-        """Create a session over a device's command table and files; commands run under `lock`."""
+                 on_unknown: Callable[[str, list[str]], None] | None = None,
+                 cost_ms: Callable[[list[str]], tuple[int, int]] = lambda argv: (0, 0)) -> None:
+        """Create a session over a device's command table and files; commands run under `lock`.
+
+        `cost_ms(argv)` is the time a command spends before it runs and the least it takes in all.
+        """
         self.device = device
         self.lock = lock if lock is not None else nullcontext()
+        self.cost_ms = cost_ms
         self.commands = commands
         self.fs = fs
         self.on_unknown = on_unknown
         self.status = 0
         self.exited = False
+        self.hung_up: Callable[[], bool] = lambda: False  # the host went away (set by the ADB service)
         self.cwd = "/"
         self.variables: dict[str, str] = {
             "HOME": "/", "PATH": "/product/bin:/apex/com.android.runtime/bin:/system/bin:/system/xbin",
@@ -194,10 +201,17 @@ class Session:
             if self.on_unknown is not None:
                 self.on_unknown(name, argv)
             return io.fail(f"{SHELL}: {name}: not found", 127)
+        wait_ms, total_ms = self.cost_ms(argv)
+        started = time.monotonic()
+        # The phone's time is spent outside the lock: other streams keep using the phone meanwhile.
+        time.sleep(wait_ms / 1000)
         if getattr(function, "unlocked", False):
-            return function(io, argv[1:])
-        with self.lock:
-            return function(io, argv[1:])
+            status = function(io, argv[1:])
+        else:
+            with self.lock:
+                status = function(io, argv[1:])
+        time.sleep(max(0.0, total_ms / 1000 - (time.monotonic() - started)))
+        return status
 
     def _file_writer(self, path: str, *, append: bool) -> Writer:
         path = self.fs.normalize(path, self.cwd)

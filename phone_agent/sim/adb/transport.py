@@ -13,6 +13,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from phone_agent.sim.adb import wire
@@ -124,11 +125,15 @@ class Connection:
         self._ids = itertools.count(1)
 
     def send(self, message: Message) -> None:
-        """Write one message; a failure marks the connection dead."""
+        """Write one message, at the link's speed; a failure marks the connection dead."""
         payload = message.pack()
+        bytes_per_s = self.listener.link_bytes_per_s()
         with self._send_lock:
             if not self.alive:
                 return
+            if bytes_per_s:
+                # The cable carries one message at a time: other streams wait their turn, as on USB.
+                time.sleep(len(payload) / bytes_per_s)
             try:
                 self.sock.sendall(payload)
             except OSError:
@@ -241,11 +246,16 @@ class AdbListener:
         resolve: Resolver,
         banner: Callable[[], bytes],
         should_drop: Callable[[Message], bool] = lambda message: False,
+        link_bytes_per_s: Callable[[], int] = lambda: 0,
     ) -> None:
-        """Serve the services `resolve` names; `should_drop` is the connection-drop fault hook."""
+        """Serve the services `resolve` names; `should_drop` is the connection-drop fault hook.
+
+        `link_bytes_per_s` is the speed of the cable (0 = unlimited), read for every message.
+        """
         self.resolve = resolve
         self.banner = banner
         self.should_drop = should_drop
+        self.link_bytes_per_s = link_bytes_per_s
         self.port = 0
         self._sock: socket.socket | None = None
         self._connections: set[Connection] = set()

@@ -172,6 +172,10 @@ class PhoneUI:
         """Installed package -> its launcher activity."""
         return {package: app.launcher for package, app in self._session.apps.items()}
 
+    def launchable(self) -> list[tuple[str, str]]:
+        """(label, package) of every app with a launcher icon."""
+        return self._session.launchable()
+
     def activities(self, package: str) -> list[str]:
         """Every activity class of a package ([] for an unknown package)."""
         app = self._session.apps.get(package)
