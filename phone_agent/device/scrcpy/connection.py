@@ -193,8 +193,8 @@ class ScrcpyConnection:
     def _read_device_messages(self) -> None:
         assert self._control is not None
         control = self._control
-        control.settimeout(None)
         try:
+            control.settimeout(None)
             while True:
                 kind, value = protocol.read_device_message(lambda size: read_exactly(control, size))
                 if kind == protocol.DEVICE_ACK_CLIPBOARD:

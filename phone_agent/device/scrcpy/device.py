@@ -26,6 +26,9 @@ _BLACK_LEVEL = 8
 _DOUBLE_TAP_GAP = 0.1  # between the two taps: inside Android's 300 ms DOUBLE_TAP_TIMEOUT, above its 40 ms minimum
 _MOVE_INTERVAL = 1 / 60  # swipe moves at a display's frame rate
 _ACK_TIMEOUT = 3.0
+# The SUB filter instead of libpng's adaptive choice: measured on a 1080x2400 screen, 3-4x faster for about 5 %
+# more bytes on app screens, and about 10 % more where a photo fills half the screen.
+_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
 
 
 class ScrcpyDevice:
@@ -88,8 +91,7 @@ class ScrcpyDevice:
         if self._encoded is not None and self._encoded[0] is frame:
             return self._encoded[1]
         image = frame.to_ndarray(format="bgr24")
-        # Level 1: the fastest zlib level; the PNG is about a tenth larger than at the default level.
-        ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        ok, png = cv2.imencode(".png", image, _PNG_PARAMS)
         if not ok:
             raise DeviceError("Cannot encode the video frame as PNG")
         shot = Screenshot(png.tobytes(), frame.width, frame.height, secure=int(image.max()) < _BLACK_LEVEL)
