@@ -79,7 +79,7 @@ class Settler:
     interval: float = 0.05
     reaction_grace: float = 0.4
     # A live stream is still once no changed frame came for `quiet` seconds; it is looked at every `poll`.
-    quiet: float = 0.2
+    quiet: float = 0.15
     poll: float = 0.02
 
     def wait(self, device: Device, before: Screenshot | None) -> Settled:

@@ -19,6 +19,7 @@ from actions.device import Screenshot
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.scrcpy import protocol
 from phone_agent.device.scrcpy.connection import ScrcpyConnection, ServerOptions
+from phone_agent.device.scrcpy.front import FrontApp
 from phone_agent.device.scrcpy.video import VideoReader
 from phone_agent.errors import DeviceError, TextInputError
 
@@ -50,6 +51,7 @@ class ScrcpyDevice:
         self._changes_at_input = 0
         self._sequence = itertools.count(1)  # clipboard sequences: 0 would mean "no acknowledgement"
         self._encoded: tuple[av.VideoFrame, Screenshot] | None = None
+        self._front = FrontApp(adb.current_app)
 
     @classmethod
     def start(cls, adb: AdbDevice, jar: Path, options: ServerOptions | None = None, *, timeout: float = 5.0,
@@ -69,14 +71,20 @@ class ScrcpyDevice:
         self.close()
 
     def close(self) -> None:
-        """Stop the server (closing its sockets ends it) and release what the adb side holds."""
+        """Stop the server (closing its sockets ends it)."""
+        self._front.close()
         self._connection.close()
 
     # --- the live screen (phone_agent.device.settle.LiveScreen) ---
 
     def screen_changes(self) -> int:
-        """How many frames with new content arrived since the last input."""
-        return self._video().changes - self._changes_at_input
+        """How many frames with new content arrived since the last input.
+
+        Settling calls this while it waits, so it is also where the app in front is asked for early.
+        """
+        video = self._video()
+        self._front.prefetch(video.changes, time.monotonic() - video.changed_at)
+        return video.changes - self._changes_at_input
 
     def screenshot(self) -> Screenshot:
         """The newest frame, as PNG; the same frame asked for twice is encoded once.
@@ -101,7 +109,7 @@ class ScrcpyDevice:
     # --- the Device protocol ---
 
     def current_app(self) -> str:
-        return self.adb.current_app()
+        return self._front.get(self._video().changes)
 
     def installed_packages(self) -> frozenset[str]:
         return self.adb.installed_packages()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import av
 import cv2
@@ -57,6 +58,7 @@ class VideoReader:
         self._frame: av.VideoFrame | None = None
         self._thumbnail: Thumbnail | None = None
         self._changes = 0
+        self._changed_at = time.monotonic()
         self._decoded = 0
         self._error: str | None = None
         self._corrupt = 0
@@ -69,6 +71,11 @@ class VideoReader:
     def changes(self) -> int:
         """How many decoded frames so far showed different content than the frame before them."""
         return self._changes
+
+    @property
+    def changed_at(self) -> float:
+        """When (``time.monotonic``) the last frame with new content arrived."""
+        return self._changed_at
 
     @property
     def decoded(self) -> int:
@@ -123,7 +130,9 @@ class VideoReader:
         with self._lock:
             self._frame, self._thumbnail = frame, thumbnail
             self._decoded += 1
-            self._changes += changed
+            if changed:
+                self._changes += 1
+                self._changed_at = time.monotonic()
             self._lock.notify_all()
 
     def _end(self, reason: str) -> None:
