@@ -93,9 +93,9 @@ def test_keys_and_touches_reach_the_phone(scrcpy: ScrcpyDevice, quiet_phone: Pho
     scrcpy.long_press(540, 1200, 300)
     time.sleep(0.2)
     log = [entry for entry in quiet_phone.phone.state()["input_log"] if entry.get("via") == "scrcpy"]
-    assert [entry["kind"] for entry in log] == ["key", "swipe", "tap"]
-    assert (log[1]["y"], log[1]["y2"]) == (1800, 600) and log[1]["duration_ms"] >= 190
-    assert log[2]["duration_ms"] >= 290  # a long press holds the finger down for real
+    assert [entry["kind"] for entry in log] == ["start", "key", "swipe", "tap"]
+    assert (log[2]["y"], log[2]["y2"]) == (1800, 600) and log[2]["duration_ms"] >= 190
+    assert log[3]["duration_ms"] >= 290  # a long press holds the finger down for real
 
 
 def test_the_frame_matches_a_lossless_capture(scrcpy: ScrcpyDevice, quiet_phone: PhoneSession) -> None:
