@@ -33,6 +33,7 @@ from phone_agent.report import write_report
 from phone_agent.session import SIM_DEVICE
 from phone_agent.sim import serve
 from phone_agent.sim.model_server import ReplayModelServer, load_script
+from phone_agent.sim.profiles import DEFAULT_PROFILE, PROFILES
 from phone_agent.trace import TRACE_FILE
 
 
@@ -45,6 +46,9 @@ def sim(
     size: Annotated[str, typer.Option(help="Screen size WIDTHxHEIGHT.")] = "1080x2400",
     no_adb_keyboard: Annotated[bool, typer.Option("--no-adb-keyboard", help="Phones without ADB Keyboard.")] = False,
     latency_ms: Annotated[int, typer.Option(help="Transition latency after each input, in ms.", min=0)] = 0,
+    profile: Annotated[
+        str, typer.Option(help=f"What each command costs, as on this class of phone: {', '.join(PROFILES)}.")
+    ] = DEFAULT_PROFILE,
     model_script: Annotated[
         Path | None, typer.Option(help="Also serve this replay script as an OpenAI-compatible model.", exists=True)
     ] = None,
@@ -55,6 +59,8 @@ def sim(
         match = re.fullmatch(r"(\d+)x(\d+)", size)
         if match is None:
             raise ConfigError(f"--size must look like 1080x2400, not {size!r}.")
+        if profile not in PROFILES:
+            raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
         settings = load_settings(adb_port=adb_port)
         with ExitStack() as stack:
             if model_script is not None:
@@ -68,7 +74,7 @@ def sim(
             try:
                 serve(
                     phones=phones, port=port, size=(int(match[1]), int(match[2])), adb_keyboard=not no_adb_keyboard,
-                    latency_ms=latency_ms, adb_server_port=settings.adb_port, print_fn=typer.echo,
+                    latency_ms=latency_ms, adb_server_port=settings.adb_port, print_fn=typer.echo, profile=profile,
                 )
             except OSError as exc:
                 raise ConfigError(f"Cannot start the virtual phones: {exc}") from exc

@@ -22,14 +22,33 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import adbutils
+import platformdirs
 
 from phone_agent.sim.phone import VirtualPhone
+from phone_agent.sim.scrcpy.server import genuine_version
 
+SCRCPY_SERVER_FILE = "scrcpy-server-v3.3.4"  # the name `phone-agent setup` gives it in the user cache
 START_TIMEOUT_S = 20.0
 DEVICE_TIMEOUT_S = 15.0
 # Variables that would point the adb binary at the user's server, keys or devices.
 _PRIVATE_VARIABLES = ("ANDROID_SERIAL", "ANDROID_ADB_SERVER_PORT", "ANDROID_ADB_SERVER_ADDRESS", "ADB_VENDOR_KEYS",
                       "ANDROID_SDK_HOME", "ANDROID_USER_HOME", "ADB_TRACE", "ADB_SERVER_SOCKET")
+
+
+def genuine_scrcpy_server(env: dict[str, str] | None = None) -> Path | None:
+    """A genuine scrcpy-server jar on this computer, from where the client looks for it, or None.
+
+    Tried in order: PHONE_AGENT_SCRCPY_SERVER, SCRCPY_SERVER_PATH, then `phone-agent setup`'s cache.
+    """
+    env = dict(os.environ) if env is None else env
+    places = [env.get("PHONE_AGENT_SCRCPY_SERVER"), env.get("SCRCPY_SERVER_PATH"),
+              str(Path(platformdirs.user_cache_dir("phone-agent")) / SCRCPY_SERVER_FILE)]
+    for place in filter(None, places):
+        path = Path(place)
+        with contextlib.suppress(OSError):
+            if genuine_version(path.read_bytes()) is not None:
+                return path
+    return None
 
 
 def free_port() -> int:

@@ -29,7 +29,7 @@ from phone_agent.device.adb import AdbDevice
 from phone_agent.embedded import embedded_phones
 from phone_agent.errors import PhoneAgentError
 from phone_agent.session import agent_settings, open_client
-from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
+from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, genuine_scrcpy_server, running_phone
 from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
 from phone_agent.suites.recording import Mode
 from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
@@ -66,10 +66,23 @@ def sim_adb_server() -> Iterator[AdbServer]:
 
 
 @pytest.fixture
-def sim_phone(sim_adb_server: AdbServer) -> Iterator[PhoneSession]:
-    """A fresh virtual phone attached to ``sim_adb_server``; stopped after the test."""
-    with running_phone(sim_adb_server) as session:
+def sim_phone(sim_adb_server: AdbServer, request: pytest.FixtureRequest) -> Iterator[PhoneSession]:
+    """A fresh virtual phone attached to ``sim_adb_server``; stopped after the test.
+
+    Its costs follow a phone profile ("instant" unless the test asks, e.g.
+    ``@pytest.mark.parametrize("sim_phone", ["mid-range"], indirect=True)``).
+    """
+    with running_phone(sim_adb_server, profile=getattr(request, "param", "instant")) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def scrcpy_server_jar() -> Path:
+    """A genuine scrcpy-server jar to push (PHONE_AGENT_SCRCPY_SERVER, SCRCPY_SERVER_PATH or the user cache)."""
+    path = genuine_scrcpy_server()
+    if path is None:
+        pytest.skip("no genuine scrcpy-server v3.3.4: run `phone-agent setup` or set PHONE_AGENT_SCRCPY_SERVER")
+    return path
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import adbutils
@@ -95,3 +96,28 @@ def test_serve_on_a_chosen_port_prints_the_adb_connect_line() -> None:
     thread.start()
     thread.join(10)
     assert f"adb connect 127.0.0.1:{port}" in "\n".join(lines)
+
+
+def test_the_printed_control_url_knows_the_phones_serve_started() -> None:
+    """Regression: `serve()` handed the control server a copy of its list before any phone had started."""
+    port = free_port()
+    lines: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, kwargs={
+        "phones": 2, "port": port, "adb_server_port": free_port(), "print_fn": lines.append, "stop_event": stop,
+        "profile": "mid-range"})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not any(line.startswith("Control endpoint:") for line in lines):
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.02)
+        url = next(line for line in lines if line.startswith("Control endpoint:")).split()[2]
+        with httpx.Client() as http:
+            phones = http.get(url).json()["phones"]
+            assert [phone["port"] for phone in phones] == [port, port + 2]
+            state = http.get(url.replace("/phones", "/phones/1/state"))
+            assert state.status_code == 200 and state.json()["profile"] == "mid-range"
+    finally:
+        stop.set()
+        thread.join(10)

@@ -91,6 +91,10 @@ class VideoStreamer:
     def run(self) -> None:
         """The streaming loop; any socket error ends the server, as a broken pipe does."""
         try:
+            if self.options.video_codec != "h264":
+                # No encoder for it: the server tells the client with codec id 1 (a configuration error).
+                self.sock.write(struct.pack(">I", 1))
+                return
             if self.options.send_codec_meta:
                 self.sock.write(struct.pack(">III", CODEC_H264, *self.size))
             self._stream()
