@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import av
@@ -19,7 +20,7 @@ from actions.device import Screenshot
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.scrcpy import protocol
 from phone_agent.device.scrcpy.connection import ScrcpyConnection, ServerOptions
-from phone_agent.device.scrcpy.front import FrontApp
+from phone_agent.device.scrcpy.front import ASK_AFTER_QUIET, FrontApp
 from phone_agent.device.scrcpy.video import VideoReader
 from phone_agent.errors import DeviceError, TextInputError
 
@@ -50,7 +51,8 @@ class ScrcpyDevice:
         self._sleep = sleep
         self._changes_at_input = 0
         self._sequence = itertools.count(1)  # clipboard sequences: 0 would mean "no acknowledgement"
-        self._encoded: tuple[av.VideoFrame, Screenshot] | None = None
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrcpy-encode")
+        self._encoded: tuple[int, Future[Screenshot]] | None = None
         self._front = FrontApp(adb.current_app)
 
     @classmethod
@@ -73,6 +75,7 @@ class ScrcpyDevice:
     def close(self) -> None:
         """Stop the server (closing its sockets ends it)."""
         self._front.close()
+        self._encoder.shutdown(wait=True, cancel_futures=True)
         self._connection.close()
 
     # --- the live screen (phone_agent.device.settle.LiveScreen) ---
@@ -80,35 +83,40 @@ class ScrcpyDevice:
     def screen_changes(self) -> int:
         """How many frames with new content arrived since the last input.
 
-        Settling calls this while it waits, so it is also where the app in front is asked for early.
+        Settling calls this while it waits, so it is also where the app in front is asked for, and the
+        frame encoded, ahead of time.
         """
         video = self._video()
-        self._front.prefetch(video.changes, time.monotonic() - video.changed_at)
+        quiet_for = time.monotonic() - video.changed_at
+        self._front.prefetch(video.changes, quiet_for)
+        frame = video.latest()
+        if frame is not None and quiet_for >= ASK_AFTER_QUIET:
+            self._encode(video.changes, frame)  # likely the settled screen: its PNG is ready when the wait ends
         return video.changes - self._changes_at_input
 
     def screenshot(self) -> Screenshot:
-        """The newest frame, as PNG; the same frame asked for twice is encoded once.
+        """The newest frame, as PNG; a screen is encoded once, however often MediaCodec repeats its frame.
 
         Raises:
             DeviceError: the server or its stream has gone.
         """
-        frame = self._video().latest()
+        video = self._video()
+        changes, frame = video.changes, video.latest()
         failure = self._connection.failure()
         if failure is not None or frame is None:
             raise DeviceError(f"The scrcpy stream of {self.serial} ended: {failure or 'no frame'}")
-        if self._encoded is not None and self._encoded[0] is frame:
-            return self._encoded[1]
-        image = frame.to_ndarray(format="bgr24")
-        ok, png = cv2.imencode(".png", image, _PNG_PARAMS)
-        if not ok:
-            raise DeviceError("Cannot encode the video frame as PNG")
-        shot = Screenshot(png.tobytes(), frame.width, frame.height, secure=int(image.max()) < _BLACK_LEVEL)
-        self._encoded = (frame, shot)
-        return shot
+        return self._encode(changes, frame).result()
+
+    def _encode(self, changes: int, frame: av.VideoFrame) -> Future[Screenshot]:
+        """Encode the frame of content number ``changes`` in the background (OpenCV lets other threads run)."""
+        if self._encoded is None or self._encoded[0] != changes:
+            self._encoded = (changes, self._encoder.submit(_to_screenshot, frame))
+        return self._encoded[1]
 
     # --- the Device protocol ---
 
     def current_app(self) -> str:
+
         return self._front.get(self._video().changes)
 
     def installed_packages(self) -> frozenset[str]:
@@ -207,3 +215,16 @@ class ScrcpyDevice:
     def _key(self, code: int, *, meta: int = 0) -> None:
         self._connection.send(protocol.keycode(protocol.ACTION_DOWN, code, meta=meta)
                               + protocol.keycode(protocol.ACTION_UP, code, meta=meta))
+
+
+def _to_screenshot(frame: av.VideoFrame) -> Screenshot:
+    """A decoded frame as a PNG screenshot; an all-black frame (a secure window) is flagged.
+
+    Raises:
+        DeviceError: OpenCV cannot encode it.
+    """
+    image = frame.to_ndarray(format="bgr24")
+    ok, png = cv2.imencode(".png", image, _PNG_PARAMS)
+    if not ok:
+        raise DeviceError("Cannot encode the video frame as PNG")
+    return Screenshot(png.tobytes(), frame.width, frame.height, secure=int(image.max()) < _BLACK_LEVEL)
