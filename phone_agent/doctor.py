@@ -19,10 +19,12 @@ from actions import ActionParseError, parse_reply
 from phone_agent.config import Settings, resolve_endpoint
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, ensure_server, list_devices
+from phone_agent.device.channel import open_channel
 from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL, TextInput
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
+    ChannelError,
     ConfigError,
     DeviceError,
     ModelError,
@@ -68,7 +70,8 @@ def run_checks(settings: Settings, *, deep: bool = False) -> Iterator[Check]:
     if client is not None:
         device = yield from _device(settings, client)
     if device is not None:
-        yield from _text_input(device)
+        channel = yield from _channel(settings, device)
+        yield from _text_input(device, channel)
     yield from _model(settings, device if deep else None)
 
 
@@ -163,7 +166,25 @@ def _android(device: AdbDevice) -> Iterator[Check]:
         yield Check("vendor", "warn", f"manufacturer {vendor}", hint)
 
 
-def _text_input(device: AdbDevice) -> Iterator[Check]:
+def _channel(settings: Settings, device: AdbDevice) -> Generator[Check, None, str]:
+    """The channel a run would use, found the way a run finds it: by starting it."""
+    try:
+        with open_channel(device, settings.channel, settings.scrcpy_server) as channel:
+            if channel.fallback:
+                yield Check("channel", "warn", f"adb ({channel.reason})",
+                            "For the fast scrcpy channel fix the reason above; `phone-agent setup` fetches the server.")
+            else:
+                yield Check("channel", "ok", f"{channel.name}: {channel.reason}")
+            return channel.name
+    except ChannelError as exc:
+        yield Check("channel", "fail", f"scrcpy cannot start: {exc}", "Fix the reason, or use --channel auto or adb.")
+        return "adb"
+
+
+def _text_input(device: AdbDevice, channel: str) -> Iterator[Check]:
+    if channel == "scrcpy":
+        yield Check("ADB Keyboard", "ok", "not needed: the scrcpy channel pastes any text through the clipboard")
+        return
     installed = ADB_KEYBOARD in device.shell("ime list -a -s").split()
     if not installed:
         yield Check(

@@ -15,6 +15,7 @@ from apps_registry import Registry
 from phone_agent.allowlist import AllowList
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.channel import Channel, open_channel
 from phone_agent.device.settle import SettleMode
 from phone_agent.embedded import EmbeddedPhone, embedded_phones
 from phone_agent.errors import ConfigError
@@ -46,6 +47,7 @@ class Session:
     def __init__(
         self,
         phone: AdbDevice,
+        channel: Channel,
         client: ChatClient,
         endpoint: Endpoint,
         settings: Settings,
@@ -57,6 +59,7 @@ class Session:
         embedded: EmbeddedPhone | None,
     ) -> None:
         self.phone = phone
+        self.channel = channel
         self.embedded = embedded
         self._client = client
         self._registry = registry
@@ -67,6 +70,7 @@ class Session:
         self._meta = {
             "device": phone.serial,
             "device_model": phone.getprop("ro.product.model"),
+            "channel": channel.name,
             "provider": endpoint.provider,
             "model": endpoint.model,
             "base_url": endpoint.public_url,
@@ -79,7 +83,7 @@ class Session:
     def run(self, task: str) -> TaskRecord:
         """Run one task, recording it in a new run directory, and build its report."""
         return run_recorded(
-            self.phone,
+            self.channel.device,
             self._client,
             task,
             new_run_dir(task, self._runs_dir),
@@ -180,11 +184,13 @@ def open_session(
     listeners: Sequence[Listener] = (),
     runs_dir: Path | None = None,
 ) -> Iterator[Session]:
-    """Connect to the phone (``device="sim"`` starts a virtual one) and the model; close both afterwards.
+    """Connect to the phone (``device="sim"`` starts a virtual one) over the chosen channel, and to the model;
+    close them afterwards.
 
     Raises:
         ConfigError: run directories cannot be written.
         NoDeviceError, DeviceStateError, DeviceError: the phone cannot be used.
+        ChannelError: ``--channel scrcpy`` and the scrcpy server cannot start.
     """
     writable_runs_dir(runs_dir)
     with ExitStack() as stack:
@@ -194,9 +200,11 @@ def open_session(
             (embedded,) = stack.enter_context(embedded_phones(1))
             serial, port = embedded.serial, embedded.adb_port
         phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
+        channel = stack.enter_context(open_channel(phone, settings.channel, settings.scrcpy_server))
         client = stack.enter_context(open_client(endpoint, settings))
         yield Session(
             phone,
+            channel,
             client,
             endpoint,
             settings,

@@ -99,6 +99,7 @@ class TraceRecorder(Listener):
                 "parse_retries": step.parse_retries,
                 "settled": step.settled,
                 "settle_frames": step.settle_frames,
+                "channel": self._meta.get("channel"),
                 "durations": {name: round(seconds, 4) for name, seconds in step.timings.items()},
                 "model_first_token": round(step.first_token, 4),
             }

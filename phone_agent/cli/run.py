@@ -13,8 +13,10 @@ from phone_agent.cli.common import (
     EXIT_INTERRUPTED,
     AdbPortOption,
     AppsFileOption,
+    ChannelOption,
     DeviceOption,
     RunsDirOption,
+    ScrcpyServerOption,
     app,
     exit_code,
     registry_from,
@@ -85,6 +87,8 @@ def run(
     ] = None,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
+    channel: ChannelOption = None,
+    scrcpy_server: ScrcpyServerOption = None,
     runs_dir: RunsDirOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
@@ -101,7 +105,8 @@ def run(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
             settle=settle, image_format=image_format, image_max_side=image_max_side, stuck_limit=stuck_limit,
-            stuck_guard=False if no_stuck_guard else None, dialect=dialect, allow_apps=allow_apps,
+            stuck_guard=False if no_stuck_guard else None, dialect=dialect, allow_apps=allow_apps, channel=channel,
+            scrcpy_server=scrcpy_server,
         )
         endpoint = resolve_endpoint(settings)
         interactive = not non_interactive and sys.stdin.isatty()
@@ -113,9 +118,10 @@ def run(
         with open_session(
             settings, endpoint, registry=registry, handoff=handoff, listeners=[printer], runs_dir=runs_dir
         ) as session:
+            _say_channel(session)
             if not quiet:
                 where = f"{endpoint.provider} {endpoint.model} at {endpoint.public_url}"
-                typer.echo(f"Phone {session.phone.serial} · {where}")
+                typer.echo(f"Phone {session.phone.serial} over {session.channel.name} · {where}")
             if task is not None:
                 _finish(_run_one(session, task))
             while task is None:
@@ -136,6 +142,12 @@ def _console_handoff(printer: ConsolePrinter) -> ConsoleHandOff:
         print(text)
 
     return ConsoleHandOff(read=read, write=write)
+
+
+def _say_channel(session: Session) -> None:
+    """One line on stderr when scrcpy could not start and the run falls back to adb."""
+    if session.channel.fallback:
+        typer.echo(f"Using the adb channel ({session.channel.reason}).", err=True)
 
 
 def _run_one(session: Session, task: str) -> RunResult:
@@ -177,6 +189,7 @@ def demo(
                 settings, endpoint, registry=registry_from(settings), handoff=NonInteractiveHandOff(),
                 listeners=[printer], runs_dir=runs_dir,
             ) as session:
+                _say_channel(session)
                 assert session.embedded is not None
                 record = session.run(DEMO_TASK)
                 passed, detail = check_demo(session.embedded.phone)
