@@ -198,7 +198,7 @@ def test_surrogates_in_arguments_are_joined_or_replaced(arguments: str, text: st
 def test_errors_about_surrogates_can_be_written_anywhere(name: str, arguments: str) -> None:
     with pytest.raises(ActionParseError) as info:
         parse_tool_call(name, arguments)
-    str(info.value).encode("utf-8")
+    assert str(info.value).encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
 
 
 @given(names | any_text, any_text | any_text.map(lambda text: json.dumps({"text": text, text: [1, 2]})))
@@ -207,6 +207,6 @@ def test_calls_with_any_characters_give_an_action_or_a_writable_error(name: str,
     try:
         action = parse_tool_call(name, args)
     except ActionParseError as exc:
-        str(exc).encode("utf-8")
+        assert str(exc).encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
     else:
-        action.model_dump_json().encode("utf-8")
+        assert action.model_dump_json().encode("utf-8")
