@@ -78,6 +78,8 @@ class Settings(BaseSettings):
         # A YAML block scalar or a CRLF env file leaves a line break around the key.
         key = value.get_secret_value().strip() if value else ""
         return SecretStr(key) if key else None
+    channel: Literal["auto", "scrcpy", "adb"] = "auto"
+    scrcpy_server: Path | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -19,10 +19,12 @@ from actions import ActionParseError, parse_reply
 from phone_agent.config import Settings, resolve_endpoint
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, ensure_server, list_devices
+from phone_agent.device.channel import open_channel
 from phone_agent.device.text_input import ADB_KEYBOARD, ADB_KEYBOARD_URL, TextInput
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
+    ChannelError,
     ConfigError,
     DeviceError,
     ModelError,
@@ -32,7 +34,7 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.model.client import ChatClient
-from phone_agent.model.messages import Conversation, screen_text, system_prompt
+from phone_agent.model.messages import Conversation, Image, User, screen_text, system_prompt
 from phone_agent.session import open_client
 
 Status = Literal["ok", "warn", "fail"]
@@ -68,7 +70,8 @@ def run_checks(settings: Settings, *, deep: bool = False) -> Iterator[Check]:
     if client is not None:
         device = yield from _device(settings, client)
     if device is not None:
-        yield from _text_input(device)
+        channel = yield from _channel(settings, device)
+        yield from _text_input(device, channel)
     yield from _model(settings, device if deep else None)
 
 
@@ -163,7 +166,25 @@ def _android(device: AdbDevice) -> Iterator[Check]:
         yield Check("vendor", "warn", f"manufacturer {vendor}", hint)
 
 
-def _text_input(device: AdbDevice) -> Iterator[Check]:
+def _channel(settings: Settings, device: AdbDevice) -> Generator[Check, None, str]:
+    """The channel a run would use, found the way a run finds it: by starting it."""
+    try:
+        with open_channel(device, settings.channel, settings.scrcpy_server) as channel:
+            if channel.fallback:
+                yield Check("channel", "warn", f"adb ({channel.reason})",
+                            "For the fast scrcpy channel fix the reason above; `phone-agent setup` fetches the server.")
+            else:
+                yield Check("channel", "ok", f"{channel.name}: {channel.reason}")
+            return channel.name
+    except ChannelError as exc:
+        yield Check("channel", "fail", f"scrcpy cannot start: {exc}", "Fix the reason, or use --channel auto or adb.")
+        return "adb"
+
+
+def _text_input(device: AdbDevice, channel: str) -> Iterator[Check]:
+    if channel == "scrcpy":
+        yield Check("ADB Keyboard", "ok", "not needed: the scrcpy channel pastes any text through the clipboard")
+        return
     installed = ADB_KEYBOARD in device.shell("ime list -a -s").split()
     if not installed:
         yield Check(
@@ -221,7 +242,7 @@ def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
                 return
             yield Check("model name", "ok", f"{endpoint.model} is served")
         try:
-            client.complete([{"role": "user", "content": "Reply with OK."}])
+            client.complete([User(("Reply with OK.",))])
         except ModelError as exc:
             yield _model_failure("model", exc)
             return
@@ -254,10 +275,10 @@ def _vision(client: ChatClient, device: AdbDevice, settings: Settings) -> Check:
     """One real step: the current screenshot and a harmless task must come back as a parseable action."""
     conversation = Conversation(system_prompt(settings.lang))
     conversation.add_screen(
-        screen_text(device.current_app(), task="Describe the screen, then finish."), device.screenshot().png
+        screen_text(device.current_app(), task="Describe the screen, then finish."), Image(device.screenshot().png)
     )
     try:
-        reply = client.complete(conversation.messages).text
+        reply = client.complete(conversation.turns).text
         action = parse_reply(reply).action
     except ModelError as exc:
         return Check("vision step", "fail", str(exc), "The model endpoint failed on an image request.")

@@ -9,7 +9,8 @@ messages and exit codes.
     ├── DeviceError                 anything between us and the phone
     │   ├── NoDeviceError           no device attached / several without --device / not found
     │   ├── DeviceStateError        the device is unauthorized or offline
-    │   └── TextInputError          text cannot be typed with what the phone has
+    │   ├── TextInputError          text cannot be typed with what the phone has
+    │   └── ChannelError            the scrcpy channel cannot start (no genuine server, old Android, ...)
     ├── ModelError                  anything between us and the model endpoint
     │   ├── ModelUnreachableError   connection refused, DNS, timeouts after retries
     │   ├── AuthenticationError     HTTP 401/403, z.ai 1000-1004
@@ -50,6 +51,10 @@ class DeviceStateError(DeviceError):
 
 class TextInputError(DeviceError):
     """The text cannot be typed with the input methods this phone has."""
+
+
+class ChannelError(DeviceError):
+    """The scrcpy channel cannot start: no genuine server file, an old Android, no PyAV, or the server failed."""
 
 
 class ModelError(PhoneAgentError):

@@ -18,8 +18,8 @@ from typing import Any
 import platformdirs
 
 from actions import ActionParseError, Screenshot
-from phone_agent.results import Listener, RunResult, StepResult
-from phone_agent.stuck import Detection
+from phone_agent.loop.results import Listener, RunResult, StepResult
+from phone_agent.loop.stuck import Detection
 
 TRACE_FILE = "trace.jsonl"
 SCREENS_DIR = "screens"
@@ -63,7 +63,8 @@ class TraceRecorder(Listener):
     def __init__(self, run_dir: Path, meta: Mapping[str, Any]) -> None:
         self.run_dir = run_dir
         self._meta = dict(meta)
-        self._file = (run_dir / TRACE_FILE).open("a", encoding="utf-8")
+        # Odd text (a lone surrogate from a non-UTF-8 argv, say) is written as its JSON escape, never lost.
+        self._file = (run_dir / TRACE_FILE).open("a", encoding="utf-8", errors="backslashreplace")
         self._step_started = 0.0
 
     def run_started(self, task: str) -> None:
@@ -98,6 +99,7 @@ class TraceRecorder(Listener):
                 "parse_retries": step.parse_retries,
                 "settled": step.settled,
                 "settle_frames": step.settle_frames,
+                "channel": self._meta.get("channel"),
                 "durations": {name: round(seconds, 4) for name, seconds in step.timings.items()},
                 "model_first_token": round(step.first_token, 4),
             }

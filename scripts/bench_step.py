@@ -1,11 +1,13 @@
 """Per-step time of the agent on the virtual phone, split by phase, against a fixed-sleep baseline.
 
 Runs a scripted 10-action task (a launch, taps, a Type, swipes, Back, Home) through the real adb
-server, with a zero-latency replay model, at several transition latencies. For each latency it runs
-our default (--settle auto) and what fixed-sleep agents do (--settle fixed:1.0), in the same process,
-and prints the median per-step time of each phase and the ratio of the agent's own overhead.
+server, with a zero-latency replay model, on a phone that charges a real phone's command costs
+(``--profile``), over each device channel (``--channel``), at several transition latencies. For each it
+runs our default (--settle auto) and what fixed-sleep agents do (--settle fixed:1.0), in the same
+process, and prints the median per-step time of each phase and of the agent's own overhead
+(everything but the model).
 
-    python scripts/bench_step.py [--latencies 0,300,800] [--repeats 3]
+    python scripts/bench_step.py [--profile mid-range] [--channel scrcpy,adb] [--latencies 0,300] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.channel import CHANNELS, ChannelName, open_channel
 from phone_agent.device.settle import SettleMode
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
 from phone_agent.model.client import ChatClient
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.phone import VirtualPhone
@@ -62,15 +65,18 @@ def task_script(result: list[int]) -> ReplayScript:
     return ReplayScript.model_validate({"replies": [f"<answer>{r}</answer>" for r in replies]})
 
 
-def run_task(server: AdbServer, latency_ms: int, settle: str, script: ReplayScript) -> list[dict[str, float]]:
+def run_task(
+    server: AdbServer, profile: str, channel: ChannelName, latency_ms: int, settle: str, script: ReplayScript
+) -> list[dict[str, float]]:
     """One run of the task on a fresh phone; the timings of every action step."""
     with (
-        running_phone(server, latency_ms=latency_ms) as session,
+        running_phone(server, latency_ms=latency_ms, profile=profile) as session,
         ReplayModelServer(script) as model,
-        AdbDevice.connect(session.phone.serial, port=server.port) as device,
+        AdbDevice.connect(session.phone.serial, port=server.port) as adb,
+        open_channel(adb, channel) as opened,
         ChatClient(model.base_url, "m") as chat,
     ):
-        agent = PhoneAgent(device, chat, settings=AgentSettings(settle=SettleMode.parse(settle)))
+        agent = PhoneAgent(opened.device, chat, settings=AgentSettings(settle=SettleMode.parse(settle)))
         result = agent.run("search eBay for earbuds, look at an item, then open Settings")
     assert result.status == "finished", result.message
     return [step.timings for step in result.steps if step.action.action != "finish"]
@@ -88,14 +94,20 @@ def shell_round_trip(call: Callable[[], object], repeats: int = 40) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--latencies", default="0,300,800", help="transition latencies in ms, comma-separated")
+    parser.add_argument("--profile", default="mid-range", help="the phone's command costs: instant, flagship, "
+                        "mid-range or emulator")
+    parser.add_argument("--channel", default="scrcpy,adb", help="device channels to compare, comma-separated")
+    parser.add_argument("--latencies", default="0,300", help="transition latencies in ms, comma-separated")
     parser.add_argument("--repeats", type=int, default=3, help="runs of the task per configuration")
     args = parser.parse_args()
     latencies = [int(value) for value in args.latencies.split(",")]
+    channels = args.channel.split(",")
+    if not set(channels) <= set(CHANNELS):
+        parser.error(f"--channel takes {', '.join(CHANNELS)}, comma-separated")
     script = task_script(first_result_point())
 
     with adb_server() as server:
-        with running_phone(server) as session:
+        with running_phone(server, profile=args.profile) as session:
             ours = AdbDevice.connect(session.phone.serial, port=server.port)
             adbutils_call = shell_round_trip(lambda: session.device.shell("echo ok"))
             our_call = shell_round_trip(lambda: ours.shell("echo ok"))
@@ -104,21 +116,24 @@ def main() -> None:
             f"AdbDevice {our_call * 1000:.1f} ms, ratio {adbutils_call / our_call:.1f}x\n"
         )
 
-        header = f"{'latency':>8} {'settle':>10} " + " ".join(f"{p:>8}" for p in PHASES) + f" {'overhead':>9}"
-        print("median seconds per step (overhead = everything but the model's own time)")
-        print(header)
+        header = f"{'latency':>8} {'channel':>7} {'settle':>10} " + " ".join(f"{p:>8}" for p in PHASES)
+        print(f"profile {args.profile}: median seconds per step (overhead = everything but the model's own time)")
+        print(header + f" {'overhead':>9}")
         for latency in latencies:
-            overheads = {}
-            for settle in ("auto", "fixed:1.0"):
-                steps = [t for _ in range(args.repeats) for t in run_task(server, latency, settle, script)]
-                medians = {p: statistics.median(t[p] for t in steps) for p in PHASES}
-                overheads[settle] = statistics.median(sum(t[p] for p in PHASES if p != "model") for t in steps)
-                print(
-                    f"{latency:>6}ms {settle:>10} "
-                    + " ".join(f"{medians[p]:8.3f}" for p in PHASES)
-                    + f" {overheads[settle]:9.3f}"
-                )
-            print(f"{'':>8} {'fixed/auto':>10} overhead ratio {overheads['fixed:1.0'] / overheads['auto']:.2f}x\n")
+            for channel in channels:
+                overheads = {}
+                for settle in ("auto", "fixed:1.0"):
+                    steps = [timings for _ in range(args.repeats)
+                             for timings in run_task(server, args.profile, channel, latency, settle, script)]
+                    medians = {p: statistics.median(t[p] for t in steps) for p in PHASES}
+                    overheads[settle] = statistics.median(sum(t[p] for p in PHASES if p != "model") for t in steps)
+                    print(
+                        f"{latency:>6}ms {channel:>7} {settle:>10} "
+                        + " ".join(f"{medians[p]:8.3f}" for p in PHASES)
+                        + f" {overheads[settle]:9.3f}"
+                    )
+                ratio = overheads["fixed:1.0"] / overheads["auto"]
+                print(f"{'':>8} {channel:>7} {'fixed/auto':>10} overhead ratio {ratio:.2f}x\n")
 
 
 if __name__ == "__main__":

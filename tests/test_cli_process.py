@@ -40,9 +40,10 @@ def agent_env(tmp_path: Path, base: dict[str, str] | None = None) -> dict[str, s
 
 
 def start_run(
-    adb_port: int, serial: str, base_url: str, tmp_path: Path, env: dict[str, str], **popen: Any
+    adb_port: int, serial: str, base_url: str, tmp_path: Path, env: dict[str, str], channel: str = "adb",
+    **popen: Any
 ) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "phone_agent", "run", "search earbuds", "--device", serial,
+    args = [sys.executable, "-m", "phone_agent", "run", "search earbuds", "--device", serial, "--channel", channel,
             "--adb-port", str(adb_port), "--base-url", base_url, "--runs-dir", str(tmp_path / "runs")]
     return subprocess.Popen(args, env=env, **popen)
 
@@ -62,20 +63,22 @@ def held_back_server() -> tuple[ReplayModelServer, threading.Event]:
     return ReplayModelServer(script, sleep=lambda seconds: release.wait(seconds)), release
 
 
+@pytest.mark.parametrize("channel", ["adb", "scrcpy"])
 @pytest.mark.parametrize(
     ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
 )
 def test_a_signal_ends_the_run_in_order_and_gives_the_keyboard_back(
-    adb: AdbServer, phone: PhoneSession, tmp_path: Path, signum: int, code: int
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, signum: int, code: int, channel: str
 ) -> None:
     original_ime = phone.phone.state()["ime"]["current"]
     server, release = held_back_server()
     with server:
-        process = start_run(adb.port, phone.phone.serial, server.base_url, tmp_path, agent_env(tmp_path),
+        process = start_run(adb.port, phone.phone.serial, server.base_url, tmp_path, agent_env(tmp_path), channel,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             wait_until(lambda: len(server.requests) == 4, process)
-            assert phone.phone.state()["ime"]["current"] == ADB_KEYBOARD
+            # The adb channel types through ADB Keyboard; the scrcpy channel pastes and never switches keyboards.
+            assert phone.phone.state()["ime"]["current"] == (ADB_KEYBOARD if channel == "adb" else original_ime)
             process.send_signal(signum)
             out, err = process.communicate(timeout=60)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,11 +67,33 @@ def test_no_device(adb: AdbServer, model: ReplayModelServer) -> None:
     assert "✗ device: no device is attached" in result.output and "USB debugging" in result.output
 
 
-def test_a_phone_without_adb_keyboard_is_a_warning(adb: AdbServer, model: ReplayModelServer) -> None:
+def test_a_phone_without_adb_keyboard_is_a_warning_on_the_adb_channel(adb: AdbServer, model: ReplayModelServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session:
+        result = doctor(adb, model, "--device", session.phone.serial, "--channel", "adb")
+    assert result.exit_code == 0, result.output
+    assert "✓ channel: adb: chosen with --channel adb" in result.output
+    assert "! ADB Keyboard: not installed" in result.output and "adb install ADBKeyboard.apk" in result.output
+
+
+def test_the_scrcpy_channel_needs_no_adb_keyboard(adb: AdbServer, model: ReplayModelServer) -> None:
     with running_phone(adb, adb_keyboard=False) as session:
         result = doctor(adb, model, "--device", session.phone.serial)
     assert result.exit_code == 0, result.output
-    assert "! ADB Keyboard: not installed" in result.output and "adb install ADBKeyboard.apk" in result.output
+    assert "✓ channel: scrcpy: scrcpy server v3.3.4 started on the phone" in result.output, result.output
+    assert "✓ ADB Keyboard: not needed" in result.output
+
+
+def test_doctor_says_why_a_run_would_fall_back_to_adb(
+    adb: AdbServer, phone: PhoneSession, model: ReplayModelServer, tmp_path: Path
+) -> None:
+    fake = tmp_path / "scrcpy-server"
+    fake.write_bytes(b"scrcpy 1.0")
+    result = doctor(adb, model, "--device", phone.phone.serial, "--scrcpy-server", str(fake))
+    assert result.exit_code == 0, result.output
+    assert "! channel: adb (scrcpy unavailable: No genuine scrcpy server v3.3.4" in result.output
+    assert "phone-agent setup" in result.output
+    failed = doctor(adb, model, "--device", phone.phone.serial, "--scrcpy-server", str(fake), "--channel", "scrcpy")
+    assert failed.exit_code == 1 and "✗ channel: scrcpy cannot start" in failed.output
 
 
 def test_a_black_screen_fails_with_advice(adb: AdbServer, phone: PhoneSession, model: ReplayModelServer) -> None:

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from phone_agent.agent import PhoneAgent
 from phone_agent.cli import app
 from phone_agent.device.adb import AdbDevice
 from phone_agent.handoff import ConsoleHandOff
+from phone_agent.loop.agent import PhoneAgent
+from phone_agent.loop.results import RunResult
 from phone_agent.model.client import ChatClient
-from phone_agent.results import RunResult
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
@@ -60,17 +60,22 @@ def only_run_dir(tmp_path: Path) -> Path:
     return run_dir
 
 
-def test_run_searches_ebay_on_the_virtual_phone(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
+@pytest.mark.parametrize("channel", ["adb", "scrcpy"])
+def test_run_searches_ebay_on_the_virtual_phone(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, channel: str
+) -> None:
     with script(*EBAY_SEARCH) as server:
-        result = run_cli(adb, phone, server, tmp_path)
+        result = run_cli(adb, phone, server, tmp_path, "--channel", channel)
         requests = server.requests
     assert result.exit_code == 0, result.output
+    assert f"over {channel}" in result.output
     state = phone.phone.state()
     assert state["foreground"]["package"] == "com.ebay.mobile" and state["shop"]["query"] == "earbuds"
     assert any("earbuds" in text for text in state["screen_texts"])
     records = read_trace(only_run_dir(tmp_path))
     assert records[0]["device"] == phone.phone.serial and records[0]["provider"] == "custom"
     steps = [r for r in records if r["type"] == "step"]
+    assert records[0]["channel"] == channel and {s["channel"] for s in steps} == {channel}
     assert [s["action"]["action"] for s in steps] == ["Launch", "Tap", "Type", "Tap", "finish"]
     assert steps[1]["points"] == [[540, 349]] and steps[1]["screen_size"] == [1080, 2400]
     assert records[-1]["status"] == "finished"

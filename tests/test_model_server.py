@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
 
-from phone_agent.agent import PhoneAgent
 from phone_agent.errors import ArrearsError, ModelResponseError
-from phone_agent.model.client import ChatClient, ToolCall
+from phone_agent.loop.agent import PhoneAgent
+from phone_agent.model.client import ChatClient
+from phone_agent.model.messages import Assistant, Image, System, Turn, User
+from phone_agent.model.reply import ToolCall
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript, load_script
 from tests.support import FakeClock, FakeDevice, png
 
@@ -25,18 +26,8 @@ def client(server: ReplayModelServer, sleeps: list[float] | None = None, **kwarg
     return ChatClient(server.base_url, "autoglm-phone-multilingual", "sk-test", sleep=record, **kwargs)  # type: ignore[arg-type]
 
 
-def screen_messages() -> list[dict]:
-    image = base64.b64encode(png()).decode()
-    return [
-        {"role": "system", "content": "sys"},
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "t"},
-                {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
-            ],
-        },
-    ]
+def screen_messages() -> list[Turn]:
+    return [System("sys"), User(("t", Image(png())))]
 
 
 def test_streamed_reply_arrives_in_pieces_and_the_request_is_recorded() -> None:
@@ -166,3 +157,33 @@ def test_a_dropped_stream_of_a_tool_call_is_retried() -> None:
 def test_bad_tool_call_steps_are_refused(step: dict) -> None:
     with pytest.raises(ValueError):
         ReplayScript.model_validate({"replies": [step]})
+
+
+def test_per_conversation_answers_each_conversation_from_its_own_place() -> None:
+    first, second = '<answer>do(action="Back")</answer>', '<answer>finish(message="done")</answer>'
+    script = ReplayScript.model_validate({"replies": [first, second]})
+    sleeps: list[float] = []
+    with ReplayModelServer(script, per_conversation=True) as server, client(server, sleeps) as chat:
+        # Three identical conversations, interleaved as three phones would ask.
+        openings = [chat.complete(screen_messages()).text for _ in range(3)]
+        follow_up = [*screen_messages(), Assistant(first), screen_messages()[1]]
+        endings = [chat.complete(follow_up).text for _ in range(3)]
+        too_far = [*follow_up, Assistant(second), screen_messages()[1]]
+        with pytest.raises(ModelResponseError, match="no more replies"):
+            chat.complete(too_far)
+    assert openings == [first] * 3 and endings == [second] * 3
+
+
+def test_per_conversation_serves_an_injected_failure_once() -> None:
+    script = ReplayScript.model_validate({"replies": [{"error": {"status": 429, "retry_after": 1}}, REPLY]})
+    sleeps: list[float] = []
+    with ReplayModelServer(script, per_conversation=True) as server, client(server, sleeps) as chat:
+        assert chat.complete(screen_messages()).retries == 1
+        assert chat.complete(screen_messages()).retries == 0
+        assert len(server.requests) == 3
+    assert sleeps == [1.0]
+
+
+def test_in_order_by_default_whoever_asks() -> None:
+    with serve("one", "two") as server, client(server) as chat:
+        assert [chat.complete(screen_messages()).text for _ in range(2)] == ["one", "two"]

@@ -126,3 +126,42 @@ def test_a_minimum_wait_comes_before_the_first_capture() -> None:
     screen = TimedScreen(clock, [(0.3, OLD), (99, NEW)])
     result = Settler(SettleMode.parse("auto"), clock, clock.sleep, min_wait=0.3).wait(screen, before())
     assert clock.sleeps[0] == 0.3 and shade_of(result.screenshot) == NEW and screen.captures == 2
+
+
+class LiveScreen:
+    """A streaming phone: the screen changed at each of ``changes`` (seconds on the clock since the action)."""
+
+    serial = "live"
+
+    def __init__(self, clock: FakeClock, changes: list[float]) -> None:
+        self.clock, self.changes, self.captures = clock, changes, 0
+
+    def screen_changes(self) -> int:
+        return sum(1 for at in self.changes if at <= self.clock())
+
+    def screenshot(self) -> Screenshot:
+        self.captures += 1
+        return Screenshot(png(shade=NEW if self.screen_changes() else OLD), 108, 240)
+
+
+def test_a_live_screen_settles_a_quiet_window_after_its_last_change_with_one_frame_taken() -> None:
+    clock = FakeClock()
+    phone = LiveScreen(clock, [0.04, 0.1, 0.3])
+    result = settler(clock, quiet=0.2, poll=0.02).wait(phone, before())
+    assert result.settled and shade_of(result.screenshot) == NEW
+    assert 0.5 <= result.seconds <= 0.52
+    assert phone.captures == 1 and result.frames == 3
+
+
+def test_a_live_screen_that_does_not_react_is_trusted_only_after_the_grace() -> None:
+    clock = FakeClock()
+    result = settler(clock, quiet=0.2, reaction_grace=0.4).wait(LiveScreen(clock, []), before())
+    assert result.settled and shade_of(result.screenshot) == OLD
+    assert 0.4 <= result.seconds <= 0.42
+
+
+def test_a_live_screen_that_keeps_changing_stops_at_the_max_wait() -> None:
+    clock = FakeClock()
+    animation = [0.05 * i for i in range(1, 200)]
+    result = settler(clock, max_wait=1.0).wait(LiveScreen(clock, animation), before())
+    assert not result.settled and 1.0 <= result.seconds <= 1.02

@@ -17,6 +17,7 @@ from phone_agent.config import Settings
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
+    ChannelError,
     ConfigError,
     DeviceStateError,
     ModelUnreachableError,
@@ -39,7 +40,7 @@ EXIT_BY_STATUS = {
 # Errors a person fixes in their setup rather than in the task.
 SETUP_ERRORS = (
     ConfigError, NoDeviceError, DeviceStateError, AuthenticationError, ArrearsError, UnknownModelError,
-    ModelUnreachableError, TextInputError, AppDataError,
+    ModelUnreachableError, TextInputError, AppDataError, ChannelError,
 )
 
 app = typer.Typer(
@@ -55,6 +56,15 @@ DeviceOption = Annotated[
 ]
 AdbPortOption = Annotated[
     int | None, typer.Option("--adb-port", help="Port of the adb server [default: ANDROID_ADB_SERVER_PORT or 5037].")
+]
+ChannelOption = Annotated[
+    str | None,
+    typer.Option(help="How to reach the phone: auto (scrcpy when its server starts, else adb), scrcpy or adb "
+                 "[default: auto]."),
+]
+ScrcpyServerOption = Annotated[
+    Path | None,
+    typer.Option(help="The scrcpy-server v3.3.4 file to use [default: found by itself, or `phone-agent setup`]."),
 ]
 RunsDirOption = Annotated[
     Path | None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,20 +15,30 @@ from phone_agent.cli.common import (
     EXIT_INTERRUPTED,
     AdbPortOption,
     AppsFileOption,
-    DeviceOption,
+    ChannelOption,
     RunsDirOption,
+    ScrcpyServerOption,
     app,
     exit_code,
     registry_from,
     reported,
+)
+from phone_agent.cli.fanout import (
+    AdbHostOption,
+    AllDevicesOption,
+    SimOption,
+    on_phone,
+    phone_targets,
+    run_on_phones,
+    worst_exit_code,
 )
 from phone_agent.config import Endpoint, load_settings, resolve_endpoint
 from phone_agent.console import ConsolePrinter
 from phone_agent.demo import DEMO_TASK, check_demo, demo_script
 from phone_agent.errors import ConfigError
 from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
-from phone_agent.results import RunResult
-from phone_agent.session import Session, open_session
+from phone_agent.loop.results import RunResult
+from phone_agent.session import SIM_DEVICE, Session, open_session
 from phone_agent.sim.model_server import ReplayModelServer
 
 
@@ -34,7 +46,14 @@ from phone_agent.sim.model_server import ReplayModelServer
 def run(
     task: Annotated[str | None, typer.Argument(help="What to do, e.g. 'open eBay and search earbuds'. "
                                                     "Without it, tasks are asked for one after another.")] = None,
-    device: DeviceOption = None,
+    device: Annotated[
+        list[str] | None,
+        typer.Option("--device", "-d", help="adb serial of the phone (needed when several are attached); repeat to "
+                     "run the task on each at once."),
+    ] = None,
+    all_devices: AllDevicesOption = False,
+    sim: SimOption = 0,
+    adb_host: AdbHostOption = None,
     provider: Annotated[
         str | None, typer.Option(help="Model provider preset: zai, bigmodel, local, novita, parasail [default: zai].")
     ] = None,
@@ -85,6 +104,8 @@ def run(
     ] = None,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
+    channel: ChannelOption = None,
+    scrcpy_server: ScrcpyServerOption = None,
     runs_dir: RunsDirOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
@@ -93,29 +114,51 @@ def run(
     130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP).
 
     --device sim starts a virtual phone for this run (no real phone needed).
+
+    On several phones (--device A --device B, --all-devices, --sim N) the task runs on each at once, unattended:
+    a take-over or question ends that phone's run (exit 3). Exit code 0 only when every phone finished, else
+    the worst: 2, then 3, then 1.
     """
     with reported():
         if task is not None and not task.strip():
             raise ConfigError('The task is empty. Say what to do, e.g. phone-agent run "open Settings".')
+        devices = list(dict.fromkeys(device or []))  # a phone named twice is used once
+        several = len(devices) > 1 or all_devices or sim > 0
+        if several and SIM_DEVICE in devices:
+            raise ConfigError("--device sim starts one virtual phone; for several use --sim N.")
         settings = load_settings(
-            device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, lang=lang,
+            device=None if several or not devices else devices[0], provider=provider, base_url=base_url, model=model,
+            api_key=api_key, lang=lang,
             max_steps=max_steps, apps_files=apps_file, adb_port=adb_port, stream=False if no_stream else None,
             settle=settle, image_format=image_format, image_max_side=image_max_side, stuck_limit=stuck_limit,
-            stuck_guard=False if no_stuck_guard else None, dialect=dialect, allow_apps=allow_apps,
+            stuck_guard=False if no_stuck_guard else None, dialect=dialect, allow_apps=allow_apps, channel=channel,
+            scrcpy_server=scrcpy_server,
         )
         endpoint = resolve_endpoint(settings)
+        registry = registry_from(settings)
+        if several:
+            if task is None:
+                raise ConfigError('Give a TASK to run on several phones, e.g. phone-agent run "open Settings" --sim 2.')
+            with ExitStack() as stack:
+                targets, _ = phone_targets(stack, settings, devices, all_devices, sim, adb_host or [])
+                runs = run_on_phones(task, targets, settings, endpoint, registry, runs_dir, quiet=quiet)
+            raise typer.Exit(worst_exit_code(runs))
+        if adb_host:
+            with ExitStack() as stack:
+                (target,), _ = phone_targets(stack, settings, devices, False, 0, adb_host)
+            settings = on_phone(settings, target)
         interactive = not non_interactive and sys.stdin.isatty()
         if task is None and not interactive:
             raise ConfigError('Give a TASK, e.g. phone-agent run "open Settings" (no terminal to ask for one).')
         printer = ConsolePrinter(sys.stdout, verbosity=0 if quiet else 2 if verbose else 1)
         handoff: HandOff = _console_handoff(printer) if interactive else NonInteractiveHandOff()
-        registry = registry_from(settings)
         with open_session(
             settings, endpoint, registry=registry, handoff=handoff, listeners=[printer], runs_dir=runs_dir
         ) as session:
+            _say_channel(session)
             if not quiet:
                 where = f"{endpoint.provider} {endpoint.model} at {endpoint.public_url}"
-                typer.echo(f"Phone {session.phone.serial} · {where}")
+                typer.echo(f"Phone {session.phone.serial} over {session.channel.name} · {where}")
             if task is not None:
                 _finish(_run_one(session, task))
             while task is None:
@@ -138,6 +181,12 @@ def _console_handoff(printer: ConsolePrinter) -> ConsoleHandOff:
     return ConsoleHandOff(read=read, write=write)
 
 
+def _say_channel(session: Session) -> None:
+    """One line on stderr when scrcpy could not start and the run falls back to adb."""
+    if session.channel.fallback:
+        typer.echo(f"Using the adb channel ({session.channel.reason}).", err=True)
+
+
 def _run_one(session: Session, task: str) -> RunResult:
     record = session.run(task)
     typer.echo(f"Report: {record.report}")
@@ -154,13 +203,15 @@ def _finish(result: RunResult) -> None:
 
 @app.command()
 def demo(
+    phones: Annotated[int, typer.Option(help="Run the task on this many virtual phones at once.", min=1)] = 1,
     runs_dir: RunsDirOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print per-step timings.")] = False,
 ) -> None:
     """Watch the agent do "open eBay and search earbuds" on a virtual phone, with recorded model answers.
 
-    Needs no phone, no API key and no network. Exit code 0 when the phone ends up showing the results.
+    Needs no phone, no API key and no network. Exit code 0 when the phone ends up showing the results
+    (with --phones N: every phone).
     """
     typer.echo(
         "Demo: a virtual Android phone (started now, behind a private adb server) and a RECORDING of the\n"
@@ -169,6 +220,9 @@ def demo(
     )
     with reported():
         script = demo_script()
+        if phones > 1:
+            _demo_on_phones(phones, runs_dir, quiet=quiet)
+            return
         with ReplayModelServer(script) as server:
             settings = load_settings(device="sim", base_url=server.base_url, model=script.model)
             endpoint = Endpoint("replay", server.base_url, script.model, None, ())
@@ -177,6 +231,7 @@ def demo(
                 settings, endpoint, registry=registry_from(settings), handoff=NonInteractiveHandOff(),
                 listeners=[printer], runs_dir=runs_dir,
             ) as session:
+                _say_channel(session)
                 assert session.embedded is not None
                 record = session.run(DEMO_TASK)
                 passed, detail = check_demo(session.embedded.phone)
@@ -187,3 +242,20 @@ def demo(
             raise typer.Exit(EXIT_INTERRUPTED)
         if not passed:
             raise typer.Exit(EXIT_FAILED)
+
+
+def _demo_on_phones(count: int, runs_dir: Path | None, *, quiet: bool) -> None:
+    """The demo task on ``count`` virtual phones at once, each conversation replayed from its own place."""
+    script = demo_script()
+    with ReplayModelServer(script, per_conversation=True) as server, ExitStack() as stack:
+        settings = load_settings(base_url=server.base_url, model=script.model)
+        endpoint = Endpoint("replay", server.base_url, script.model, None, ())
+        targets, embedded = phone_targets(stack, settings, [], False, count, [])
+        runs = run_on_phones(DEMO_TASK, targets, settings, endpoint, registry_from(settings), runs_dir, quiet=quiet)
+        verdicts = [check_demo(phone.phone) for phone in embedded]
+    typer.echo("\nVerdicts (checked on each phone itself):")
+    for phone, (passed, detail) in zip(embedded, verdicts, strict=True):
+        typer.echo(f"  {phone.serial}: {'PASS' if passed else 'FAIL'}: {detail}")
+    code = worst_exit_code(runs)
+    if code or not all(passed for passed, _ in verdicts):
+        raise typer.Exit(code or EXIT_FAILED)

@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import adbutils
 import typer
 
 from phone_agent.cli.common import (
@@ -18,16 +17,15 @@ from phone_agent.cli.common import (
     registry_from,
     reported,
 )
-from phone_agent.config import Settings, load_settings, resolve_endpoint
+from phone_agent.cli.fanout import AdbHostOption, AllDevicesOption, SimOption, phone_targets
+from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.console import printable
 from phone_agent.device.adb import AdbDevice
-from phone_agent.device.adb_server import list_devices
-from phone_agent.embedded import embedded_phones
-from phone_agent.errors import ConfigError, NoDeviceError
+from phone_agent.errors import ConfigError
 from phone_agent.session import agent_settings, open_client, writable_runs_dir
 from phone_agent.suites.case import CaseEnvironment, CaseResult
-from phone_agent.suites.reports import write_html, write_junit
-from phone_agent.suites.runner import collect, run_all
+from phone_agent.suites.reports import read_results, write_html, write_junit
+from phone_agent.suites.runner import collect, run_all, shard_of
 from phone_agent.suites.spec import Case, Suite, SuiteError
 
 suite_app = typer.Typer(help="Regression suites per app: YAML cases checked on the device.", no_args_is_help=True)
@@ -40,11 +38,19 @@ def suite_run(
     device: Annotated[
         list[str] | None, typer.Option("--device", "-d", help="Run on this phone (repeat to spread the cases).")
     ] = None,
-    all_devices: Annotated[bool, typer.Option("--all-devices", help="Use every attached phone.")] = False,
-    sim: Annotated[int, typer.Option(help="Start this many virtual phones and run on them.", min=0)] = 0,
+    all_devices: AllDevicesOption = False,
+    sim: SimOption = 0,
+    adb_host: AdbHostOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Run shard K of N, e.g. 2/3: a stable share of the cases, the same on every machine."),
+    ] = None,
     tags: Annotated[list[str] | None, typer.Option("--tags", help="Only cases with this tag (repeatable).")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
-    html: Annotated[Path | None, typer.Option(help="Write an HTML suite report (index.html) in this folder.")] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Write an HTML suite report (index.html) in this folder, with results.json for merging."),
+    ] = None,
     record: Annotated[bool, typer.Option("--record", help="Save the model's replies next to the suites.")] = False,
     replay: Annotated[
         bool, typer.Option("--replay", help="Answer from saved replies while the screen matches; heal the rest.")
@@ -63,12 +69,12 @@ def suite_run(
     with reported():
         if record and replay:
             raise ConfigError("Choose --record or --replay, not both.")
-        if sum((bool(device), all_devices, sim > 0)) > 1:
-            raise ConfigError("Choose the phones one way: --device, --all-devices or --sim.")
         try:
             items = collect(paths, tags or ())
         except SuiteError as exc:
             raise ConfigError(str(exc)) from None
+        if shard is not None:
+            items = shard_of(items, *_shard(shard))
         settings = load_settings(provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port)
         endpoint = None
         if any((settings.provider, settings.base_url, settings.model, settings.api_key)):
@@ -78,8 +84,12 @@ def suite_run(
         typer.echo(f"{len(items)} cases from {len({s.path for s, _ in items})} suite files")
         with ExitStack() as stack:
             run_dir = writable_runs_dir(runs_dir) / _suite_stamp()  # one directory for the whole run
-            # A phone named twice would get two cases at once, and both would fail.
-            phones = _suite_phones(stack, settings, list(dict.fromkeys(device or [])), all_devices, sim)
+            # A phone named twice would get two cases at once, and both would fail: choose_phones keeps one.
+            targets, _ = phone_targets(stack, settings, device or [], all_devices, sim, adb_host or [])
+            phones = [
+                stack.enter_context(AdbDevice.connect(t.serial, host=t.server.host, port=t.server.port))
+                for t in targets
+            ]
             registry = registry_from(settings)
             environments = []
             for phone in phones:
@@ -91,7 +101,7 @@ def suite_run(
                         agent_settings=agent_settings(settings, registry),
                     )
                 )
-            typer.echo(f"on {', '.join(p.serial for p in phones)}")
+            typer.echo(f"on {', '.join(t.label for t in targets)}")
             results = run_all(items, environments, _print_progress)
         _print_summary(results)
         if junit is not None:
@@ -102,22 +112,16 @@ def suite_run(
             raise typer.Exit(EXIT_FAILED)
 
 
-def _suite_phones(
-    stack: ExitStack, settings: Settings, serials: list[str], all_devices: bool, sim: int
-) -> list[AdbDevice]:
-    """Open the phones a suite runs on: virtual ones, the named ones, every attached one, or the only one."""
-    port = settings.adb_port
-    if sim:
-        embedded = stack.enter_context(embedded_phones(sim))
-        serials, port = [e.serial for e in embedded], embedded[0].adb_port
-    elif all_devices:
-        infos = list_devices(adbutils.AdbClient(host=settings.adb_host, port=port))
-        serials = [info.serial for info in infos if info.state == "device"]
-        if not serials:
-            raise NoDeviceError("--all-devices: no device is attached and ready. Check `phone-agent devices`.")
-    if not serials:
-        return [stack.enter_context(AdbDevice.connect(None, host=settings.adb_host, port=port))]
-    return [stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port)) for serial in serials]
+def _shard(text: str) -> tuple[int, int]:
+    """``K/N`` as numbers, 1 <= K <= N.
+
+    Raises:
+        ConfigError: it is not.
+    """
+    number, _, total = text.partition("/")
+    if not (number.isdigit() and total.isdigit() and 1 <= int(number) <= int(total)):
+        raise ConfigError(f"--shard {text!r}: give K/N with 1 <= K <= N, e.g. --shard 2/3.")
+    return int(number), int(total)
 
 
 def _suite_stamp() -> str:
@@ -144,3 +148,22 @@ def _print_summary(results: list[CaseResult]) -> None:
         typer.echo(f"{r.suite[:20]:<20} {r.case[:40]:<40} {r.status:<8} {r.device[:17]:<17} {r.duration:5.1f} s")
     passed = sum(r.status == "passed" for r in results)
     typer.echo(f"\n{passed} of {len(results)} cases passed")
+
+
+@suite_app.command("merge")
+def suite_merge(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the merged index.html, junit.xml and results.json.")],
+    results: Annotated[list[Path], typer.Argument(help="The shards' --html folders (each holds results.json).")],
+) -> None:
+    """Merge the reports of suite shards into one; exit code 0 only when every case passed.
+
+    Example: phone-agent suite merge reports/merged reports/shard-1 reports/shard-2 reports/shard-3
+    """
+    with reported():
+        merged = [result for folder in results for result in read_results(folder)]
+        typer.echo(f"{len(merged)} cases from {len(results)} shards")
+        _print_summary(merged)
+        typer.echo(f"JUnit: {write_junit(merged, out_dir / 'junit.xml')}")
+        typer.echo(f"HTML report: {write_html(merged, out_dir)}")
+        if any(result.status != "passed" for result in merged):
+            raise typer.Exit(EXIT_FAILED)

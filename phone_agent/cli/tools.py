@@ -16,7 +16,9 @@ from phone_agent.cli.common import (
     EXIT_USAGE,
     AdbPortOption,
     AppsFileOption,
+    ChannelOption,
     DeviceOption,
+    ScrcpyServerOption,
     app,
     registry_from,
     reported,
@@ -87,15 +89,19 @@ def doctor(
     api_key: Annotated[str | None, typer.Option(help="API key (never printed).")] = None,
     deep: Annotated[bool, typer.Option("--deep", help="Also send the current screenshot for one real step.")] = False,
     adb_port: AdbPortOption = None,
+    channel: ChannelOption = None,
+    scrcpy_server: ScrcpyServerOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the checks as a JSON list.")] = False,
 ) -> None:
-    """Check adb, the device, text input and the model endpoint, and say how to fix what fails.
+    """Check adb, the device, the channel a run would use, text input and the model endpoint, and say how to fix
+    what fails.
 
     Exit code 0 when nothing fails (warnings allowed), 1 otherwise.
     """
     with reported():
         settings = load_settings(
-            device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port
+            device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port,
+            channel=channel, scrcpy_server=scrcpy_server,
         )
         checks = []
         with ExitStack() as stack:

@@ -15,13 +15,13 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
 import adbutils
 import cv2
 import numpy as np
 
-from actions.device import Screenshot
+from actions.device import Screenshot, ShellResult
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
 from phone_agent.device.text_input import TextInput
 from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
@@ -56,14 +56,6 @@ _KEYCODE_HOME = 3
 _KEYCODE_BACK = 4
 _DUMP_FILE = "/sdcard/window_dump.xml"
 
-
-
-@dataclass(frozen=True)
-class ShellResult:
-    """Output of one shell command on the phone."""
-
-    output: str
-    exit_code: int | None
 
 
 class AdbDevice:
@@ -221,6 +213,10 @@ class AdbDevice:
         # `am start` reports a missing activity as "Error: ..." (with exit 0 before Android 11).
         if result.exit_code not in (0, None) or any(line.startswith("Error") for line in result.output.splitlines()):
             return False
+        return self.wait_in_front(package)
+
+    def wait_in_front(self, package: str) -> bool:
+        """Wait (up to ``launch_timeout``) until ``package``, or a permission prompt it opened, is in front."""
         deadline = self._clock() + self._launch_timeout
         while True:
             if self.current_app() in (package, *LAUNCH_DIALOGS):
@@ -317,19 +313,44 @@ class AdbDevice:
         except adbutils.AdbError as exc:
             raise DeviceError(f"Cannot talk to {self.serial} through the adb server: {exc}") from exc
 
+    def open_stream(self, service: str) -> socket.socket:
+        """Open a stream to the phone's ``service`` (``shell:...``, ``localabstract:NAME``); its socket.
+
+        Raises:
+            adbutils.AdbError: the phone refused the service (nothing listens there).
+            OSError: the adb server cannot be reached.
+        """
+        conn = self._client.make_connection()
+        try:
+            conn.send_command(f"host:transport:{self.serial}")
+            conn.check_okay()
+            conn.send_command(service)
+            conn.check_okay()
+        except BaseException:
+            conn.conn.close()
+            raise
+        return conn.conn
+
+    def push(self, local: Path, remote: str) -> None:
+        """Copy a file to the phone (mode 0644).
+
+        Raises:
+            DeviceError: the copy failed.
+        """
+        try:
+            adbutils.AdbDevice(self._client, self.serial).sync.push(local, remote, mode=0o644)
+        except (adbutils.AdbError, OSError) as exc:
+            raise DeviceError(f"Cannot copy {local.name} to {self.serial}:{remote} ({exc}).") from exc
+
     def _run(self, service: str) -> bytes:
         """Open one stream to the phone, send ``service`` and read until the phone closes it."""
         try:
-            conn = self._client.make_connection()
+            sock = self.open_stream(service)
             try:
-                conn.send_command(f"host:transport:{self.serial}")
-                conn.check_okay()
-                conn.send_command(service)
-                conn.check_okay()
-                return _read_to_end(conn.conn)
+                return _read_to_end(sock)
             finally:
                 # The phone has closed the stream: no need for adbutils' shutdown-and-sleep dance.
-                conn.conn.close()
+                sock.close()
         except (adbutils.AdbError, OSError) as exc:
             raise DeviceError(f"Lost contact with {self.serial} ({exc}). Check the cable or `adb devices`.") from exc
 

@@ -9,7 +9,7 @@ from actions.device import Screenshot
 
 # Frames are compared as grayscale thumbnails at 1/4 scale without the status bar (top 3 %), so the
 # clock ticking or a notification icon does not count as the app changing (24 dp on a 1080x2400 screen).
-_STATUS_BAR_FRACTION = 0.03
+STATUS_BAR_FRACTION = 0.03
 # A pixel differs when its gray level moves by more than _PIXEL_DELTA. Changed areas shaped like a
 # text cursor (a vertical line: at most _CURSOR_WIDTH thumbnail pixels wide, at least _CURSOR_HEIGHT
 # tall) are ignored, since a blinking cursor is not the app changing; a frame differs when more than
@@ -27,7 +27,7 @@ def thumbnail(png: bytes) -> Thumbnail | None:
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
     if image is None:
         return None
-    return image[int(image.shape[0] * _STATUS_BAR_FRACTION) :]
+    return image[int(image.shape[0] * STATUS_BAR_FRACTION) :]
 
 
 def same_screen(a: Thumbnail | None, b: Thumbnail | None) -> bool:

@@ -3,7 +3,8 @@
 ``auto`` captures frames until two in a row match. The first frames after an action may still show
 the old screen (the app has not reacted yet), so a frame identical to the one before the action only
 counts as settled after a short grace period. The settled frame is returned so that it serves as the
-next observation: no extra capture.
+next observation: no extra capture. A device that streams its screen (``LiveScreen``) is not captured
+at all: it counts content changes itself, and the screen is settled once none came for a quiet window.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from actions.device import Device, Screenshot
 from phone_agent.device.frames import Frame
@@ -42,6 +44,19 @@ class SettleMode:
         return f"fixed:{self.seconds:g}" if self.kind == "fixed" else self.kind
 
 
+@runtime_checkable
+class LiveScreen(Protocol):
+    """A device whose screen arrives as a live stream, so settling watches it instead of capturing frames."""
+
+    def screen_changes(self) -> int:
+        """How many times the screen's content has changed since this device's last input."""
+        ...
+
+    def screenshot(self) -> Screenshot:
+        """The newest frame of the stream."""
+        ...
+
+
 @dataclass(frozen=True)
 class Settled:
     """The frame to observe next (None with ``off``: capture afresh), the wait, and whether it really settled."""
@@ -63,6 +78,9 @@ class Settler:
     min_wait: float = 0.0
     interval: float = 0.05
     reaction_grace: float = 0.4
+    # A live stream is still once no changed frame came for `quiet` seconds; it is looked at every `poll`.
+    quiet: float = 0.15
+    poll: float = 0.02
 
     def wait(self, device: Device, before: Screenshot | None) -> Settled:
         """Wait after an action on ``device``; ``before`` is the frame the action was decided on."""
@@ -74,7 +92,25 @@ class Settler:
             return Settled(None, self.clock() - start, True, 0)
         if self.min_wait > 0:
             self.sleep(self.min_wait)
+        if isinstance(device, LiveScreen):
+            return self._until_quiet(device, start)
         return self._until_still(device, before, start)
+
+    def _until_quiet(self, device: LiveScreen, start: float) -> Settled:
+        """Watch a live stream until no changed frame came for ``quiet`` seconds; the frame then is the result."""
+        seen = device.screen_changes()
+        changed_at = start
+        while True:
+            now = self.clock()
+            changes = device.screen_changes()
+            if changes != seen:
+                seen, changed_at = changes, now
+            waited = now - start
+            # No change at all yet: the app may not have reacted, so the old screen counts only after the grace.
+            still = now - changed_at >= self.quiet and (seen > 0 or waited >= self.reaction_grace)
+            if still or waited >= self.max_wait:
+                return Settled(device.screenshot(), self.clock() - start, still, seen)
+            self.sleep(self.poll)
 
     def _until_still(self, device: Device, before: Screenshot | None, start: float) -> Settled:
         reference = Frame(before) if before is not None else None

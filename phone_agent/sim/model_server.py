@@ -19,6 +19,15 @@ A script is YAML or JSON::
         reply: The search box is at the top.          # optional text sent with it (the reasoning)
       - tool_calls: [{name: back}, {name: home}]      # several calls in one reply
 
+By default the steps are answered in order, whoever asks. With ``per_conversation=True`` each request
+is answered from its own place in the script instead: the number of assistant turns it carries says
+how far its conversation has got, so any number of identical conversations (the same task on several
+phones) replay the same script at once. An injected failure (``error``, ``drop``) belongs to the reply
+after it and is served once, to the first request that reaches that reply.
+
+A reply may hold half of a surrogate pair (``"\\ud83d"``), as servers that count UTF-16 code units
+send when a chunk boundary splits an emoji; it goes out as the JSON escape such servers write.
+
 Tool calls are streamed the way OpenAI-compatible servers do: the id and name first, then the
 arguments in small fragments, then ``finish_reason: "tool_calls"``. Whether a request offered
 ``tools`` is recorded.
@@ -143,17 +152,60 @@ class RecordedRequest:
 @dataclass
 class _Cursor:
     script: ReplayScript
+    per_conversation: bool = False
     position: int = 0
     calls_made: int = 0
+    failures_served: set[int] = field(default_factory=set)
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def next_step(self, body: dict[str, Any]) -> ScriptStep | None:
+        """The step that answers this request (None when the script has run out); call with the lock held."""
+        steps = self.script.replies
+        if not self.per_conversation:
+            if self.position >= len(steps):
+                return None
+            self.position += 1
+            return steps[self.position - 1]
+        turns = _turns(steps)
+        turn = sum(1 for message in body.get("messages", []) if message.get("role") == "assistant")
+        if turn >= len(turns):
+            return None
+        for index in turns[turn]:
+            if steps[index].error is not None or steps[index].drop:
+                if index not in self.failures_served:
+                    self.failures_served.add(index)
+                    return steps[index]
+            else:
+                return steps[index]
+        return None  # the script ends with failures and no reply
+
+
+def _turns(steps: list[ScriptStep]) -> list[list[int]]:
+    """Step indices grouped by reply: the failures injected before an answer, then the answer."""
+    turns: list[list[int]] = [[]]
+    for index, step in enumerate(steps):
+        turns[-1].append(index)
+        if step.error is None and not step.drop:
+            turns.append([])
+    return turns if turns[-1] else turns[:-1]
+
 
 class ReplayModelServer:
-    """Serves one script on ``127.0.0.1`` (a free port unless given). Use as a context manager."""
+    """Serves one script on ``127.0.0.1`` (a free port unless given). Use as a context manager.
 
-    def __init__(self, script: ReplayScript, *, port: int = 0, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._cursor = _Cursor(script)
+    With ``per_conversation`` each conversation is answered from its own place in the script (see above).
+    """
+
+    def __init__(
+        self,
+        script: ReplayScript,
+        *,
+        port: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+        per_conversation: bool = False,
+    ) -> None:
+        self._cursor = _Cursor(script, per_conversation)
         self._sleep = sleep
         handler = type("Handler", (_Handler,), {"cursor": self._cursor, "pause": staticmethod(sleep)})
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -175,7 +227,7 @@ class ReplayModelServer:
 
     @property
     def remaining(self) -> int:
-        """How many scripted steps are still to be answered."""
+        """How many scripted steps are still to be answered (in order, without ``per_conversation``)."""
         with self._cursor.lock:
             return len(self._cursor.script.replies) - self._cursor.position
 
@@ -276,11 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with self.cursor.lock:
             self.cursor.requests.append(request)
-            steps = self.cursor.script.replies
-            if self.cursor.position >= len(steps):
-                return None
-            self.cursor.position += 1
-            return steps[self.cursor.position - 1]
+            return self.cursor.next_step(body)
 
     def _error(self, error: ScriptError) -> None:
         payload: dict[str, Any] = {"message": error.message}
@@ -322,11 +370,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client stops reading once the answer is complete
 
     def _event(self, payload: dict[str, Any]) -> None:
-        self.wfile.write(b"data: " + json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n\n")
+        self.wfile.write(b"data: " + _encode(payload) + b"\n\n")
         self.wfile.flush()
 
     def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        data = _encode(payload)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -334,6 +382,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    """The payload as UTF-8 JSON; half a surrogate pair, unencodable, becomes its JSON escape ``\\udXXX``."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _image_parts(message: dict[str, Any]) -> list[str]:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from html import escape
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
+from phone_agent.errors import ConfigError
 from phone_agent.suites.case import CaseResult
+from phone_agent.suites.steps import CheckResult
+
+RESULTS_FILE = "results.json"  # next to index.html: what `suite merge` reads back
 
 # Characters XML 1.0 cannot hold at all (control codes from adb output, model text or app labels).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -83,7 +90,46 @@ def write_html(results: Sequence[CaseResult], directory: Path) -> Path:
     )
     path = directory / "index.html"
     path.write_text(page, encoding="utf-8")
+    (directory / RESULTS_FILE).write_text(
+        json.dumps([_as_json(result, directory) for result in results], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return path
+
+
+def read_results(directory: Path) -> list[CaseResult]:
+    """The results an HTML report was written from, its paths resolved from wherever the folder is now.
+
+    Raises:
+        ConfigError: the folder holds no readable results.json.
+    """
+    path = directory / RESULTS_FILE
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        return [_from_json(record, directory) for record in records]
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc}); give the shards' --html folders.") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{path}: not the results of `phone-agent suite run --html` ({exc}).") from None
+
+
+def _as_json(result: CaseResult, directory: Path) -> dict[str, Any]:
+    """The result with its paths relative to the report folder, which CI jobs move as one artifact."""
+    return {
+        **asdict(result),
+        "suite_path": str(result.suite_path),  # as given on the command line, as JUnit names it
+        "case_dir": os.path.relpath(result.case_dir, directory),
+        "reports": [os.path.relpath(report, directory) for report in result.reports],
+    }
+
+
+def _from_json(record: dict[str, Any], directory: Path) -> CaseResult:
+    return CaseResult(**{
+        **record,
+        "suite_path": Path(record["suite_path"]),
+        "case_dir": directory / record["case_dir"],
+        "reports": [directory / report for report in record["reports"]],
+        "checks": [CheckResult(**check) for check in record["checks"]],
+    })
 
 
 def _counts(results: Sequence[CaseResult]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -41,6 +42,22 @@ def collect(paths: Sequence[Path], tags: Sequence[str] = ()) -> list[tuple[Suite
         raise SuiteError("\n".join(problems))
     wanted = set(tags)
     return [(s, c) for s in suites for c in s.cases if not wanted or wanted & set(c.tags)]
+
+
+def shard_of(items: Sequence[tuple[Suite, Case]], number: int, total: int) -> list[tuple[Suite, Case]]:
+    """Shard ``number`` of ``total`` (from 1): the cases ranked by the SHA-256 of "suite/case", dealt in turn.
+
+    Every machine ranks the same cases the same way, so the shards of one suite never overlap or miss a case,
+    and their sizes differ by at most one.
+    """
+    ranked = sorted(range(len(items)), key=lambda i: hashlib.sha256(_case_id(items[i]).encode()).hexdigest())
+    mine = {index for rank, index in enumerate(ranked) if rank % total == number - 1}
+    return [item for index, item in enumerate(items) if index in mine]
+
+
+def _case_id(item: tuple[Suite, Case]) -> str:
+    suite, case = item
+    return f"{suite.name}/{case.name}"
 
 
 def run_all(

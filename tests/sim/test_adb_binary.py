@@ -94,10 +94,17 @@ def test_screencap_to_a_file_then_pull(adb_server: AdbServer, phone: PhoneSessio
 
 
 def test_unsupported_device_services_fail_cleanly(adb_server: AdbServer, phone: PhoneSession) -> None:
-    result = adb(adb_server, phone, "reverse", "--list")
+    result = adb(adb_server, phone, "jdwp")
     assert result.returncode != 0
     # The phone is still usable afterwards.
     assert adb(adb_server, phone, "shell", "echo alive").stdout == b"alive\n"
+
+
+def test_adb_reverse_keeps_a_tunnel_table(adb_server: AdbServer, phone: PhoneSession) -> None:
+    assert adb(adb_server, phone, "reverse", "tcp:8081", "tcp:8081").returncode == 0
+    assert adb(adb_server, phone, "reverse", "--list").stdout.decode().split()[1:] == ["tcp:8081", "tcp:8081"]
+    assert adb(adb_server, phone, "reverse", "--remove-all").returncode == 0
+    assert adb(adb_server, phone, "reverse", "--list").stdout.strip() == b""
 
 
 def test_shell_without_a_command_reads_commands_from_stdin(adb_server: AdbServer, phone: PhoneSession) -> None:

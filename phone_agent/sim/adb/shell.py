@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phone_agent.sim.adb.builtins import BUILTINS, ShellExit
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.fs import FileSystem, FsError
 from phone_agent.sim.adb.syntax import (
     AndOr,
@@ -103,8 +104,8 @@ class CommandIO:
         self._stop = stop or session.interrupt
 
     @property
-    def device(self) -> Any:
-        """The device object the shell runs on (a VirtualPhone)."""
+    def device(self) -> ShellPhone | None:
+        """The phone the shell runs on (None in tests of the shell alone)."""
         return self.session.device
 
     def read_stdin(self) -> bytes:
@@ -174,7 +175,7 @@ class Job:
 class Session:
     """One shell's state: variables, positional arguments, `$?`, the working directory and its jobs."""
 
-    def __init__(self, device: Any, commands: Mapping[str, CommandFn], fs: FileSystem, *,
+    def __init__(self, device: ShellPhone | None, commands: Mapping[str, CommandFn], fs: FileSystem, *,
                  lock: AbstractContextManager[Any] | None = None,
                  on_unknown: Callable[[str, list[str]], None] | None = None,
                  cost_ms: Callable[[list[str]], tuple[int, int]] = lambda argv: (0, 0)) -> None:
