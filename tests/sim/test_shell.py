@@ -8,8 +8,10 @@ import pytest
 
 from phone_agent.sim.adb.coreutils import COREUTILS
 from phone_agent.sim.adb.fs import FileSystem
-from phone_agent.sim.adb.shell import CommandIO, Session, Stdin
-from phone_agent.sim.adb.syntax import Lit, Op, Redirect, ShellSyntaxError, Var, parse, tokenize
+from phone_agent.sim.adb.lexer import Lit, Op, Redirect, ShellSyntaxError, Var, tokenize
+from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.stdin import Stdin
+from phone_agent.sim.adb.syntax import parse
 
 
 def argv_command(io: CommandIO, args: list[str]) -> int:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from phone_agent.sim.adb.device import ShellPhone
-from phone_agent.sim.adb.shell import CommandIO, Session, Stdin
+from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.stdin import Stdin
 from phone_agent.sim.adb.sync import serve_sync
 from phone_agent.sim.adb.system_cmds import install_apk
 from phone_agent.sim.adb.transport import Service, Stream, StreamClosed
