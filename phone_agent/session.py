@@ -138,6 +138,22 @@ def agent_settings(settings: Settings, registry: Registry) -> AgentSettings:
 
 
 @contextmanager
+def open_phone(settings: Settings) -> Iterator[tuple[AdbDevice, EmbeddedPhone | None]]:
+    """Connect to the phone (``device="sim"`` starts a virtual one, returned too); close it afterwards.
+
+    Raises:
+        NoDeviceError, DeviceStateError, DeviceError: the phone cannot be used.
+    """
+    with ExitStack() as stack:
+        embedded = None
+        serial, port = settings.device, settings.adb_port
+        if settings.device == SIM_DEVICE:
+            (embedded,) = stack.enter_context(embedded_phones(1))
+            serial, port = embedded.serial, embedded.adb_port
+        yield stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port)), embedded
+
+
+@contextmanager
 def open_session(
     settings: Settings,
     endpoint: Endpoint,
@@ -155,12 +171,7 @@ def open_session(
     """
     writable_runs_dir(runs_dir)
     with ExitStack() as stack:
-        embedded = None
-        serial, port = settings.device, settings.adb_port
-        if settings.device == SIM_DEVICE:
-            (embedded,) = stack.enter_context(embedded_phones(1))
-            serial, port = embedded.serial, embedded.adb_port
-        phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
+        phone, embedded = stack.enter_context(open_phone(settings))
         client = stack.enter_context(open_client(endpoint, settings))
         yield Session(
             phone,
