@@ -4,12 +4,15 @@ Replies are parsed with :mod:`ast` (never ``eval``): the answer must be one call
 ``finish(...)`` whose keyword arguments are plain literals. Parsing is tolerant of what models
 really send (missing tags, a trailing ``</answer>``, code fences, prose before the call, action
 names with other spacing or case) and strict about meaning (names, types, 0-999 ranges, one action).
+Whatever its characters, a reply gives an action or an :class:`ActionParseError`, in work bounded by
+``MAX_ANSWER_CHARS`` however long the reply: halves of UTF-16 surrogate pairs are mended first.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -17,10 +20,13 @@ from pydantic import ValidationError
 from actions.models import ACTION_ADAPTER, ACTION_TYPES, Action, Finish
 
 _FENCE = re.compile(r"```[a-zA-Z]*\n?|```")
-_THINK = re.compile(r"<think>(.*?)(?:</think>|(?=<answer>)|$)", re.DOTALL)
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.DOTALL)
 _CALL_START = re.compile(r"\b(?:do|finish)\s*\(")
 _TAGS = re.compile(r"</?(?:think|answer)>")
+_NAME_BEFORE = re.compile(r"\b(?:do|finish)\s*\Z")
+
+# Far more than any real action (a long Type text included); bounds the parsing work per reply.
+MAX_ANSWER_CHARS = 20_000
 
 
 def _fold(name: str) -> str:
@@ -54,46 +60,123 @@ def parse_reply(reply: str) -> ParsedReply:
     Raises:
         ActionParseError: the answer is missing, malformed, or not exactly one valid action.
     """
-    text = _FENCE.sub("", reply)
+    text = _FENCE.sub("", mend_surrogates(reply))
     answer_match = _ANSWER.search(text)
-    if answer_match:
-        answer = answer_match.group(1)
-        think_match = _THINK.search(text[: answer_match.start()])
-        thinking = think_match.group(1) if think_match else text[: answer_match.start()]
-    else:
+    if not answer_match:
         return _parse_untagged(text)
+    answer = answer_match.group(1)
+    thinking = text[: answer_match.start()]
+    opened = thinking.find("<think>")
+    if opened != -1:  # the thinking runs to </think>, else up to the answer
+        closed = thinking.find("</think>", opened)
+        thinking = thinking[opened + len("<think>") : closed if closed != -1 else None]
     thinking = _TAGS.sub("", thinking).strip()
     answer = _TAGS.sub("", answer).strip()
     return ParsedReply(thinking=thinking, answer=answer, action=parse_action(answer))
 
 
-def _parse_untagged(text: str) -> ParsedReply:
-    """A reply without <answer>: the action is the first call (after any </think>) that parses.
+def mend_surrogates(text: str) -> str:
+    """Join surrogate pairs into the characters they encode and replace lone surrogates with U+FFFD.
 
-    The reasoning may itself say "do (" or "finish (": a candidate that is not valid syntax is
-    skipped, but one that holds several actions is an error, as in a tagged answer.
+    A stream that splits an emoji's UTF-16 pair across two chunks yields such halves; they cannot be
+    encoded as UTF-8, so no file, terminal or request could take them.
     """
-    region = text.rfind("</think>") + 1 if "</think>" in text else 0
-    starts = [match.start() for match in _CALL_START.finditer(text, region)]
-    if not starts:
-        raise ActionParseError(
-            "Your reply contains no action. End it with exactly one action inside "
-            '<answer></answer>, for example <answer>do(action="Tap", element=[500, 500])</answer> '
-            'or <answer>finish(message="...")</answer>.'
-        )
-    error: ActionParseError | None = None
-    for start in starts:
-        answer = _TAGS.sub("", text[start:]).strip()
-        try:
-            action = parse_action(answer)
-        except _SeveralActions:
-            raise
-        except ActionParseError as exc:
-            error = exc  # the last candidate's complaint is the one worth reporting
-            continue
-        return ParsedReply(thinking=_TAGS.sub("", text[:start]).strip(), answer=answer, action=action)
-    assert error is not None
-    raise error
+    try:
+        text.encode("utf-8")  # fast, and fails exactly on surrogates
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def _parse_untagged(text: str) -> ParsedReply:
+    """A reply without <answer>: the action is the call that ends it (after any </think>).
+
+    The reasoning may itself say "do (" or "finish (", so the call is found from the end, as the one
+    whose "(" the last ")" closes; only the last MAX_ANSWER_CHARS are looked at, so a rambling reply
+    costs no more than a short one. A call directly before it makes several actions, an error.
+    """
+    cut = text.rfind("</think>")
+    head, body = (text[: cut + len("</think>")], text[cut + len("</think>") :]) if cut != -1 else ("", text)
+    body = _TAGS.sub("", body).rstrip()
+    floor = max(0, len(body) - MAX_ANSWER_CHARS)
+    start = _closing_call(body, floor, len(body))
+    if start is None:
+        # No call closes the reply: the last one near the end is the attempt to complain about.
+        near_end = [match.start() for match in _CALL_START.finditer(body, floor)]
+        if not near_end:
+            raise _too_long_error() if _CALL_START.search(body) else _no_action_error()
+        start = near_end[-1]
+    else:
+        _reject_a_call_before(body, floor, start)
+    answer = body[start:]
+    return ParsedReply(thinking=_TAGS.sub("", head + body[:start]).strip(), answer=answer, action=parse_action(answer))
+
+
+def _reject_a_call_before(body: str, floor: int, start: int) -> None:
+    """Raise if the call at ``start`` directly follows another, as in ``do(...); do(...)``."""
+    previous = _closing_call(body, floor, len(body[:start].rstrip(" \t\r\n;,")))
+    if previous is None:
+        return
+    try:
+        parse_action(body[previous:])
+    except _SeveralActions:
+        raise
+    except ActionParseError:
+        return  # not a clean sequence of calls: the last call stands alone
+
+
+def _closing_call(text: str, floor: int, end: int) -> int | None:
+    """Where the do/finish call starts whose "(" the ")" at ``end - 1`` closes; None if there is none.
+
+    Scans backwards from ``end`` to ``floor``, counting brackets and jumping over quoted strings.
+    """
+    if end <= floor or text[end - 1] != ")":
+        return None
+    depth = 0
+    index = end - 1
+    while index >= floor:
+        char = text[index]
+        if char in "\"'":
+            index = _string_opening(text, floor, index)
+            if index < 0:
+                return None
+        elif char in ")]}":
+            depth += 1
+        elif char in "([{":
+            depth -= 1
+            if depth == 0:
+                name = _NAME_BEFORE.search(text, max(floor, index - 40), index)
+                return name.start() if name and char == "(" else None
+        index -= 1
+    return None
+
+
+def _string_opening(text: str, floor: int, closing: int) -> int:
+    """The index of the quote that opens the string closed at ``closing``, or -1."""
+    quote = text[closing]
+    index = closing
+    while True:
+        index = text.rfind(quote, floor, index)
+        backslashes = 0
+        while index - backslashes - 1 >= floor and text[index - backslashes - 1] == "\\":
+            backslashes += 1
+        if index < 0 or backslashes % 2 == 0:
+            return index
+
+
+def _no_action_error() -> ActionParseError:
+    return ActionParseError(
+        "Your reply contains no action. End it with exactly one action inside "
+        '<answer></answer>, for example <answer>do(action="Tap", element=[500, 500])</answer> '
+        'or <answer>finish(message="...")</answer>.'
+    )
+
+
+def _too_long_error() -> ActionParseError:
+    return ActionParseError(
+        f"Your action is longer than {MAX_ANSWER_CHARS:,} characters. Give one short action "
+        'inside <answer></answer>, for example <answer>do(action="Back")</answer>.'
+    )
 
 
 def parse_action(answer: str) -> Action:
@@ -102,10 +185,12 @@ def parse_action(answer: str) -> Action:
     Raises:
         ActionParseError: as for :func:`parse_reply`.
     """
-    call = _single_call(answer)
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise _too_long_error()
+    call = _single_call(mend_surrogates(answer))
     func = call.func.id if isinstance(call.func, ast.Name) else None
     if func not in ("do", "finish"):
-        raise ActionParseError(f"Unknown call {ast.unparse(call.func)!r}. Use do(action=...) or finish(message=...).")
+        raise ActionParseError(f"Unknown call {_shown(call.func)}. Use do(action=...) or finish(message=...).")
     if call.args and not (func == "finish" and len(call.args) == 1):
         raise ActionParseError(f'Write every argument of {func}() as name=value, e.g. do(action="Back").')
     fields: dict[str, object] = {}
@@ -146,20 +231,28 @@ def _single_call(answer: str) -> ast.Call:
 
 
 def _parse_module(answer: str) -> ast.Module:
+    # Models sometimes put raw line breaks inside a quoted text argument: the second try escapes them.
+    for source in (answer, answer.replace("\r\n", "\\n").replace("\n", "\\n")):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)  # "invalid escape sequence" and such: not ours to print
+                return ast.parse(source, mode="exec")
+        except (SyntaxError, ValueError):
+            continue
+        except (RecursionError, MemoryError):
+            raise ActionParseError("Your answer is nested too deeply. Give one simple action.") from None
+    raise ActionParseError(
+        f"Your answer {answer[:120]!r} is not valid syntax. Write one call such as "
+        'do(action="Type", text="hello") with strings in double quotes and \\" for a quote inside.'
+    )
+
+
+def _shown(node: ast.expr) -> str:
+    """The node as source for an error message, shortened; a node too deep to write back is not shown."""
     try:
-        return ast.parse(answer, mode="exec")
-    except SyntaxError:
-        pass
-    try:
-        # Models sometimes put raw line breaks inside a quoted text argument.
-        return ast.parse(answer.replace("\r\n", "\\n").replace("\n", "\\n"), mode="exec")
-    except (SyntaxError, ValueError):
-        raise ActionParseError(
-            f"Your answer {answer[:120]!r} is not valid syntax. Write one call such as "
-            'do(action="Type", text="hello") with strings in double quotes and \\" for a quote inside.'
-        ) from None
-    except RecursionError:
-        raise ActionParseError("Your answer is nested too deeply. Give one simple action.") from None
+        return repr(ast.unparse(node)[:60])
+    except (RecursionError, MemoryError, ValueError):
+        return "(an expression nested too deeply to show)"
 
 
 def _literal(node: ast.expr, name: str) -> object:
@@ -167,13 +260,14 @@ def _literal(node: ast.expr, name: str) -> object:
         value = ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise ActionParseError(
-            f"The argument {name}= must be a plain value (a quoted string or [x, y] numbers), "
-            f"not {ast.unparse(node)[:60]!r}."
+            f"The argument {name}= must be a plain value (a quoted string or [x, y] numbers), not {_shown(node)}."
         ) from None
     if isinstance(value, set | frozenset | dict):
         raise ActionParseError(
             f"The argument {name}= must be a quoted string or a list like [x, y], not a set or dict."
         )
+    if isinstance(value, str):
+        return mend_surrogates(value)  # an escape such as "\\ud83d" in the literal makes a lone half
     # Models write points as [x, y]; the models hold tuples.
     return tuple(value) if isinstance(value, list) else value
 
@@ -183,7 +277,7 @@ def _action_name(raw: object) -> str:
         raise ActionParseError(f'do() needs action="..." naming one of: {_VALID_NAMES}.')
     name = _NAMES_BY_FOLD.get(_fold(raw))
     if name is None:
-        raise ActionParseError(f'Unknown action "{raw}". Use one of: {_VALID_NAMES}, or finish(message=...).')
+        raise ActionParseError(f'Unknown action "{raw[:60]}". Use one of: {_VALID_NAMES}, or finish(message=...).')
     return name
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from actions.grammar import ActionParseError
+from actions.grammar import MAX_ANSWER_CHARS, ActionParseError, mend_surrogates
 from actions.models import (
     ACTION_ADAPTER,
     Action,
@@ -178,28 +178,34 @@ def parse_tool_call(name: str, arguments: str) -> Action:
 def _tool_named(name: str) -> _Tool:
     tool = _BY_FOLD.get(_fold(name.removeprefix("functions."))) if isinstance(name, str) else None
     if tool is None:
-        shown = name[:60] if isinstance(name, str) else repr(name)
+        shown = mend_surrogates(name[:60]) if isinstance(name, str) else repr(name)
         raise ActionParseError(f'There is no tool "{shown}". Call one of: {_NAMES}.')
     return tool
 
 
 def _decode(tool: _Tool, arguments: str) -> dict[str, Any]:
-    """The call's arguments as a dict; empty arguments are none at all."""
-    text = arguments.strip() if isinstance(arguments, str) else ""
+    """The call's arguments as a dict (names and text with any lone surrogate mended); empty ones are none."""
+    text = mend_surrogates(arguments.strip()) if isinstance(arguments, str) else ""
     if not text or text == "null":
         return {}
+    if len(text) > MAX_ANSWER_CHARS:
+        raise ActionParseError(
+            f"The arguments of {tool.name} are longer than {MAX_ANSWER_CHARS:,} characters. "
+            f"Send a short JSON object such as {_example(tool)}."
+        )
     try:
         value = json.loads(text)
         if isinstance(value, str) and value.strip().startswith("{"):
             value = json.loads(value)  # some models encode the object twice
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, MemoryError):
         raise ActionParseError(
             f"The arguments of {tool.name} are not valid JSON: {text[:120]!r}. Send a JSON object such as "
             f"{_example(tool)}."
         ) from None
     if not isinstance(value, dict):
         raise ActionParseError(f"The arguments of {tool.name} must be a JSON object such as {_example(tool)}.")
-    return value
+    # A JSON escape such as "\\ud83d" decodes to half a character: mend it before a message or the phone sees it.
+    return {mend_surrogates(key): mend_surrogates(v) if isinstance(v, str) else v for key, v in value.items()}
 
 
 def _tolerate(name: str, value: Any) -> Any:

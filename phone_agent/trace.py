@@ -63,7 +63,8 @@ class TraceRecorder(Listener):
     def __init__(self, run_dir: Path, meta: Mapping[str, Any]) -> None:
         self.run_dir = run_dir
         self._meta = dict(meta)
-        self._file = (run_dir / TRACE_FILE).open("a", encoding="utf-8")
+        # Odd text (a lone surrogate from a non-UTF-8 argv, say) is written as its JSON escape, never lost.
+        self._file = (run_dir / TRACE_FILE).open("a", encoding="utf-8", errors="backslashreplace")
         self._step_started = 0.0
 
     def run_started(self, task: str) -> None:

@@ -182,13 +182,19 @@ def test_format_then_parse_is_identity(action: object) -> None:
     assert parse_action(format_action(action)) == action  # type: ignore[arg-type]
 
 
-@given(st.text())
+# Any text at all, lone surrogates included (what a stream that splits an emoji's UTF-16 pair yields).
+any_text = st.text(st.characters() | st.characters(categories=["Cs"]))
+
+
+@given(any_text | any_text.map(lambda text: f'<answer>do(action="Type", text="{text}")</answer>'))
 @settings(max_examples=400)
 def test_arbitrary_text_raises_nothing_but_action_parse_error(reply: str) -> None:
     try:
-        parse_reply(reply)
+        parsed = parse_reply(reply)
     except ActionParseError as exc:
-        assert str(exc)  # every rejection carries a message for the model
+        assert str(exc).encode("utf-8")  # every rejection carries a message that can be written anywhere
+    else:
+        (parsed.thinking + parsed.answer + parsed.action.model_dump_json()).encode("utf-8")
 
 
 @given(st.text(alphabet="do()[]\"\\,=<>/ actionTapelm0123456789\n'finshmsg"))
@@ -198,3 +204,63 @@ def test_grammar_shaped_text_raises_nothing_but_action_parse_error(reply: str) -
         parse_reply(reply)
     except ActionParseError as exc:
         assert str(exc)  # every rejection carries a message for the model
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        'do(action="Tap", element=[' + "1+" * 5_000 + "1, 1])",
+        'do(action="Tap", element=' + "[" * 5_000 + "]" * 5_000 + ")",
+        "<answer>" + "a." * 5_000 + "b()</answer>",
+        '<answer>do(action="Back", x=' + "not " * 5_000 + "y)</answer>",
+        "finish(message=" + "-" * 5_000 + "1)",
+        '<answer>do(action="Type", text="\ud83d")</answer>',
+        '<answer>do(action="Fly \ud83d")</answer>',
+        "<answer>\ud83d(action=1)</answer>",
+        "\ud83d do(action=\ud83d",
+        'do(action="Tap", element=[' + "9" * 5_000 + ", 1])",
+        "<answer>do(action=\"Back\")\x00</answer>",
+    ],
+)
+def test_hostile_replies_give_an_action_or_an_error_the_model_can_read(reply: str) -> None:
+    try:
+        parsed = parse_reply(reply)
+    except ActionParseError as exc:
+        assert str(exc).encode("utf-8")
+    else:
+        parsed.action.model_dump_json().encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("reply", "text"),
+    [
+        ('<answer>do(action="Type", text="hi \ud83c\udfa7")</answer>', "hi \U0001f3a7"),  # a pair split in two
+        ('<answer>do(action="Type", text="hi \\ud83c\\udfa7")</answer>', "hi \U0001f3a7"),  # escaped in the literal
+        ('<answer>do(action="Type", text="hi \ud83d")</answer>', "hi \ufffd"),
+        ('<answer>do(action="Type", text="hi \\ud83d")</answer>', "hi \ufffd"),
+        ('do(action="Type", text="hi \udfa7\ud83c")', "hi \ufffd\ufffd"),
+    ],
+)
+def test_surrogate_pairs_are_joined_and_lone_halves_replaced(reply: str, text: str) -> None:
+    assert parse_reply(reply).action == Type(text=text)
+
+
+def test_a_huge_answer_gets_a_clear_error() -> None:
+    long_text = "a" * 30_000
+    for reply in (f'<answer>do(action="Type", text="{long_text}")</answer>', f'do(action="Type", text="{long_text}")'):
+        with pytest.raises(ActionParseError, match="longer than 20,000 characters"):
+            parse_reply(reply)
+    assert parse_reply(f'do(action="Type", text="{"a" * 19_000}")').action == Type(text="a" * 19_000)
+
+
+def test_a_rambling_untagged_reply_still_ends_in_its_action() -> None:
+    rambling = 'I could do(action="Tap", element=[1, 2]) or finish (it) or say "don\'t" (maybe [1, 2]. ' * 20_000
+    parsed = parse_reply(rambling + 'do(action="Type", text="do(action=\\"Back\\") )")')
+    assert parsed.action == Type(text='do(action="Back") )')
+    assert parsed.thinking == rambling.strip()
+    with pytest.raises(ActionParseError, match="more than one"):
+        parse_reply(rambling + 'do(action="Back");  do(action="Home")')
+    with pytest.raises(ActionParseError, match="0 to 999"):
+        parse_reply(rambling + 'do(action="Tap", element=[5000, 1])')
+    with pytest.raises(ActionParseError, match="not valid syntax"):
+        parse_reply(rambling + 'do(action="Tap", element=[5, 1]')

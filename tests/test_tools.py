@@ -25,7 +25,7 @@ from actions import (
     tool_definitions,
 )
 from actions.models import ACTION_TYPES
-from tests.test_grammar import actions
+from tests.test_grammar import actions, any_text
 
 EXPECTED_NAMES = {
     "tap", "type_text", "launch", "swipe", "long_press", "double_tap", "wait", "back", "home", "take_over",
@@ -168,4 +168,45 @@ def test_arbitrary_calls_raise_nothing_but_action_parse_error(name: str, args: s
 
 def test_deeply_nested_arguments_are_a_parse_error() -> None:
     with pytest.raises(ActionParseError, match="not valid JSON"):
-        parse_tool_call("tap", "[" * 100_000 + "]" * 100_000)
+        parse_tool_call("tap", "[" * 9_000 + "]" * 9_000)
+    with pytest.raises(ActionParseError, match="not valid JSON"):
+        parse_tool_call("tap", json.dumps("{" + "[" * 9_000 + "]" * 9_000 + "}"))  # encoded twice
+
+
+def test_huge_arguments_get_a_clear_error() -> None:
+    with pytest.raises(ActionParseError, match="longer than 20,000 characters"):
+        parse_tool_call("type_text", json.dumps({"text": "a" * 1_000_000}))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "text"),
+    [
+        ('{"text": "earbuds \\ud83c\\udfa7"}', "earbuds \U0001f3a7"),  # a pair escaped in the JSON
+        ('{"text": "earbuds \ud83c\udfa7"}', "earbuds \U0001f3a7"),  # a pair split across stream pieces
+        ('{"text": "half \\ud83d"}', "half \ufffd"),
+        ('{"text": "half \ud83d"}', "half \ufffd"),
+    ],
+)
+def test_surrogates_in_arguments_are_joined_or_replaced(arguments: str, text: str) -> None:
+    assert parse_tool_call("type_text", arguments) == Type(text=text)
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [("type_text", '{"te\\ud83dxt": "a"}'), ("tap\ud83d", "{}"), ("tap", '{"element": ["\\ud83d", 1]}')],
+)
+def test_errors_about_surrogates_can_be_written_anywhere(name: str, arguments: str) -> None:
+    with pytest.raises(ActionParseError) as info:
+        parse_tool_call(name, arguments)
+    assert str(info.value).encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+
+
+@given(names | any_text, any_text | any_text.map(lambda text: json.dumps({"text": text, text: [1, 2]})))
+@settings(max_examples=400)
+def test_calls_with_any_characters_give_an_action_or_a_writable_error(name: str, args: str) -> None:
+    try:
+        action = parse_tool_call(name, args)
+    except ActionParseError as exc:
+        assert str(exc).encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+    else:
+        assert action.model_dump_json().encode("utf-8")

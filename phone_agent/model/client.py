@@ -153,7 +153,7 @@ class ChatClient:
             return reply
 
         reply, retries = with_retries(attempt, self.max_retries, self._sleep)
-        reply.close_reasoning()
+        reply.end()
         tool_calls = reply.tool_calls
         if not reply.text and not tool_calls:
             raise ModelResponseError(f"the model at {self.base_url} sent an empty reply")

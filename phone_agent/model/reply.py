@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from actions.grammar import mend_surrogates
+
 _ANSWER_END = "</answer>"
 _THINKING_ENDS = ("</think>", "<answer>")
 _LONGEST_MARKER = max(len(marker) for marker in (_ANSWER_END, *_THINKING_ENDS))
@@ -47,6 +49,7 @@ class Reply:
         self._on_text = on_text
         self._in_reasoning = False
         self._calls: dict[int, _PartialCall] = {}
+        self._half = ""  # a high surrogate that ended a piece, held until the next piece brings its other half
         self.stop_at_answer = stop_at_answer
         self.text = ""
         self.first_token_at: float | None = None
@@ -79,7 +82,11 @@ class Reply:
     def tool_calls(self) -> tuple[ToolCall, ...]:
         """The tool calls so far, in index order; a call that came without an id is given one."""
         return tuple(
-            ToolCall(call.id or f"call_{position}", call.name.strip(), "".join(call.arguments))
+            ToolCall(
+                call.id or f"call_{position}",
+                mend_surrogates(call.name.strip()),
+                mend_surrogates("".join(call.arguments)),
+            )
             for position, (_, call) in enumerate(sorted(self._calls.items()))
         )
 
@@ -144,6 +151,13 @@ class Reply:
         self.close_reasoning()
         self._add(piece)
 
+    def end(self) -> None:
+        """The stream is over: close open reasoning and let a half character still held become U+FFFD."""
+        self.close_reasoning()
+        if self._half:
+            self._half = ""
+            self._add("\ufffd")
+
     def close_reasoning(self) -> None:
         """Close an open ``<think>`` block made from reasoning pieces."""
         if self._in_reasoning:
@@ -151,7 +165,16 @@ class Reply:
             self._add("</think>")
 
     def _add(self, piece: str) -> None:
-        """Append a piece, note the markers it completes, and hand it to ``on_text``."""
+        """Append a piece, note the markers it completes, and hand it to ``on_text``.
+
+        A stream may split an emoji's UTF-16 pair across two pieces: a trailing high surrogate waits for
+        the next piece, and halves that stay alone become U+FFFD, so no odd text goes further.
+        """
+        piece = self._half + piece
+        self._half = piece[-1] if "\ud800" <= piece[-1] <= "\udbff" else ""
+        piece = mend_surrogates(piece[: len(piece) - len(self._half)])
+        if not piece:
+            return
         elapsed = self._clock() - self._started
         if self.first_token_at is None:
             self.first_token_at = elapsed

@@ -19,6 +19,9 @@ A script is YAML or JSON::
         reply: The search box is at the top.          # optional text sent with it (the reasoning)
       - tool_calls: [{name: back}, {name: home}]      # several calls in one reply
 
+A reply may hold half of a surrogate pair (``"\\ud83d"``), as servers that count UTF-16 code units
+send when a chunk boundary splits an emoji; it goes out as the JSON escape such servers write.
+
 Tool calls are streamed the way OpenAI-compatible servers do: the id and name first, then the
 arguments in small fragments, then ``finish_reason: "tool_calls"``. Whether a request offered
 ``tools`` is recorded.
@@ -322,11 +325,11 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client stops reading once the answer is complete
 
     def _event(self, payload: dict[str, Any]) -> None:
-        self.wfile.write(b"data: " + json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n\n")
+        self.wfile.write(b"data: " + _encode(payload) + b"\n\n")
         self.wfile.flush()
 
     def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        data = _encode(payload)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -334,6 +337,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    """The payload as UTF-8 JSON; half a surrogate pair, unencodable, becomes its JSON escape ``\\udXXX``."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _image_parts(message: dict[str, Any]) -> list[str]:
