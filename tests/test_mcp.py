@@ -61,9 +61,9 @@ def text(result: CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
-def image(result: CallToolResult) -> Image.Image:
+def image(result: CallToolResult, mime_type: str = "image/png") -> Image.Image:
     (block,) = [block for block in result.content if isinstance(block, ImageContent)]
-    assert block.mime_type == "image/png"
+    assert block.mime_type == mime_type
     return Image.open(io.BytesIO(base64.b64decode(block.data))).convert("RGB")
 
 
@@ -80,14 +80,15 @@ def test_sim_lists_the_tools_and_the_next_screenshot_shows_a_launched_app(tmp_pa
     async def conversation(client: Client) -> None:
         assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
         home = ok(await client.call_tool("screenshot"))
-        assert "1080x2400 pixels" in text(home)
+        assert "1080x2400 pixels" in text(home) and image(home, "image/jpeg").size == (540, 1200)
         assert "Settings (com.android.settings) is in front." in text(ok(await client.call_tool("launch", {
             "app": "Settings"})))
         settings = ok(await client.call_tool("screenshot"))
         assert "in front: Settings (com.android.settings)" in text(settings)
-        assert not same_image(image(home), image(settings))
+        assert not same_image(image(home, "image/jpeg"), image(settings, "image/jpeg"))
 
-    talk(["-m", "phone_agent", "mcp", "--sim", "--runs-dir", str(tmp_path / "runs")], tmp_path, conversation)
+    args = ["-m", "phone_agent", "mcp", "--sim", "--image-format", "jpeg", "--image-max-side", "1200"]
+    talk(args, tmp_path, conversation)
 
 
 def test_the_screenshot_is_the_phones_screen_and_grid_points_land_where_the_loop_puts_them(
@@ -166,8 +167,12 @@ def test_run_task_runs_the_agent_with_the_replay_model(adb: AdbServer, phone: Ph
 
 def test_the_server_answers_while_a_task_runs(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
     release = threading.Event()
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
     script = ReplayScript.model_validate({"replies": [{"reply": EBAY_SEARCH[-1], "latency_ms": 60_000}]})
-    with ReplayModelServer(script, sleep=lambda seconds: release.wait(seconds)) as model:
+    with ReplayModelServer(script, sleep=held_back) as model:
         args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model)
 
         async def conversation(client: Client) -> str:
@@ -185,7 +190,7 @@ def test_the_server_answers_while_a_task_runs(adb: AdbServer, phone: PhoneSessio
 
 def test_stdout_carries_only_protocol_frames(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
     script = ReplayScript.model_validate({"replies": ['<think>THINKING ALOUD</think>' + EBAY_SEARCH[-1]]})
-    frames = [
+    frames: list[dict[str, Any]] = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
