@@ -70,3 +70,39 @@ class Device(Protocol):
     def release_input(self) -> None:
         """Give the person their own keyboard back (before a hand-off and at the end of a run)."""
         ...
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    """Output of one shell command on the phone, and its exit code when the phone reports it."""
+
+    output: str
+    exit_code: int | None
+
+
+class SuiteDevice(Device, Protocol):
+    """What regression suites need besides the agent's ``Device``: shell, UI dump, keys and app data."""
+
+    def ui_hierarchy(self) -> str:
+        """The current screen's ``uiautomator dump`` XML. Raises: DeviceError."""
+        ...
+
+    def shell(self, command: str) -> str:
+        """Run a shell command; its output. Raises: DeviceError."""
+        ...
+
+    def run_shell(self, command: str) -> ShellResult:
+        """Run a shell command; its output and exit code."""
+        ...
+
+    def clear_app(self, package: str) -> None:
+        """Stop an app and erase its data. Raises: DeviceError."""
+        ...
+
+    def press_key(self, keycode: int) -> None:
+        """Send one key event."""
+        ...
+
+    def screen_size(self) -> tuple[int, int]:
+        """The display size in pixels as it is turned now."""
+        ...

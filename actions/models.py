@@ -8,7 +8,7 @@ Coordinates are in the model's 0-999 space, x then y.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, field_validator
 
@@ -20,12 +20,16 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)?\s*$", re.IG
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Whether the action acts on the screen: the loop waits for such a screen to settle, and the
+    # stuck guard counts such actions. The others talk to the person, the model, or the clock.
+    changes_screen: ClassVar[bool] = False
 
 
 class Launch(_Action):
     """Open an app by its name (resolved through the app registry)."""
 
     action: Literal["Launch"] = "Launch"
+    changes_screen: ClassVar[bool] = True
     app: StrictStr = Field(min_length=1)
 
 
@@ -33,6 +37,7 @@ class Tap(_Action):
     """Tap a point. A ``message`` marks the tap as sensitive: the person must confirm it."""
 
     action: Literal["Tap"] = "Tap"
+    changes_screen: ClassVar[bool] = True
     element: Point
     message: StrictStr | None = None
 
@@ -41,6 +46,7 @@ class Type(_Action):
     """Replace the focused field's text."""
 
     action: Literal["Type"] = "Type"
+    changes_screen: ClassVar[bool] = True
     text: StrictStr
 
 
@@ -48,6 +54,7 @@ class TypeName(_Action):
     """Type a person's name into the focused field."""
 
     action: Literal["Type_Name"] = "Type_Name"
+    changes_screen: ClassVar[bool] = True
     text: StrictStr
 
 
@@ -55,6 +62,7 @@ class Swipe(_Action):
     """Swipe from ``start`` to ``end`` (scrolls lists, flips pages)."""
 
     action: Literal["Swipe"] = "Swipe"
+    changes_screen: ClassVar[bool] = True
     start: Point
     end: Point
 
@@ -63,6 +71,7 @@ class LongPress(_Action):
     """Press and hold a point."""
 
     action: Literal["Long Press"] = "Long Press"
+    changes_screen: ClassVar[bool] = True
     element: Point
 
 
@@ -70,6 +79,7 @@ class DoubleTap(_Action):
     """Tap a point twice in quick succession."""
 
     action: Literal["Double Tap"] = "Double Tap"
+    changes_screen: ClassVar[bool] = True
     element: Point
 
 
@@ -98,12 +108,14 @@ class Back(_Action):
     """Press the system Back button."""
 
     action: Literal["Back"] = "Back"
+    changes_screen: ClassVar[bool] = True
 
 
 class Home(_Action):
     """Go to the home screen."""
 
     action: Literal["Home"] = "Home"
+    changes_screen: ClassVar[bool] = True
 
 
 class TakeOver(_Action):

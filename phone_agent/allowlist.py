@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from actions import Device
 from apps_registry import App, Registry, UnknownAppError
 from phone_agent.device.adb import LAUNCH_DIALOGS
 from phone_agent.device.text_input import ADB_KEYBOARD
@@ -71,3 +72,20 @@ class AllowList:
             f'Launch "{name}" was refused: this task may only use {self.names}. Do not try to open other apps; '
             "continue in an allowed app, or finish and say that the task needs another app."
         )
+
+
+@dataclass
+class FrontApps:
+    """One run's check of the app in front; the phone's home app and keyboard are asked once, when first needed."""
+
+    allowed: AllowList
+    device: Device
+    _phone_apps: frozenset[str] | None = None
+
+    def is_foreign(self, package: str) -> bool:
+        """True when ``package`` belongs neither to the allowlist nor to the phone itself."""
+        if not package or self.allowed.allows_package(package):
+            return False
+        if self._phone_apps is None:  # launchers and keyboards differ by vendor: ask the phone, only when needed
+            self._phone_apps = self.device.home_and_keyboard()
+        return package not in self._phone_apps

@@ -6,8 +6,8 @@ import re
 from typing import TextIO
 
 from actions import ActionParseError, Screenshot, format_action
-from phone_agent.results import Listener, RunResult, StepResult
-from phone_agent.stuck import Detection
+from phone_agent.loop.results import Listener, RunResult, StepResult
+from phone_agent.loop.stuck import Detection
 
 _TAGS = ("<think>", "</think>")
 # Terminal control sequences: CSI (colours, cursor, clear screen), the string commands OSC, DCS, SOS, PM and

@@ -32,7 +32,7 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.model.client import ChatClient
-from phone_agent.model.messages import Conversation, screen_text, system_prompt
+from phone_agent.model.messages import Conversation, Image, User, screen_text, system_prompt
 from phone_agent.session import open_client
 
 Status = Literal["ok", "warn", "fail"]
@@ -221,7 +221,7 @@ def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
                 return
             yield Check("model name", "ok", f"{endpoint.model} is served")
         try:
-            client.complete([{"role": "user", "content": "Reply with OK."}])
+            client.complete([User(("Reply with OK.",))])
         except ModelError as exc:
             yield _model_failure("model", exc)
             return
@@ -254,10 +254,10 @@ def _vision(client: ChatClient, device: AdbDevice, settings: Settings) -> Check:
     """One real step: the current screenshot and a harmless task must come back as a parseable action."""
     conversation = Conversation(system_prompt(settings.lang))
     conversation.add_screen(
-        screen_text(device.current_app(), task="Describe the screen, then finish."), device.screenshot().png
+        screen_text(device.current_app(), task="Describe the screen, then finish."), Image(device.screenshot().png)
     )
     try:
-        reply = client.complete(conversation.messages).text
+        reply = client.complete(conversation.turns).text
         action = parse_reply(reply).action
     except ModelError as exc:
         return Check("vision step", "fail", str(exc), "The model endpoint failed on an image request.")

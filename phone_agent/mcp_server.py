@@ -22,10 +22,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ImageContent, TextContent
 from pydantic import Field
 
-from actions import Device, Screenshot, format_action, to_grid, to_pixels
+from actions import Device, Screenshot, SuiteDevice, format_action, to_grid, to_pixels
 from actions.execute import LONG_PRESS_MS, launch_app, swipe_duration_ms
 from apps_registry import Registry
-from phone_agent.device.adb import AdbDevice
 from phone_agent.errors import PhoneAgentError
 from phone_agent.model.images import ImageOptions
 from phone_agent.session import TaskRecord
@@ -52,7 +51,7 @@ class PhoneTools:
     """
 
     device: Device
-    adb: AdbDevice
+    adb: SuiteDevice
     registry: Registry
     run_task: Callable[[str], TaskRecord]
     images: ImageOptions = ImageOptions()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from actions import Device
 from apps_registry import Registry
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.allowlist import AllowList
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
@@ -18,11 +19,13 @@ from phone_agent.device.settle import SettleMode
 from phone_agent.embedded import EmbeddedPhone, embedded_phones
 from phone_agent.errors import ConfigError
 from phone_agent.handoff import HandOff
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.loop.results import Listener, RunResult
+from phone_agent.loop.stuck import StuckSettings
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
+from phone_agent.model.messages import ChatModel
 from phone_agent.report import write_report
-from phone_agent.results import Listener, RunResult
-from phone_agent.stuck import StuckSettings
 from phone_agent.trace import TraceRecorder, home_dir, new_run_dir
 
 SIM_DEVICE = "sim"
@@ -75,17 +78,47 @@ class Session:
 
     def run(self, task: str) -> TaskRecord:
         """Run one task, recording it in a new run directory, and build its report."""
-        run_dir = new_run_dir(task, self._runs_dir)
-        agent = PhoneAgent(
+        return run_recorded(
             self.phone,
             self._client,
+            task,
+            new_run_dir(task, self._runs_dir),
+            self._meta,
             settings=self._agent_settings,
             handoff=self._handoff,
             registry=self._registry,
-            listeners=[*self._listeners, TraceRecorder(run_dir, self._meta)],
+            listeners=self._listeners,
         )
-        result = agent.run(task)
-        return TaskRecord(result, run_dir, write_report(run_dir))
+
+
+def run_recorded(
+    device: Device,
+    model: ChatModel,
+    task: str,
+    run_dir: Path,
+    meta: Mapping[str, object],
+    *,
+    settings: AgentSettings,
+    handoff: HandOff,
+    registry: Registry,
+    listeners: Sequence[Listener] = (),
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = None,
+) -> TaskRecord:
+    """Run one task with its trace in ``run_dir`` (its screens folder made), and build its report."""
+    agent = PhoneAgent(
+        device,
+        model,
+        settings=settings,
+        handoff=handoff,
+        registry=registry,
+        listeners=[*listeners, TraceRecorder(run_dir, meta)],
+        clock=clock,
+        sleep=sleep,
+    )
+    result = agent.run(task, deadline=deadline)
+    return TaskRecord(result, run_dir, write_report(run_dir))
 
 
 def writable_runs_dir(runs_dir: Path | None) -> Path:

@@ -18,8 +18,8 @@ from typing import Any
 import platformdirs
 
 from actions import ActionParseError, Screenshot
-from phone_agent.results import Listener, RunResult, StepResult
-from phone_agent.stuck import Detection
+from phone_agent.loop.results import Listener, RunResult, StepResult
+from phone_agent.loop.stuck import Detection
 
 TRACE_FILE = "trace.jsonl"
 SCREENS_DIR = "screens"

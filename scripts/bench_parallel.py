@@ -16,8 +16,8 @@ from contextlib import ExitStack
 
 from bench_step import first_result_point, task_script
 
-from phone_agent.agent import PhoneAgent
 from phone_agent.device.adb import AdbDevice
+from phone_agent.loop.agent import PhoneAgent
 from phone_agent.model.client import ChatClient
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, adb_server, running_phone

@@ -16,9 +16,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
 from phone_agent.model.client import ChatClient
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.phone import VirtualPhone

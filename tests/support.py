@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PIL import Image
 
 from actions import Screenshot
-from phone_agent.model.client import Completion, ToolCall
+from phone_agent.model.client import wire_messages
+from phone_agent.model.messages import ToolDefinition, Turn
+from phone_agent.model.reply import Completion, ToolCall
 
 
 def png(width: int = 108, height: int = 240, shade: int = 200) -> bytes:
@@ -20,10 +22,10 @@ def png(width: int = 108, height: int = 240, shade: int = 200) -> bytes:
 
 
 class FakeClock:
-    """A clock that moves only when something sleeps."""
+    """A clock that moves only when something sleeps or a test moves it."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:
@@ -31,6 +33,9 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
         self.now += seconds
 
 
@@ -109,17 +114,14 @@ class ScriptedModel:
 
     def __init__(self, replies: list[str | Completion]) -> None:
         self.replies = list(replies)
-        self.requests: list[list[dict[str, Any]]] = []
-        self.tools: list[list[dict[str, Any]] | None] = []
+        self.requests: list[list[dict[str, Any]]] = []  # each request as the model client would send it
+        self.tools: list[list[ToolDefinition] | None] = []
 
     def complete(
-        self,
-        messages: list[dict[str, Any]],
-        on_text: Callable[[str], None] | None = None,
-        tools: list[dict[str, Any]] | None = None,
+        self, turns: Sequence[Turn], on_text: Callable[[str], None] | None = None, tools: Sequence[ToolDefinition] = ()
     ) -> Completion:
-        self.requests.append([dict(m) for m in messages])
-        self.tools.append(tools)
+        self.requests.append(wire_messages(turns))
+        self.tools.append(list(tools) or None)
         if not self.replies:
             raise AssertionError("the model was asked more often than the script allows")
         reply = self.replies.pop(0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from actions import Back, Launch, Tap
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.errors import DeviceError
-from phone_agent.results import Listener, StepResult
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.loop.results import Listener, StepResult
 from tests.support import FakeClock, FakeDevice, ScriptedHandOff, ScriptedModel
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from actions import Back, Launch, Tap, Type
-from phone_agent.agent import AgentSettings, PhoneAgent
-from phone_agent.model.client import Completion
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.model.reply import Completion
 from tests.support import FakeClock, FakeDevice, ScriptedHandOff, ScriptedModel, assert_valid_tool_history, calls
 
 TOOLS = AgentSettings(dialect="tools")

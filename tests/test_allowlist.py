@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from apps_registry import default_registry
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.allowlist import AllowList
 from phone_agent.config import load_settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.errors import ConfigError
 from phone_agent.handoff import NonInteractiveHandOff
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
 from tests.support import FakeDevice, ScriptedModel

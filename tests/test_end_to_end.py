@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from phone_agent.agent import PhoneAgent
 from phone_agent.cli import app
 from phone_agent.device.adb import AdbDevice
 from phone_agent.handoff import ConsoleHandOff
+from phone_agent.loop.agent import PhoneAgent
+from phone_agent.loop.results import RunResult
 from phone_agent.model.client import ChatClient
-from phone_agent.results import RunResult
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace

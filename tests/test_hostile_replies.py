@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from phone_agent.model.client import ChatClient
+from phone_agent.model.messages import User
 from phone_agent.sim.model_server import CHUNK_CHARS, ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
@@ -28,7 +29,7 @@ def test_split_pairs_are_joined_and_lone_halves_replaced_before_anything_sees_th
     pieces: list[str] = []
     script = ReplayScript.model_validate({"replies": [reply]})
     with ReplayModelServer(script) as server, ChatClient(server.base_url, "m") as client:
-        completion = client.complete([{"role": "user", "content": "hi"}], on_text=pieces.append)
+        completion = client.complete([User(("hi",))], on_text=pieces.append)
     thinking = f"<think>Listen {HEADPHONES} and \ufffd wait</think>"
     assert completion.text.strip() == thinking + '<answer>do(action="Back")</answer>'
     assert "".join(pieces) == completion.text

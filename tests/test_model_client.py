@@ -22,8 +22,11 @@ from phone_agent.errors import (
     RateLimitError,
     UnknownModelError,
 )
-from phone_agent.model.client import ChatClient, Completion
+from phone_agent.model.client import ChatClient
+from phone_agent.model.messages import User
 from phone_agent.model.providers import PROVIDERS, Provider, resolve_api_key
+from phone_agent.model.reply import Completion
+from tests.support import FakeClock
 
 BASE = "https://models.test/v1"
 MODEL = "autoglm-phone-9b-multilingual"
@@ -31,7 +34,8 @@ KEY = "sk-test-3c1f9e7b-never-show-me"
 THOUGHT = "The search box is at the top."
 ACT = '<answer>do(action="Tap", element=[500,80])</answer>'
 ANSWER = f"<think>{THOUGHT}</think>{ACT}"
-MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "open the shop"}]
+MESSAGES = [User(("open the shop",))]
+WIRE_MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "open the shop"}]  # MESSAGES as sent
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -74,16 +78,6 @@ class RecordingStream(httpx.SyncByteStream):
 
     def close(self) -> None:
         self.closed = True
-
-
-class FakeClock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self, start: float = 100.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Server:
@@ -337,7 +331,7 @@ def test_request_body_headers_and_size() -> None:
     assert request.headers["authorization"] == f"Bearer {KEY}"
     assert json.loads(request.content) == {
         "model": MODEL,
-        "messages": MESSAGES,
+        "messages": WIRE_MESSAGES,
         "stream": True,
         "max_tokens": 1234,
         "temperature": 0.25,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
 
-from phone_agent.agent import PhoneAgent
 from phone_agent.errors import ArrearsError, ModelResponseError
-from phone_agent.model.client import ChatClient, ToolCall
+from phone_agent.loop.agent import PhoneAgent
+from phone_agent.model.client import ChatClient
+from phone_agent.model.messages import Image, System, Turn, User
+from phone_agent.model.reply import ToolCall
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript, load_script
 from tests.support import FakeClock, FakeDevice, png
 
@@ -25,18 +26,8 @@ def client(server: ReplayModelServer, sleeps: list[float] | None = None, **kwarg
     return ChatClient(server.base_url, "autoglm-phone-multilingual", "sk-test", sleep=record, **kwargs)  # type: ignore[arg-type]
 
 
-def screen_messages() -> list[dict]:
-    image = base64.b64encode(png()).decode()
-    return [
-        {"role": "system", "content": "sys"},
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "t"},
-                {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
-            ],
-        },
-    ]
+def screen_messages() -> list[Turn]:
+    return [System("sys"), User(("t", Image(png())))]
 
 
 def test_streamed_reply_arrives_in_pieces_and_the_request_is_recorded() -> None:

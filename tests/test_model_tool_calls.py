@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from phone_agent.errors import ModelResponseError
-from phone_agent.model.client import ToolCall
+from phone_agent.model.reply import ToolCall
 from tests.test_model_client import (
     DONE,
     MESSAGES,

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from phone_agent.errors import ModelError
-from phone_agent.model.client import ToolCall
+from phone_agent.model.messages import Image, System, Turn, User
+from phone_agent.model.reply import ToolCall
 from phone_agent.suites.recording import Recording, RecordingModel, request_kind, screen_fingerprint
 from tests.support import ScriptedModel, calls, png
 
 TOOLS = [{"type": "function", "function": {"name": "tap", "parameters": {"type": "object"}}}]
 
 
-def screen(shade: int = 200) -> list[dict[str, Any]]:
-    image = base64.b64encode(png(shade=shade)).decode()
-    url = f"data:image/png;base64,{image}"
-    content = [{"type": "text", "text": "t"}, {"type": "image_url", "image_url": {"url": url}}]
-    return [{"role": "user", "content": content}]
+def screen(shade: int = 200) -> list[Turn]:
+    return [User(("t", Image(png(shade=shade))))]
 
 
 def test_tool_calls_are_recorded_and_replayed(tmp_path: Path) -> None:
@@ -65,11 +61,11 @@ def test_a_drifted_screen_without_a_model_is_still_an_error(tmp_path: Path) -> N
 def test_a_judge_question_is_not_answered_with_an_agent_reply(tmp_path: Path) -> None:
     path = tmp_path / "case.json"
     recorder = RecordingModel(Recording(path), "record", ScriptedModel(['do(action="Back")']))
-    recorder.complete([{"role": "system", "content": "agent"}, *screen()])
+    recorder.complete([System("agent"), *screen()])
     recorder.recording.save()
     healer = ScriptedModel(["YES: fine"])
     replayer = RecordingModel(Recording.load(path), "replay", healer)
-    judged = replayer.complete([{"role": "system", "content": "judge"}, *screen()])
+    judged = replayer.complete([System("judge"), *screen()])
     assert judged.text == "YES: fine" and replayer.sources == ["healed"]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript

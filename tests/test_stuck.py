@@ -6,14 +6,14 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from phone_agent.agent import AgentSettings, PhoneAgent
 from phone_agent.cli import app
 from phone_agent.device.adb import AdbDevice
+from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.loop.results import Listener, RunResult
+from phone_agent.loop.stuck import Detection, StuckSettings
 from phone_agent.model.client import ChatClient
-from phone_agent.results import Listener, RunResult
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
-from phone_agent.stuck import Detection, StuckSettings
 from phone_agent.trace import read_trace
 from tests.support import FakeClock, FakeDevice, ScriptedHandOff, ScriptedModel
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from phone_agent.agent import PhoneAgent
+from phone_agent.loop.agent import PhoneAgent
 from phone_agent.report import write_report
 from phone_agent.trace import TraceRecorder, new_run_dir, read_trace
 from tests.support import FakeClock, FakeDevice, ScriptedModel
@@ -82,17 +82,17 @@ def test_report_of_a_run_that_never_finished(tmp_path: Path) -> None:
 KILLED_RUN = """
 import sys
 from pathlib import Path
-from phone_agent.agent import PhoneAgent
+from phone_agent.loop.agent import PhoneAgent
 from phone_agent.trace import TraceRecorder
 from tests.support import FakeDevice, ScriptedModel
 
 class SlowModel(ScriptedModel):
-    def complete(self, messages, on_text=None):
+    def complete(self, turns, on_text=None, tools=()):
         if len(self.requests) == 2:
             print("third step reached", flush=True)
             import threading
             threading.Event().wait()  # hang here until killed
-        return super().complete(messages, on_text)
+        return super().complete(turns, on_text, tools)
 
 run_dir = Path(sys.argv[1])
 (run_dir / "screens").mkdir(parents=True)

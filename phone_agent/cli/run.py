@@ -25,7 +25,7 @@ from phone_agent.console import ConsolePrinter
 from phone_agent.demo import DEMO_TASK, check_demo, demo_script
 from phone_agent.errors import ConfigError
 from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
-from phone_agent.results import RunResult
+from phone_agent.loop.results import RunResult
 from phone_agent.session import Session, open_session
 from phone_agent.sim.model_server import ReplayModelServer
 

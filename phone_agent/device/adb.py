@@ -15,13 +15,12 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import adbutils
 import cv2
 import numpy as np
 
-from actions.device import Screenshot
+from actions.device import Screenshot, ShellResult
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
 from phone_agent.device.text_input import TextInput
 from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
@@ -56,14 +55,6 @@ _KEYCODE_HOME = 3
 _KEYCODE_BACK = 4
 _DUMP_FILE = "/sdcard/window_dump.xml"
 
-
-
-@dataclass(frozen=True)
-class ShellResult:
-    """Output of one shell command on the phone."""
-
-    output: str
-    exit_code: int | None
 
 
 class AdbDevice:

@@ -7,13 +7,13 @@ error code, never by their message text. The API key is kept out of every messag
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, assert_never
 
 import httpx
 from httpx_sse import EventSource, SSEError
@@ -29,8 +29,9 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.model.credentials import Redactor, header_problem, public_url, url_secrets
+from phone_agent.model.messages import Assistant, Image, System, ToolDefinition, ToolResult, Turn, User
 from phone_agent.model.providers import key_hint
-from phone_agent.model.reply import Reply, ToolCall
+from phone_agent.model.reply import Completion, Reply
 from phone_agent.model.retries import RETRY_AFTER_CAP, Retryable, with_retries
 
 # z.ai / BigModel business codes, found in {"error": {"code": "1302", "message": ...}}.
@@ -41,19 +42,6 @@ _REFUSED_CODE = 1301
 _RATE_LIMIT_CODES = frozenset({1302, 1303, 1305})
 # "sensitive" is how z.ai ends a stream its moderation cut off; "content_filter" is OpenAI's word.
 _REFUSAL_FINISH_REASONS = frozenset({"sensitive", "content_filter"})
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One reply from the model (its text and any tool calls), with timings in seconds from the call to ``complete``."""
-
-    text: str
-    time_to_first_token: float
-    total_time: float
-    thinking_time: float | None
-    retries: int
-    request_bytes: int
-    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ChatClient:
@@ -120,9 +108,9 @@ class ChatClient:
 
     def complete(
         self,
-        messages: list[dict[str, Any]],
+        turns: Sequence[Turn],
         on_text: Callable[[str], None] | None = None,
-        tools: list[dict[str, Any]] | None = None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> Completion:
         """Send the conversation and return the reply, passing each streamed piece of text to ``on_text``.
 
@@ -136,13 +124,13 @@ class ChatClient:
         """
         payload: dict[str, Any] = {
             "model": self.model,
-            "messages": messages,
+            "messages": wire_messages(turns),
             "stream": self.stream,
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         }
         if tools:
-            payload["tools"] = tools
+            payload["tools"] = list(tools)
             payload["tool_choice"] = "auto"
         body = json.dumps(payload, ensure_ascii=False).encode()
         started = self._clock()
@@ -399,3 +387,36 @@ def _parse_json(raw: str | bytes, url: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ModelResponseError(f"{url} sent JSON that is not an object")
     return value
+
+
+def wire_messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """The turns in OpenAI chat format: images inline as data URLs, a text-only user turn as a plain string."""
+    return [_wire_message(turn) for turn in turns]
+
+
+def _wire_message(turn: Turn) -> dict[str, Any]:
+    match turn:
+        case System(text):
+            return {"role": "system", "content": text}
+        case User((str() as text,)):
+            return {"role": "user", "content": text}
+        case User(parts):
+            return {"role": "user", "content": [_wire_part(part) for part in parts]}
+        case Assistant(text, ()):
+            return {"role": "assistant", "content": text}
+        case Assistant(text, calls):
+            wire_calls = [
+                {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+                for call in calls
+            ]
+            return {"role": "assistant", "content": text or None, "tool_calls": wire_calls}
+        case ToolResult(call_id, text):
+            return {"role": "tool", "tool_call_id": call_id, "content": text}
+    assert_never(turn)
+
+
+def _wire_part(part: str | Image) -> dict[str, Any]:
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    url = f"data:{part.mime};base64,{base64.b64encode(part.data).decode('ascii')}"
+    return {"type": "image_url", "image_url": {"url": url}}

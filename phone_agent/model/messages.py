@@ -1,19 +1,84 @@
-"""The conversation sent to the model: system prompt, then alternating screen turns and replies.
+"""The conversation with the model as typed turns: system prompt, then screen turns, replies and tool results.
 
-Only the latest user turn carries a screenshot; older ones keep their text. Images dominate the
-request size, and the model needs the current screen, not the history of pixels.
+Only the latest screen turn keeps its screenshot; older ones keep their text. Images dominate the
+request size, and the model needs the current screen, not the history of pixels. The turns carry
+the image bytes; only the model client writes them in a provider's wire format.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+from phone_agent.model.reply import Completion, ToolCall
 
 Language = Literal["en", "zh"]
 DialectName = Literal["autoglm", "tools"]
+ToolDefinition = dict[str, Any]  # an OpenAI function definition: JSON schema, data by nature
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image as sent to the model: its bytes and their MIME type."""
+
+    data: bytes
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True)
+class System:
+    """The system prompt."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class User:
+    """A user turn: text and images in order."""
+
+    parts: tuple[str | Image, ...]
+
+
+@dataclass(frozen=True)
+class Assistant:
+    """The model's turn as it should see it next time: its text and the tools it called."""
+
+    text: str
+    calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The answer to one tool call."""
+
+    call_id: str
+    text: str
+
+
+Turn = System | User | Assistant | ToolResult
+
+
+class ChatModel(Protocol):
+    """What the loop, the judge and the doctor need from a model client (``phone_agent.model.client.ChatClient``)."""
+
+    def complete(
+        self, turns: Sequence[Turn], on_text: Callable[[str], None] | None, tools: Sequence[ToolDefinition]
+    ) -> Completion:
+        """The model's reply to ``turns``, streaming its text to ``on_text``; with ``tools`` it may call one."""
+        ...
+
+
+def ask(model: ChatModel, system: str, *parts: str | Image) -> str:
+    """One question without history or tools: the reply's text."""
+    return model.complete([System(system), User(parts)], None, ()).text
+
+
+def prompt(name: str) -> str:
+    """A prompt from ``prompts/``, without the file's final newline."""
+    return resources.files("phone_agent.model").joinpath(f"prompts/{name}").read_text("utf-8").rstrip("\n")
 
 
 def system_prompt(lang: Language, dialect: DialectName = "autoglm") -> str:
@@ -45,46 +110,28 @@ def screen_text(
     return "\n\n".join(parts)
 
 
-def image_part(image: bytes, mime: str = "image/png") -> dict[str, Any]:
-    """An OpenAI-style image content part carrying the image inline as a data URL."""
-    url = f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
-    return {"type": "image_url", "image_url": {"url": url}}
-
-
 class Conversation:
-    """The message history of one run, in OpenAI chat format."""
+    """The turns of one run, oldest first."""
 
     def __init__(self, system: str) -> None:
-        self.messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+        self.turns: list[Turn] = [System(system)]
 
-    def add_screen(self, text: str, image: bytes, mime: str = "image/png") -> None:
+    def add_screen(self, text: str, image: Image) -> None:
         """Append a user turn with the current screenshot, dropping images from earlier turns."""
-        for message in self.messages:
-            if message["role"] == "user" and isinstance(message["content"], list):
-                message["content"] = [part for part in message["content"] if part["type"] == "text"]
-        self.messages.append({"role": "user", "content": [{"type": "text", "text": text}, image_part(image, mime)]})
+        self.turns = [
+            replace(turn, parts=tuple(p for p in turn.parts if isinstance(p, str))) if isinstance(turn, User) else turn
+            for turn in self.turns
+        ]
+        self.turns.append(User((text, image)))
 
     def add_text(self, text: str) -> None:
         """Append a user turn without an image (e.g. a parse error to correct)."""
-        self.messages.append({"role": "user", "content": text})
+        self.turns.append(User((text,)))
 
-    def add_reply(self, content: str) -> None:
-        """Append the model's reply as the model should see it next time."""
-        self.messages.append({"role": "assistant", "content": content})
+    def add_reply(self, text: str, calls: Sequence[ToolCall] = ()) -> None:
+        """Append the model's reply (and the tools it called) as the model should see it next time."""
+        self.turns.append(Assistant(text, tuple(calls)))
 
-    def add_tool_calls(self, content: str, calls: Sequence[tuple[str, str, str]]) -> None:
-        """Append an assistant turn that calls tools, each given as ``(id, name, arguments JSON)``."""
-        self.messages.append(
-            {
-                "role": "assistant",
-                "content": content or None,
-                "tool_calls": [
-                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-                    for call_id, name, arguments in calls
-                ],
-            }
-        )
-
-    def add_tool_result(self, call_id: str, content: str) -> None:
+    def add_tool_result(self, call_id: str, text: str) -> None:
         """Append the result of one tool call; each call needs one before the next user turn."""
-        self.messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
+        self.turns.append(ToolResult(call_id, text))

@@ -23,6 +23,19 @@ class ToolCall:
     arguments: str
 
 
+@dataclass(frozen=True)
+class Completion:
+    """One reply from the model (its text and any tool calls), with timings in seconds from the call to ``complete``."""
+
+    text: str
+    time_to_first_token: float
+    total_time: float
+    thinking_time: float | None
+    retries: int
+    request_bytes: int
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
 @dataclass
 class _PartialCall:
     """A tool call still arriving: streamed pieces of its name and arguments."""
@@ -188,3 +201,8 @@ class Reply:
             self.answer_closed = True
         if self._on_text is not None:
             self._on_text(piece)
+
+
+def visible_text(reply: str) -> str:
+    """A plain-text reply without its reasoning (up to the last ``</think>``) and without ``<answer>`` tags."""
+    return reply.split("</think>")[-1].replace("<answer>", "").replace("</answer>", "").strip()

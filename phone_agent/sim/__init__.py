@@ -6,8 +6,9 @@
 - `phone_agent.sim.testing` — `adb_server()` and `running_phone()` for test rigs.
 """
 
+from phone_agent.sim.adb.device import Faults
 from phone_agent.sim.control import ControlServer
-from phone_agent.sim.phone import Faults, ShellResult, VirtualPhone
+from phone_agent.sim.phone import ShellResult, VirtualPhone
 from phone_agent.sim.server import serve
 
 __all__ = ["ControlServer", "Faults", "ShellResult", "VirtualPhone", "serve"]

@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image
 
 from phone_agent.sim.adb.commands import COMMANDS
+from phone_agent.sim.adb.device import Faults
 from phone_agent.sim.adb.services import OutputBuffer, Services
 from phone_agent.sim.adb.shell import Session
 from phone_agent.sim.adb.transport import AdbListener
@@ -31,16 +32,6 @@ ADB_KEYBOARD_LABEL = "ADB Keyboard {ON}"
 EMULATOR_PORTS = range(5555, 5586, 2)
 PNG_LEVEL = 1  # fast encoding: screenshots sit on the agent's critical path
 COMMAND_HISTORY = 1000
-
-
-@dataclass
-class Faults:
-    """The fault knobs, all off by default."""
-
-    drop_connection_after: int | None = None  # messages still allowed before the connection drops
-    screencap_delay_ms: int = 0
-    screencap_fails: bool = False
-    secure_screen: bool = False  # every screencap black, as on a FLAG_SECURE window
 
 
 @dataclass(frozen=True)

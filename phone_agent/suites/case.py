@@ -10,19 +10,20 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from actions import SuiteDevice
 from apps_registry import Registry, UnknownAppError
-from phone_agent.agent import AgentSettings, ChatModel, PhoneAgent
-from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
 from phone_agent.handoff import NonInteractiveHandOff
-from phone_agent.report import write_report
-from phone_agent.results import RunResult
+from phone_agent.loop.results import RunResult
+from phone_agent.loop.step import AgentSettings
+from phone_agent.model.messages import ChatModel
+from phone_agent.session import run_recorded
 from phone_agent.suites.judge import Verdict, judge
 from phone_agent.suites.recording import Mode, Recording, RecordingModel
 from phone_agent.suites.spec import Case, Suite, slug
 from phone_agent.suites.steps import CheckResult, StepFailed, StepRunner
-from phone_agent.trace import TraceRecorder
+from phone_agent.trace import SCREENS_DIR
 
 CaseStatus = Literal["passed", "failed", "error"]
 
@@ -52,7 +53,7 @@ class CaseResult:
 class CaseEnvironment:
     """Everything a case needs on one phone; ``model`` is None for scripted-only runs."""
 
-    device: AdbDevice
+    device: SuiteDevice
     registry: Registry
     model: ChatModel | None
     runs_dir: Path
@@ -157,20 +158,22 @@ def _ai_runner(
         if model is None:
             raise StepFailed(f"the AI step {task!r} needs a model: give --base-url/--provider, or --replay a recording")
         run_dir = case_dir / f"ai-{len(result.reports) + 1}"
-        (run_dir / "screens").mkdir(parents=True, exist_ok=True)
-        settings = replace(env.agent_settings, max_steps=max_steps)
-        agent = PhoneAgent(
+        (run_dir / SCREENS_DIR).mkdir(parents=True, exist_ok=True)
+        record = run_recorded(
             env.device,
             model,
-            settings=settings,
+            task,
+            run_dir,
+            {"device": env.device.serial, "suite_case": result.case},
+            settings=replace(env.agent_settings, max_steps=max_steps),
             handoff=NonInteractiveHandOff(),
             registry=env.registry,
-            listeners=[TraceRecorder(run_dir, {"device": env.device.serial, "suite_case": result.case})],
             clock=env.clock,
             sleep=env.sleep,
+            deadline=deadline,  # the case's timeout bounds its AI steps too
         )
-        run = agent.run(task, deadline=deadline)  # the case's timeout bounds its AI steps too
-        result.reports.append(write_report(run_dir))
+        run = record.result
+        result.reports.append(record.report)
         if run.error is not None:
             raise run.error
         return run
@@ -200,7 +203,7 @@ def _check_time(case: Case, began: float, clock: Callable[[], float]) -> None:
         raise StepFailed(f"the case took longer than its timeout of {case.timeout:g} s")
 
 
-def _save_final_screen(device: AdbDevice, case_dir: Path) -> None:
+def _save_final_screen(device: SuiteDevice, case_dir: Path) -> None:
     with contextlib.suppress(PhoneAgentError):  # the result already says what went wrong with the phone
         (case_dir / "final.png").write_bytes(device.screenshot().png)
 

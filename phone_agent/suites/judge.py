@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from phone_agent.agent import ChatModel
-from phone_agent.model.messages import image_part
+from phone_agent.model.messages import ChatModel, Image, ask, prompt
+from phone_agent.model.reply import visible_text
 
-JUDGE_PROMPT = (
-    "You check statements about an Android phone screen for a test suite. Look at the screenshot and "
-    "answer on one line: YES or NO, a colon, then a short reason naming what you see."
-)
 _LEADING = re.compile(r"^\W*(yes|no|是|否|不是)(?![A-Za-z])", re.IGNORECASE)
 _ANYWHERE = re.compile(r"(?<![A-Za-z])(yes|no)(?![A-Za-z])|(不是|是|否)", re.IGNORECASE)
 
@@ -27,9 +23,8 @@ class Verdict:
 
 def judge(model: ChatModel, statement: str, screenshot_png: bytes) -> Verdict:
     """Ask the model about ``statement``; an answer with neither yes nor no counts as a failure."""
-    content = [{"type": "text", "text": f"Statement: {statement}"}, image_part(screenshot_png)]
-    reply = model.complete([{"role": "system", "content": JUDGE_PROMPT}, {"role": "user", "content": content}]).text
-    visible = re.sub(r"<think>.*?</think>|</?answer>", "", reply, flags=re.DOTALL).strip()
+    reply = ask(model, prompt("judge_en.md"), f"Statement: {statement}", Image(screenshot_png))
+    visible = visible_text(reply)
     # The answer leads ("YES: ..."); failing that, the last yes/no wins ("... there is no error. YES").
     match = _LEADING.search(visible) or next(reversed(list(_ANYWHERE.finditer(visible))), None)
     if match is None:

@@ -17,7 +17,7 @@ import base64
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,10 +25,10 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from phone_agent.agent import ChatModel
 from phone_agent.device.frames import thumbnail
 from phone_agent.errors import ModelError
-from phone_agent.model.client import Completion, ToolCall
+from phone_agent.model.messages import ChatModel, Image, System, ToolDefinition, Turn, User
+from phone_agent.model.reply import Completion, ToolCall
 
 Mode = Literal["record", "replay"]
 Source = Literal["replayed", "healed", "recorded"]
@@ -58,20 +58,15 @@ def same_fingerprint(a: str, b: str) -> bool:
     return int(np.count_nonzero(np.abs(first - second) > _PIXEL_DELTA)) <= MAX_CHANGED * first.size
 
 
-def request_kind(messages: list[dict[str, Any]]) -> str:
+def request_kind(turns: Sequence[Turn]) -> str:
     """A short digest of the system prompt: which kind of question this is (agent step, judge, ...)."""
-    system = next((m.get("content") for m in messages if m.get("role") == "system"), "")
-    return hashlib.sha256(str(system).encode("utf-8")).hexdigest()[:12]
+    system = next((turn.text for turn in turns if isinstance(turn, System)), "")
+    return hashlib.sha256(system.encode("utf-8")).hexdigest()[:12]
 
 
-def _latest_image(messages: list[dict[str, Any]]) -> bytes | None:
-    for message in reversed(messages):
-        content = message.get("content")
-        if isinstance(content, list):
-            for part in reversed(content):
-                if part.get("type") == "image_url":
-                    return base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
-    return None
+def _latest_image(turns: Sequence[Turn]) -> bytes | None:
+    images = [part for turn in turns if isinstance(turn, User) for part in turn.parts if isinstance(part, Image)]
+    return images[-1].data if images else None
 
 
 @dataclass
@@ -133,18 +128,18 @@ class RecordingModel:
 
     def complete(
         self,
-        messages: list[dict[str, Any]],
+        turns: Sequence[Turn],
         on_text: Callable[[str], None] | None = None,
-        tools: list[dict[str, Any]] | None = None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> Completion:
         """Answer from the recording when the screen and the request match, else ask the model and keep its reply.
 
         Raises:
             ModelError: the screen drifted (or the recording ran out) and no model is configured.
         """
-        image = _latest_image(messages)
+        image = _latest_image(turns)
         screen = screen_fingerprint(image) if image is not None else ""
-        kind = request_kind(messages)
+        kind = request_kind(turns)
         with self._lock:
             index = len(self.sources)
             calls = self.recording.calls
@@ -159,10 +154,7 @@ class RecordingModel:
                 f"call {index + 1} of the recording {self.recording.path} does not match the screen and no model "
                 "is configured to heal it: give --base-url/--provider, or record again with --record"
             )
-        if tools is None:  # a model that predates tool calling need not accept the argument
-            completion = self.model.complete(messages, on_text)
-        else:
-            completion = self.model.complete(messages, on_text, tools)
+        completion = self.model.complete(turns, on_text, tools)
         with self._lock:
             entry: dict[str, Any] = {"kind": kind, "screen": screen, "reply": completion.text}
             if completion.tool_calls:

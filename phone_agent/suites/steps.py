@@ -10,11 +10,10 @@ import cv2
 import numpy as np
 
 from actions import to_pixels
-from actions.device import Screenshot
+from actions.device import Screenshot, SuiteDevice
 from apps_registry import App, Registry, UnknownAppError
-from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import Settler
-from phone_agent.results import RunResult
+from phone_agent.loop.results import RunResult
 from phone_agent.suites import spec
 from phone_agent.suites.judge import Verdict
 from phone_agent.suites.locate import Element, ElementNotFound, find, on_screen, parse_hierarchy, text_visible
@@ -46,7 +45,7 @@ class CheckResult:
 class StepRunner:
     """Runs steps on one phone. ``run_ai`` runs a natural-language sub-task with the agent."""
 
-    device: AdbDevice
+    device: SuiteDevice
     registry: Registry
     settler: Settler
     run_ai: Callable[[str, int], RunResult]

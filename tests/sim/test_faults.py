@@ -12,22 +12,7 @@ from PIL import Image
 
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from tests.sim.helpers import centre
-
-
-class FakeClock:
-    """A clock tests move by hand, so transitions never need real waiting."""
-
-    def __init__(self) -> None:
-        """Start at an arbitrary instant."""
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        """The current time."""
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
+from tests.support import FakeClock
 
 
 def png_of(device: adbutils.AdbDevice) -> bytes:
@@ -96,7 +81,7 @@ def test_secure_screen_gives_a_black_frame(phone: PhoneSession) -> None:
 @pytest.fixture
 def slow_phone(adb_server: AdbServer) -> Iterator[tuple[PhoneSession, FakeClock]]:
     """A phone with 400 ms transitions on a hand-moved clock."""
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     with running_phone(adb_server, latency_ms=400, clock=clock) as session:
         yield session, clock
 

@@ -12,28 +12,16 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from phone_agent.sim.ui import PhoneUI
+from tests.support import FakeClock
 
 SHOP = "com.ebay.mobile"
 SEARCH = f"{SHOP}:id/search_src_text"
 HOME, BACK, ENTER, DEL, APP_SWITCH = 3, 4, 66, 67, 187
 
 
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
@@ -469,7 +457,7 @@ def test_xml_escapes_any_text(ui: PhoneUI) -> None:
 @settings(max_examples=60, deadline=None)
 @given(text=st.text(max_size=40))
 def test_any_typed_text_survives_the_dump_and_the_screen(text: str) -> None:
-    ui = PhoneUI(360, 800, clock=FakeClock())
+    ui = PhoneUI(360, 800, clock=FakeClock(1000.0))
     open_app(ui, "eBay")
     tap(ui, rid=SEARCH)
     ui.insert_text(text)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.shell import CommandIO
-
-if TYPE_CHECKING:
-    from phone_agent.sim.phone import VirtualPhone
 
 LAUNCHER = "com.android.launcher3"
 SETTINGS = "com.android.settings"
 JAVA_FAILURE = 255  # what a shell command returns when its Java side throws
 
 
-def phone_of(io: CommandIO) -> VirtualPhone:
-    """The phone a command runs on."""
-    return io.device  # type: ignore[no-any-return]
+def phone_of(io: CommandIO) -> ShellPhone:
+    """The phone a command runs on (tests of the shell alone run commands that need none)."""
+    assert io.device is not None, "this command needs a phone"
+    return io.device
 
 
 def full_class(package: str, activity: str) -> str:

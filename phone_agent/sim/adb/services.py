@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.shell import CommandIO, Session
 from phone_agent.sim.adb.sync import serve_sync
 from phone_agent.sim.adb.system_cmds import install_apk
 from phone_agent.sim.adb.transport import Service, Stream
 
-if TYPE_CHECKING:
-    from phone_agent.sim.phone import VirtualPhone
 
+class ServedPhone(ShellPhone, Protocol):
+    """What the services use of the phone they serve."""
+
+    def new_session(self) -> Session:
+        """A shell session over this phone (one per ADB stream)."""
+        ...
 # Shell protocol v2 packet ids.
 STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, WINDOW_SIZE = 0, 1, 2, 3, 4, 5
 FRAME = struct.Struct("<BI")
@@ -101,7 +106,7 @@ def _raw_stdin(stream: Stream) -> Callable[[], bytes]:
 class Services:
     """Resolves service names for one phone."""
 
-    def __init__(self, phone: VirtualPhone) -> None:
+    def __init__(self, phone: ServedPhone) -> None:
         """Serve this phone."""
         self.phone = phone
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.fs import FileSystem, FsError
 from phone_agent.sim.adb.syntax import Command, Pipeline, ShellSyntaxError, Word, parse
 
@@ -43,8 +44,8 @@ class CommandIO:
         self._stderr = stderr
 
     @property
-    def device(self) -> Any:
-        """The device object the shell runs on (a VirtualPhone)."""
+    def device(self) -> ShellPhone | None:
+        """The phone the shell runs on (None in tests of the shell alone)."""
         return self.session.device
 
     def read_stdin(self) -> bytes:
@@ -83,7 +84,7 @@ class Sink(Protocol):
 class Session:
     """One shell invocation's state: variables, `$?`, the working directory."""
 
-    def __init__(self, device: Any, commands: Mapping[str, CommandFn], fs: FileSystem, *,
+    def __init__(self, device: ShellPhone | None, commands: Mapping[str, CommandFn], fs: FileSystem, *,
                  lock: AbstractContextManager[Any] | None = None,
                  on_unknown: Callable[[str, list[str]], None] | None = None,
                  cost_ms: Callable[[list[str]], tuple[int, int]] = lambda argv: (0, 0)) -> None:

@@ -6,16 +6,13 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.input_cmds import CHAR_KEYS
 from phone_agent.sim.adb.transport import StreamClosed
 from phone_agent.sim.scrcpy.options import ServerOptions
+from phone_agent.sim.scrcpy.video import VideoStreamer
 from phone_agent.sim.sockets import LocalSocket
-
-if TYPE_CHECKING:
-    from phone_agent.sim.phone import VirtualPhone
-    from phone_agent.sim.scrcpy.video import VideoStreamer
 
 # Device -> client message types.
 DEVICE_CLIPBOARD, DEVICE_ACK_CLIPBOARD = 0, 1
@@ -36,7 +33,7 @@ class ProtocolError(Exception):
 class Controller:
     """Reads control messages and acts on the phone's UI, as the user's finger and keyboard would."""
 
-    def __init__(self, phone: VirtualPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event,
+    def __init__(self, phone: ShellPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event,
                  video: VideoStreamer | None, log: Callable[[str, str], None]) -> None:
         """Control `phone`; touches are in the coordinates of `video`'s frames."""
         self.phone = phone

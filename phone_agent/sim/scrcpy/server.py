@@ -11,17 +11,15 @@ import contextlib
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from phone_agent.sim.adb.common import phone_of
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.fs import FsError
 from phone_agent.sim.adb.shell import CommandIO, unlocked
 from phone_agent.sim.scrcpy.control import Controller
 from phone_agent.sim.scrcpy.options import LOG_LEVELS, JavaError, ServerOptions, parse_options
 from phone_agent.sim.scrcpy.video import VideoStreamer
 from phone_agent.sim.sockets import LocalServerSocket, LocalSocket
-
-if TYPE_CHECKING:
-    from phone_agent.sim.phone import VirtualPhone
 
 SERVER_CLASS = "com.genymobile.scrcpy.Server"
 # SHA-256 of each official scrcpy-server release (published in scrcpy's doc/build.md) -> its version.
@@ -45,7 +43,7 @@ def app_process_command(io: CommandIO, args: list[str]) -> int:
     if len(positional) < 2:
         return io.fail("Usage: app_process [java-options] cmd-dir start-class-name [options]", 1)
     class_name, rest = positional[1], args[args.index(positional[1]) + 1:]
-    phone: VirtualPhone = io.device
+    phone = phone_of(io)
     jar = io.session.variables.get("CLASSPATH", "").split(":")[0]
     try:
         with phone.lock:
@@ -62,7 +60,7 @@ def app_process_command(io: CommandIO, args: list[str]) -> int:
 class ScrcpyServer:
     """One run of the server: parse, listen, accept, stream and control until the end."""
 
-    def __init__(self, phone: VirtualPhone, io: CommandIO, version: str, jar: str) -> None:
+    def __init__(self, phone: ShellPhone, io: CommandIO, version: str, jar: str) -> None:
         """Run for this phone; `io` carries the shell's output and hang-up signal."""
         self.phone = phone
         self.io = io

@@ -11,18 +11,15 @@ import struct
 import threading
 import time
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 import av
 from av.codec.context import Flags
 from PIL import Image
 
+from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.transport import StreamClosed
 from phone_agent.sim.scrcpy.options import ServerOptions
 from phone_agent.sim.sockets import LocalSocket
-
-if TYPE_CHECKING:
-    from phone_agent.sim.phone import VirtualPhone
 
 CODEC_H264 = 0x68323634  # "h264"
 PACKET_FLAG_CONFIG = 1 << 63
@@ -73,7 +70,7 @@ class _Encoder:
 class VideoStreamer:
     """Streams one phone's screen to one video socket until stopped or the client goes away."""
 
-    def __init__(self, phone: VirtualPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event) -> None:
+    def __init__(self, phone: ShellPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event) -> None:
         """Stream at the size the client asked for (max_size)."""
         self.phone = phone
         self.sock = sock

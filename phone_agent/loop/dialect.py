@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from actions import (
     Action,
@@ -22,8 +22,8 @@ from actions import (
     tool_call_for,
     tool_definitions,
 )
-from phone_agent.model.client import Completion
-from phone_agent.model.messages import Conversation, DialectName
+from phone_agent.model.messages import Conversation, DialectName, ToolDefinition
+from phone_agent.model.reply import Completion, ToolCall
 
 _THINK_TAGS = re.compile(r"</?think>")
 _AUTOGLM_ATTEMPT = re.compile(r"<answer>|\b(?:do|finish)\s*\(")
@@ -43,7 +43,7 @@ class Decision:
 class Dialect(Protocol):
     """What the loop needs from a dialect."""
 
-    tools: list[dict[str, Any]] | None
+    tools: tuple[ToolDefinition, ...]
 
     def parse(self, completion: Completion) -> Decision:
         """The completion's one action. Raises: ActionParseError: for the model to correct."""
@@ -77,7 +77,7 @@ def raw_reply(completion: Completion) -> str:
 class TextDialect:
     """AutoGLM: ``<think>…</think><answer>do(...)</answer>`` in the reply's text."""
 
-    tools: list[dict[str, Any]] | None = None
+    tools: tuple[ToolDefinition, ...] = ()
 
     def parse(self, completion: Completion) -> Decision:
         """The action in the reply's text. Raises: ActionParseError: for the model to correct."""
@@ -103,7 +103,7 @@ class ToolDialect:
 
     def __init__(self) -> None:
         """Offer every action as a tool."""
-        self.tools: list[dict[str, Any]] | None = tool_definitions()
+        self.tools = tuple(tool_definitions())
         self._text_answers = 0
 
     def parse(self, completion: Completion) -> Decision:
@@ -139,7 +139,7 @@ class ToolDialect:
         """Record the call in canonical form (a text answer as the call it meant)."""
         assert decision.call_id is not None
         name, arguments = tool_call_for(decision.action)
-        conversation.add_tool_calls(decision.thinking, [(decision.call_id, name, arguments)])
+        conversation.add_reply(decision.thinking, [ToolCall(decision.call_id, name, arguments)])
 
     def reject(self, conversation: Conversation, completion: Completion, error: ActionParseError) -> None:
         """Answer each rejected call with the error; a reply without calls gets it as a user turn."""
@@ -148,8 +148,8 @@ class ToolDialect:
             conversation.add_reply(completion.text)
             conversation.add_text(str(error))
             return
-        calls = [(call.id, call.name, _json_object_or_empty(call.arguments)) for call in completion.tool_calls]
-        conversation.add_tool_calls(thinking, calls)
+        calls = [ToolCall(call.id, call.name, _json_object_or_empty(call.arguments)) for call in completion.tool_calls]
+        conversation.add_reply(thinking, calls)
         for call in completion.tool_calls:
             conversation.add_tool_result(call.id, f"Not carried out. {error}")
 

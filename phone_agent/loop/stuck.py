@@ -8,8 +8,8 @@ Wait, Note, Call_API, Interact and Take_over are left out):
 - **cycle**: the last 2N screens alternate between the same two or three screens;
 - **no change**: M actions in a row after which the screen looked the same.
 
-The loop answers a first detection with a note to the model, and a detection right after that note by
-handing off to the person (or stopping with status ``stuck`` when nobody is there).
+``StuckGuard.watch`` says what to do next: a first detection is noted to the model, and a detection
+right after that note goes to the person (the run stops with status ``stuck`` when nobody is there).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from actions import Action, Back, DoubleTap, Home, Launch, LongPress, Swipe, Tap, Type, TypeName, format_action
+from actions import Action, format_action
 from phone_agent.device.frames import Frame
 from phone_agent.model.messages import Language
 
 Kind = Literal["repeat", "cycle", "no_change"]
-SCREEN_ACTIONS = (Launch, Tap, Type, TypeName, Swipe, LongPress, DoubleTap, Back, Home)
 POINT_TOLERANCE = 20  # in 0-999 space: about 2 % of the screen
 
 _NOTES: dict[Language, dict[Kind, str]] = {
@@ -66,6 +65,28 @@ class Detection:
         return self.description + _ADVICE[lang]
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """What to do about a detection: note it to the model, or (``ask_person``) ask the person."""
+
+    detection: Detection
+    ask_person: bool
+
+    def situation(self, app: str, action: Action) -> str:
+        """The detection as the person is asked about it."""
+        return f"{self.detection.description} The phone shows {app}; the last action was {format_action(action)}."
+
+    def stop_message(self) -> str:
+        """Why the run stops when the person says so, or when nobody is there."""
+        return f"Stopped: the agent was going round in circles. {self.detection.description}"
+
+    def feedback(self, took_over: bool, lang: Language) -> str:
+        """What the model is told next: that the person stepped in, or what was observed."""
+        if took_over:
+            return "The person stepped in and handed the phone back. Look at the screen again."
+        return self.detection.note(lang)
+
+
 @dataclass
 class StuckGuard:
     """Keeps the screen-acting steps of one run and looks for the patterns after each."""
@@ -74,10 +95,23 @@ class StuckGuard:
     lang: Language = "en"
     _actions: list[Action] = field(default_factory=list)
     _screens: list[Frame] = field(default_factory=list)  # _screens[i] was seen before _actions[i]
+    _noted: bool = False  # the last step's detection was noted to the model
+
+    def watch(self, action: Action, before: Frame, after: Frame | None) -> Escalation | None:
+        """After a step (``after`` None: a person acted or time passed): what to do about a loop, if any."""
+        if not action.changes_screen or after is None:
+            return None
+        detection = self.record(action, before, after)
+        if detection is None or not self._noted:
+            self._noted = detection is not None
+            return None if detection is None else Escalation(detection, ask_person=False)
+        self._noted = False
+        self.reset()
+        return Escalation(detection, ask_person=True)
 
     def record(self, action: Action, before: Frame, after: Frame) -> Detection | None:
         """Add one step (the screen before it and after it) and report a pattern if there is one."""
-        if not isinstance(action, SCREEN_ACTIONS):
+        if not action.changes_screen:
             return None
         if self._screens and self._screens[-1] is not before and not self._screens[-1].same(before):
             # Something else moved the screen in between (a person, a Wait): start afresh.

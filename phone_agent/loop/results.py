@@ -8,7 +8,7 @@ from typing import Literal
 
 from actions import Action, ActionParseError, Screenshot
 from phone_agent.errors import PhoneAgentError
-from phone_agent.stuck import Detection
+from phone_agent.loop.stuck import Detection
 
 RunStatus = Literal["finished", "needs_human", "stuck", "blocked", "max_steps", "failed", "interrupted"]
 

@@ -1,0 +1,243 @@
+"""The perceive-plan-act loop: each step observes, decides, acts, settles and records.
+
+``PhoneAgent.run`` is a bounded loop over ``_step``; each phase is one method below. Settings, state
+and what the phases hand each other are in ``phone_agent.loop.step``; the policies (stuck guard, app
+allowlist, dialect) in their own modules. Progress goes to a ``Listener``; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from actions import Action, ActionParseError, Context, Device, Launch, Outcome, Screenshot, TakeOver, Tap, Wait, execute
+from apps_registry import Registry, default_registry
+from phone_agent.allowlist import FrontApps
+from phone_agent.device.frames import Frame
+from phone_agent.device.settle import Settled, Settler
+from phone_agent.errors import PhoneAgentError, RunAborted
+from phone_agent.handoff import HandOff, NonInteractiveHandOff
+from phone_agent.loop.dialect import Decision, dialect_for, raw_reply
+from phone_agent.loop.environment import LoopEnvironment
+from phone_agent.loop.results import Fanout, Listener, RunResult, StepResult
+from phone_agent.loop.step import AgentSettings, Decided, Observation, PhaseTimer, RunState, Stop, step_result
+from phone_agent.loop.stuck import StuckGuard
+from phone_agent.model.messages import ChatModel, Conversation, Image, screen_text, system_prompt
+from phone_agent.model.reply import Completion
+
+
+class PhoneAgent:
+    """Runs tasks on one phone with one model. Each agent owns its device: no global state."""
+
+    def __init__(
+        self,
+        device: Device,
+        model: ChatModel,
+        *,
+        settings: AgentSettings | None = None,
+        handoff: HandOff | None = None,
+        registry: Registry | None = None,
+        listeners: Sequence[Listener] = (),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.device, self.model = device, model
+        self.settings = settings or AgentSettings()
+        self.handoff = handoff or NonInteractiveHandOff()
+        self.registry = registry or default_registry()
+        self.listener: Listener = Fanout(listeners)
+        self._clock = clock
+        self._settler = Settler(self.settings.settle, clock, sleep, max_wait=self.settings.settle_max_wait)
+        self._environment = LoopEnvironment(model, self.handoff, self._release_input, sleep)
+
+    def run(self, task: str, *, deadline: float | None = None) -> RunResult:
+        """Work on ``task`` until the model finishes, a person is needed, or ``max_steps`` is reached.
+
+        Errors from the phone or the model end the run with status ``failed`` (the error is kept in
+        ``RunResult.error``); so does passing ``deadline`` (a time on the agent's clock), checked
+        before each step. Ctrl-C ends it with status ``interrupted``. Steps done so far are kept.
+        """
+        start = self._clock()
+        self.listener.run_started(task)
+        state = self._new_state()
+        stop = Stop("max_steps", f"Stopped after {self.settings.max_steps} steps without finishing the task.")
+        error: PhoneAgentError | None = None
+        try:
+            for index in range(1, self.settings.max_steps + 1):
+                if deadline is not None and self._clock() >= deadline:
+                    stop = Stop("failed", f"Out of time after {index - 1} steps.")
+                    break
+                if (ended := self._step(task, index, state)) is not None:
+                    stop = ended
+                    break
+        except KeyboardInterrupt as exc:
+            # The CLI turns SIGTERM and SIGHUP into an interrupt that names the signal.
+            stop = Stop("interrupted", str(exc) or "Stopped by the person (Ctrl-C).")
+        except PhoneAgentError as exc:
+            stop, error = Stop("failed", str(exc)), exc
+        except Exception as exc:
+            # A bug or an environment failure (a full disk): still close the trace, then let it surface.
+            message = f"{type(exc).__name__}: {exc}"
+            self.listener.run_finished(RunResult(task, "failed", message, state.steps, self._clock() - start))
+            raise
+        finally:
+            self._release_input()
+        result = RunResult(task, stop.status, stop.message, state.steps, self._clock() - start, error)
+        self.listener.run_finished(result)
+        return result
+
+    def _new_state(self) -> RunState:
+        settings = self.settings
+        state = RunState(Conversation(system_prompt(settings.lang, settings.dialect)), dialect_for(settings.dialect))
+        state.guard = StuckGuard(settings.stuck, settings.lang) if settings.stuck is not None else None
+        state.front = FrontApps(settings.allowed_apps, self.device) if settings.allowed_apps is not None else None
+        return state
+
+    def _release_input(self) -> None:
+        """Give the person their keyboard back; a phone that is gone cannot need it."""
+        with contextlib.suppress(PhoneAgentError):
+            self.device.release_input()
+
+    def _step(self, task: str, index: int, state: RunState) -> Stop | None:
+        self.listener.step_started(index)
+        timer = PhaseTimer(self._clock)
+        seen = self._observe(state, timer)
+        if isinstance(seen, Stop):
+            return seen
+        timer.lap("capture")
+        decided = self._decide(task if index == 1 else None, seen, state, timer)
+        outcome = self._act(decided.decision.action, seen, state)
+        timer.lap("act")
+        state.feedback = state.dialect.report(state.conversation, decided.decision, outcome.feedback)
+        settled = self._settle(decided.decision.action, seen, outcome, state)
+        timer.lap("settle")
+        self._record(step_result(index, seen, decided, outcome, settled, timer.seconds), seen, state)
+        if outcome.status is not None:
+            return Stop(outcome.status, outcome.message or "")
+        return self._watch_for_loops(state, decided.decision.action, seen.frame)
+
+    def _observe(self, state: RunState, timer: PhaseTimer) -> Observation | Stop:
+        """Observe: the screen (the last step's settled frame, if any), the app in front, and the image to send."""
+        frame, package = self._capture(state)
+        while state.front is not None and state.front.is_foreign(package):
+            if (stop := self._hand_off_foreign_app(state, package)) is not None:
+                return stop
+            timer.restart()
+            frame, package = self._capture(state)
+        image, mime = self.settings.images.encode(frame.screenshot.png)  # preparing the image is part of observing
+        return Observation(frame, package, self._app_name(package), Image(image, mime))
+
+    def _capture(self, state: RunState) -> tuple[Frame, str]:
+        if state.next_frame is not None:
+            return state.next_frame, self.device.current_app()
+        # Two independent round trips: ask for the app in front while the screen is captured.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            front = pool.submit(self.device.current_app)
+            return Frame(self.device.screenshot()), front.result()
+
+    def _decide(self, task: str | None, seen: Observation, state: RunState, timer: PhaseTimer) -> Decided:
+        """Decide: show the model the screen and understand its reply."""
+        shot = seen.frame.screenshot
+        text = screen_text(seen.app, task=task, note=state.feedback, secure=shot.secure, failure=shot.failure)
+        state.conversation.add_screen(text, seen.image)
+        request_messages = len(state.conversation.turns)
+        return Decided(*self._understood_reply(state, timer), request_messages)
+
+    def _understood_reply(self, state: RunState, timer: PhaseTimer) -> tuple[Decision, Completion, int]:
+        """Ask the model until its reply parses, sending each parse error back; also the number of retries.
+
+        Raises:
+            RunAborted: the reply was malformed more than ``max_parse_retries`` times in a row.
+        """
+        conversation, dialect, retries = state.conversation, state.dialect, 0
+        while True:
+            completion = self.model.complete(conversation.turns, self.listener.model_text, dialect.tools)
+            timer.lap("model")
+            try:
+                decision = dialect.parse(completion)
+            except ActionParseError as exc:
+                timer.lap("parse")
+                reply = raw_reply(completion)
+                self.listener.parse_failed(reply, exc)
+                if retries >= self.settings.max_parse_retries:
+                    raise RunAborted(f"The model's reply could not be understood {retries + 1} times in a row "
+                                     f"({exc}). Its last reply was:\n{reply}") from None
+                retries += 1
+                dialect.reject(conversation, completion, exc)
+                continue
+            timer.lap("parse")
+            dialect.accept(conversation, decision)
+            return decision, completion, retries
+
+    def _act(self, action: Action, seen: Observation, state: RunState) -> Outcome:
+        """Act: carry out the action on the phone, unless the allowlist refuses it."""
+        allowed = self.settings.allowed_apps
+        refusal = allowed.launch_refusal(action.app, self.registry) if allowed and isinstance(action, Launch) else None
+        if refusal is not None:
+            return Outcome(feedback=refusal)
+        context = Context(seen.frame.screenshot, self.registry, state.notes)
+        return execute(action, self.device, self._environment, context)
+
+    def _settle(self, action: Action, seen: Observation, outcome: Outcome, state: RunState) -> Settled:
+        """Settle: wait until the screen the action moved is still; that frame is the next observation."""
+        shot = seen.frame.screenshot
+        settled = self._settled(action, shot, outcome)
+        if settled.screenshot is shot:
+            state.next_frame = seen.frame
+        elif settled.screenshot is not None:
+            state.next_frame = Frame(settled.screenshot)
+        elif state.guard is not None and outcome.status is None and action.changes_screen:
+            state.next_frame = Frame(self.device.screenshot())  # --settle off/fixed: the stuck guard compares it
+        else:
+            state.next_frame = None  # capture afresh at the next step
+        return settled
+
+    def _settled(self, action: Action, shot: Screenshot, outcome: Outcome) -> Settled:
+        if outcome.status is not None or isinstance(action, Wait | TakeOver):
+            return Settled(None, 0.0, True, 0)  # the run ends, time passed or a person acted: look again
+        if not action.changes_screen or (isinstance(action, Tap) and not outcome.points):
+            return Settled(shot, 0.0, True, 0)  # nothing moved: a Note, an answer, a declined sensitive tap
+        return self._settler.wait(self.device, shot)
+
+    def _record(self, step: StepResult, seen: Observation, state: RunState) -> None:
+        """Record: keep the step and tell the listeners (the trace among them)."""
+        state.steps.append(step)
+        self.listener.step_finished(step, seen.frame.screenshot)
+
+    def _app_name(self, package: str) -> str:
+        """The registry's name for a package, or the package itself."""
+        app = self.registry.by_package(package)
+        return app.name if app else package
+
+    def _hand_off_foreign_app(self, state: RunState, package: str) -> Stop | None:
+        """A foreign app is in front: stop unattended, or let the person go back to an allowed app."""
+        assert self.settings.allowed_apps is not None
+        allowed, app = self.settings.allowed_apps.names, self._app_name(package)
+        self.listener.foreign_app(package, app)
+        self._release_input()
+        situation = f"{app} ({package}) came to the front, but this task may only use {allowed}."
+        if not self.handoff.take_over(f"{situation} Go back to an allowed app on the phone."):
+            return Stop("blocked", f"Stopped: {situation}")
+        state.next_frame = None
+        state.add_feedback(f"{app} is not among the apps this task may use ({allowed}); the person went back and "
+                           "handed the phone back. Look at the screen again and do not open other apps.")
+        return None
+
+    def _watch_for_loops(self, state: RunState, action: Action, before: Frame) -> Stop | None:
+        """After a step: note a loop to the model once, then ask the person (or stop) if it goes on."""
+        escalation = state.guard.watch(action, before, state.next_frame) if state.guard is not None else None
+        if escalation is None:
+            return None
+        response = None
+        if escalation.ask_person:
+            self._release_input()
+            response = self.handoff.stuck(escalation.situation(state.steps[-1].current_app, action))
+        self.listener.stuck_detected(escalation.detection, response or "note")
+        if response == "stop":
+            return Stop("stuck", escalation.stop_message())
+        if response == "take_over":
+            state.next_frame = None  # look again at what the person left
+        state.add_feedback(escalation.feedback(response == "take_over", self.settings.lang))
+        return None
