@@ -20,3 +20,14 @@ def to_pixels(point: tuple[int, int], width: int, height: int) -> tuple[int, int
 def _axis(value: int, size: int) -> int:
     pixel = int((value + 0.5) * size / MODEL_SPACE)
     return min(max(pixel, 0), size - 1)
+
+
+def to_grid(pixel: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """The 0-999 cell holding a pixel of a ``width`` x ``height`` screen: ``to_pixels`` maps it back into that cell."""
+    x, y = pixel
+    return _cell(x, width), _cell(y, height)
+
+
+def _cell(pixel: int, size: int) -> int:
+    # The cell holding the pixel's centre (pixel + 0.5), which is where ``to_pixels`` looks from the other side.
+    return min(max((2 * pixel + 1) * MODEL_SPACE // (2 * size), 0), MODEL_SPACE - 1)

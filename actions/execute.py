@@ -108,7 +108,7 @@ def execute(action: Action, device: Device, env: Environment, ctx: Context) -> O
     """
     match action:
         case Launch():
-            return _launch(action, device, ctx)
+            return Outcome(feedback=launch_app(action.app, device, ctx.registry)[1])
         case Tap():
             return _tap(action, device, env, ctx)
         case Type() | TypeName():
@@ -147,27 +147,28 @@ def execute(action: Action, device: Device, env: Environment, ctx: Context) -> O
             assert_never(action)
 
 
-def _launch(action: Launch, device: Device, ctx: Context) -> Outcome:
+def launch_app(name: str, device: Device, registry: Registry) -> tuple[bool, str | None]:
+    """Open an app by name: whether it came to the front, and what to tell whoever asked (why not, or a guess made)."""
     try:
-        app = ctx.registry.resolve(action.app)
+        app = registry.resolve(name)
     except UnknownAppError as exc:
-        guess = package_named(action.app, device.installed_packages())
+        guess = package_named(name, device.installed_packages())
         if guess is None or not device.launch(guess):
-            return Outcome(feedback=str(exc))
-        return Outcome(feedback=f'"{action.app}" is not in the app list; opened the installed package {guess}.')
+            return False, str(exc)
+        return True, f'"{name}" is not in the app list; opened the installed package {guess}.'
     package = app.installed_package(device.installed_packages())
     if package is None:
-        return Outcome(
-            feedback=f"{app.name} is not installed on this phone (looked for {', '.join(app.packages)}). "
+        return False, (
+            f"{app.name} is not installed on this phone (looked for {', '.join(app.packages)}). "
             "Use another app, or finish and say it is missing."
         )
     activity = app.activity if package == app.package else None
     if not device.launch(package, activity):
-        return Outcome(
-            feedback=f"{app.name} ({package}) did not come to the front. Look at the screen and open it "
+        return False, (
+            f"{app.name} ({package}) did not come to the front. Look at the screen and open it "
             "from the launcher, or finish and say why you cannot."
         )
-    return Outcome()
+    return True, None
 
 
 def _tap(action: Tap, device: Device, env: Environment, ctx: Context) -> Outcome:

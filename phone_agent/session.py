@@ -175,6 +175,25 @@ def agent_settings(settings: Settings, registry: Registry) -> AgentSettings:
 
 
 @contextmanager
+def open_phone(settings: Settings) -> Iterator[tuple[AdbDevice, Channel, EmbeddedPhone | None]]:
+    """Connect to the phone (``device="sim"`` starts a virtual one, returned too) over the chosen channel;
+    close them afterwards.
+
+    Raises:
+        NoDeviceError, DeviceStateError, DeviceError: the phone cannot be used.
+        ChannelError: ``--channel scrcpy`` and the scrcpy server cannot start.
+    """
+    with ExitStack() as stack:
+        embedded = None
+        serial, port = settings.device, settings.adb_port
+        if settings.device == SIM_DEVICE:
+            (embedded,) = stack.enter_context(embedded_phones(1))
+            serial, port = embedded.serial, embedded.adb_port
+        phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
+        yield phone, stack.enter_context(open_channel(phone, settings.channel, settings.scrcpy_server)), embedded
+
+
+@contextmanager
 def open_session(
     settings: Settings,
     endpoint: Endpoint,
@@ -194,13 +213,7 @@ def open_session(
     """
     writable_runs_dir(runs_dir)
     with ExitStack() as stack:
-        embedded = None
-        serial, port = settings.device, settings.adb_port
-        if settings.device == SIM_DEVICE:
-            (embedded,) = stack.enter_context(embedded_phones(1))
-            serial, port = embedded.serial, embedded.adb_port
-        phone = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
-        channel = stack.enter_context(open_channel(phone, settings.channel, settings.scrcpy_server))
+        phone, channel, embedded = stack.enter_context(open_phone(settings))
         client = stack.enter_context(open_client(endpoint, settings))
         yield Session(
             phone,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions import to_pixels
+from actions import to_grid, to_pixels
 
 
 def test_corners_and_centre_on_a_1080x2400_screen() -> None:
@@ -33,3 +33,21 @@ def test_every_point_lands_on_the_screen_and_order_is_kept(x: int, y: int, w: in
     assert 0 <= px < w and 0 <= py < h
     if x < 999:
         assert to_pixels((x + 1, y), w, h)[0] >= px
+
+
+@given(st.integers(0, 999), st.integers(1000, 5000))
+def test_a_cell_comes_back_from_its_pixel_on_screens_of_1000_pixels_or_more(cell: int, size: int) -> None:
+    assert to_grid(to_pixels((cell, cell), size, size), size, size) == (cell, cell)
+
+
+@given(st.integers(0, 999), st.integers(1, 1000))
+def test_a_pixel_comes_back_from_its_cell_on_smaller_screens(pixel: int, size: int) -> None:
+    pixel = min(pixel, size - 1)
+    assert to_pixels(to_grid((pixel, pixel), size, size), size, size) == (pixel, pixel)
+
+
+def test_grid_of_pixels_on_a_1080x2400_screen() -> None:
+    assert to_grid((0, 0), 1080, 2400) == (0, 0)
+    assert to_grid((1079, 2399), 1080, 2400) == (999, 999)
+    assert to_grid((540, 1200), 1080, 2400) == (500, 500)
+    assert to_grid((5000, -3), 1080, 2400) == (999, 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from phone_agent.cli import run, setup, suite, tools  # noqa: F401 - importing registers the commands
+from phone_agent.cli import mcp, run, setup, suite, tools  # noqa: F401 - importing registers the commands
 from phone_agent.cli.common import app
 
 __all__ = ["app", "main"]
