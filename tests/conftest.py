@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
-from phone_agent.sim.testing import AdbServer, PhoneSession
+from phone_agent.sim.testing import AdbServer, PhoneSession, genuine_scrcpy_server
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -30,6 +32,15 @@ def no_remote_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
         "PARASAIL_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def scrcpy_server_jar() -> Path:
+    """The genuine scrcpy server: our own suite fails without it rather than skipping the scrcpy channel."""
+    path = genuine_scrcpy_server()
+    if path is None:
+        pytest.fail("no genuine scrcpy-server v3.3.4: run `phone-agent setup` (the README's test command does)")
+    return path
 
 
 @pytest.fixture(scope="session")
