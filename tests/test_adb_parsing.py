@@ -6,7 +6,8 @@ import struct
 
 import pytest
 
-from phone_agent.device.adb import _decode_shell_v2, foreground_package, png_from_screencap
+from phone_agent.device.adb import _decode_shell_v2, foreground_package
+from phone_agent.device.capture import png_from_screencap
 from phone_agent.errors import DeviceError
 from tests.support import png
 

@@ -1,8 +1,9 @@
 """``ScrcpyDevice``: the :class:`~actions.device.Device` protocol over a running scrcpy server.
 
-The screen is the newest decoded video frame (encoded to PNG on the host once, when it is asked for);
-touches, keys, app starts and text go over the control socket in milliseconds. What scrcpy does not
-do (the app in front, the package list, the UI hierarchy) the phone's ``AdbDevice`` still does.
+The screen is the newest decoded video frame: its thumbnail comes from its luma, and it is encoded to
+PNG on the host once per screen content. Touches, keys, app starts and text go over the control
+socket in milliseconds. What scrcpy does not do (the app in front, the package list, the UI
+hierarchy) the phone's ``AdbDevice`` still does.
 """
 
 from __future__ import annotations
@@ -10,28 +11,24 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
-import cv2
 
-from actions.device import Screenshot
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.frames import Frame, encode_png
 from phone_agent.device.scrcpy import protocol
 from phone_agent.device.scrcpy.connection import ScrcpyConnection, ServerOptions
 from phone_agent.device.scrcpy.front import ASK_AFTER_QUIET, FrontApp
 from phone_agent.device.scrcpy.video import VideoReader
 from phone_agent.errors import DeviceError, TextInputError
 
-_BLACK_LEVEL = 8
+# Video luma is limited range (black is 16): a frame is black when its brightest thumbnail pixel is below this.
+_LUMA_BLACK = 16 + 8
 _DOUBLE_TAP_GAP = 0.1  # between the two taps: inside Android's 300 ms DOUBLE_TAP_TIMEOUT, above its 40 ms minimum
 _MOVE_INTERVAL = 1 / 60  # swipe moves at a display's frame rate
 _ACK_TIMEOUT = 3.0
-# The SUB filter instead of libpng's adaptive choice: measured on a 1080x2400 screen, 3-4x faster for about 5 %
-# more bytes on app screens, and about 10 % more where a photo fills half the screen.
-_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
-
 
 class ScrcpyDevice:
     """One phone driven through its scrcpy server. Use it as a context manager: closing stops the server."""
@@ -52,7 +49,7 @@ class ScrcpyDevice:
         self._changes_at_input = 0
         self._sequence = itertools.count(1)  # clipboard sequences: 0 would mean "no acknowledgement"
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrcpy-encode")
-        self._encoded: tuple[int, Future[Screenshot]] | None = None
+        self._frame: tuple[int, Frame] | None = None  # the newest screen content and its frame
         self._front = FrontApp(adb.current_app)
 
     @classmethod
@@ -89,29 +86,32 @@ class ScrcpyDevice:
         video = self._video()
         quiet_for = time.monotonic() - video.changed_at
         self._front.prefetch(video.changes, quiet_for)
-        frame = video.latest()
-        if frame is not None and quiet_for >= ASK_AFTER_QUIET:
-            self._encode(video.changes, frame)  # likely the settled screen: its PNG is ready when the wait ends
+        if quiet_for >= ASK_AFTER_QUIET:
+            self._newest()  # likely the settled screen: its PNG is encoded while the wait ends
         return video.changes - self._changes_at_input
 
-    def screenshot(self) -> Screenshot:
-        """The newest frame, as PNG; a screen is encoded once, however often MediaCodec repeats its frame.
+    def screenshot(self) -> Frame:
+        """The newest frame; its PNG is encoded once per screen, however often MediaCodec repeats its frame.
 
         Raises:
             DeviceError: the server or its stream has gone.
         """
-        video = self._video()
-        changes, frame = video.changes, video.latest()
-        failure = self._connection.failure()
-        if failure is not None or frame is None:
-            raise DeviceError(f"The scrcpy stream of {self.serial} ended: {failure or 'no frame'}")
-        return self._encode(changes, frame).result()
+        frame = self._newest()
+        if frame is None:
+            raise DeviceError(f"The scrcpy stream of {self.serial} ended: {self._connection.failure() or 'no frame'}")
+        return frame
 
-    def _encode(self, changes: int, frame: av.VideoFrame) -> Future[Screenshot]:
-        """Encode the frame of content number ``changes`` in the background (OpenCV lets other threads run)."""
-        if self._encoded is None or self._encoded[0] != changes:
-            self._encoded = (changes, self._encoder.submit(_to_screenshot, frame))
-        return self._encoded[1]
+    def _newest(self) -> Frame | None:
+        """The newest frame, whose thumbnail is its luma's; PNG-encoded in the background, once per content."""
+        decoded, small, changes = self._video().newest()
+        if decoded is None or small is None or self._connection.failure() is not None:
+            return None
+        if self._frame is None or self._frame[0] != changes:
+            png = self._encoder.submit(_to_png, decoded)
+            frame = Frame(png.result, decoded.width, decoded.height, small, secure=int(small.max()) < _LUMA_BLACK,
+                          pixels=lambda: decoded.to_ndarray(format="bgr24"))
+            self._frame = (changes, frame)
+        return self._frame[1]
 
     # --- the Device protocol ---
 
@@ -219,14 +219,13 @@ class ScrcpyDevice:
                               + protocol.keycode(protocol.ACTION_UP, code, meta=meta))
 
 
-def _to_screenshot(frame: av.VideoFrame) -> Screenshot:
-    """A decoded frame as a PNG screenshot; an all-black frame (a secure window) is flagged.
+def _to_png(frame: av.VideoFrame) -> bytes:
+    """A decoded frame as PNG.
 
     Raises:
         DeviceError: OpenCV cannot encode it.
     """
-    image = frame.to_ndarray(format="bgr24")
-    ok, png = cv2.imencode(".png", image, _PNG_PARAMS)
-    if not ok:
-        raise DeviceError("Cannot encode the video frame as PNG")
-    return Screenshot(png.tobytes(), frame.width, frame.height, secure=int(image.max()) < _BLACK_LEVEL)
+    try:
+        return encode_png(frame.to_ndarray(format="bgr24"))
+    except ValueError as exc:
+        raise DeviceError(f"Cannot encode the video frame: {exc}") from None
