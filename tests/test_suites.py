@@ -319,14 +319,17 @@ def test_cases_of_a_phone_that_stops_answering_go_to_another(adb: AdbServer, tmp
     assert lost[0].message == "no phone was left to run this case"
 
 
-def test_a_phone_named_twice_runs_one_case_at_a_time(adb: AdbServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("channel", ["adb", "scrcpy"])
+def test_a_phone_named_twice_runs_one_case_at_a_time_over_the_chosen_channel(
+    adb: AdbServer, tmp_path: Path, channel: str
+) -> None:
     suite = tmp_path / "settings.yaml"
     case = "  - name: {}\n    steps: [{{launch: Settings}}]\n    expect: {{app: Settings}}\n"
     suite.write_text("app: Settings\ncases:\n" + case.format("one") + case.format("two"), encoding="utf-8")
     with running_phone(adb) as session:
         serial = session.phone.serial
         args = ["suite", "run", str(suite), "--device", serial, "--device", serial, "--adb-port", str(adb.port),
-                "--runs-dir", str(tmp_path / "runs")]
+                "--runs-dir", str(tmp_path / "runs"), "--channel", channel]
         result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert f"on {serial}\n" in result.output and "2 of 2 cases passed" in result.output
+    assert f"on {serial} over {channel}\n" in result.output and "2 of 2 cases passed" in result.output

@@ -43,9 +43,9 @@ def shrink(gray: np.ndarray) -> Thumbnail:
 
 
 def thumbnail(png: bytes) -> Thumbnail | None:
-    """The thumbnail of a PNG (None when it does not decode)."""
-    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    return None if gray is None else shrink(gray)
+    """The thumbnail of a PNG (None when it does not decode), decoded straight at 1/4 scale."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
+    return None if image is None else image[int(image.shape[0] * STATUS_BAR_FRACTION) :]
 
 
 def encode_png(bgr: np.ndarray) -> bytes:

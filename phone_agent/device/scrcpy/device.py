@@ -16,6 +16,7 @@ from pathlib import Path
 
 import av
 
+from actions.device import ShellResult
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.frames import Frame, encode_png
 from phone_agent.device.scrcpy import protocol
@@ -127,6 +128,28 @@ class ScrcpyDevice:
     def release_input(self) -> None:
         self.adb.release_input()  # scrcpy never switches the keyboard; this restores one an earlier Type switched
 
+    # --- the rest of SuiteDevice: shell, UI dump and app data over adb; sizes are the video's (taps use them) ---
+
+    def ui_hierarchy(self) -> str:
+        return self.adb.ui_hierarchy()
+
+    def shell(self, command: str) -> str:
+        return self.adb.shell(command)
+
+    def run_shell(self, command: str) -> ShellResult:
+        return self.adb.run_shell(command)
+
+    def clear_app(self, package: str) -> None:
+        self.adb.clear_app(package)
+
+    def screen_size(self) -> tuple[int, int]:
+        frame = self._video().latest()
+        return (frame.width, frame.height) if frame is not None else (self._connection.width, self._connection.height)
+
+    def press_key(self, keycode: int) -> None:
+        self._input()
+        self._key(keycode)
+
     def tap(self, x: int, y: int) -> None:
         self._input()
         self._touch(protocol.ACTION_DOWN, x, y)
@@ -209,10 +232,7 @@ class ScrcpyDevice:
 
     def _touch(self, action: int, x: int, y: int) -> None:
         # The server drops touches whose frame size is not the current video size (e.g. after a rotation).
-        frame = self._video().latest()
-        width, height = (frame.width, frame.height) if frame is not None else (self._connection.width,
-                                                                                self._connection.height)
-        self._connection.send(protocol.touch(action, int(x), int(y), width, height))
+        self._connection.send(protocol.touch(action, int(x), int(y), *self.screen_size()))
 
     def _key(self, code: int, *, meta: int = 0) -> None:
         self._connection.send(protocol.keycode(protocol.ACTION_DOWN, code, meta=meta)
