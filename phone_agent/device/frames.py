@@ -43,9 +43,10 @@ def shrink(gray: np.ndarray) -> Thumbnail:
 
 
 def thumbnail(png: bytes) -> Thumbnail | None:
-    """The thumbnail of a PNG (None when it does not decode), decoded straight at 1/4 scale."""
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
-    return None if image is None else image[int(image.shape[0] * STATUS_BAR_FRACTION) :]
+    """The thumbnail of a PNG (None when it does not decode)."""
+    # Decoded in full and shrunk like raw and video frames: OpenCV's reduced PNG decoding samples differently.
+    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return None if gray is None else shrink(gray)
 
 
 def encode_png(bgr: np.ndarray) -> bytes:
