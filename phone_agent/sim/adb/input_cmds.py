@@ -7,6 +7,7 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.common import (
     JAVA_FAILURE,
     LAUNCHER,
@@ -16,7 +17,6 @@ from phone_agent.sim.adb.common import (
     phone_of,
     short_component,
 )
-from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.system import ADB_KEYBOARD_PACKAGE
 
 _NAMED_KEYS = {

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.device import ShellPhone
-from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.shell import Session
 from phone_agent.sim.adb.stdin import Stdin
 from phone_agent.sim.adb.sync import serve_sync
 from phone_agent.sim.adb.system_cmds import install_apk
