@@ -1,8 +1,8 @@
 """Capturing the screen with ``screencap``: as the phone's PNG, or as raw pixels encoded on the host.
 
 A phone compresses a PNG slowly (0.5–2 s); raw RGBA skips that but is ~10 MB per frame, which a
-USB 2 cable needs ~0.3 s for. Which is faster depends on the phone and the cable, so the first
-capture times one of each and the faster one is used from then on.
+USB 2 cable needs ~0.3 s for, and the host must then encode it. Which is faster depends on the phone,
+the cable and this computer, so the first capture times one of each and the faster is used from then on.
 """
 
 from __future__ import annotations
@@ -95,13 +95,16 @@ class ScreenCapture:
         return frame_from_png(self._run(PNG_COMMAND))
 
     def _measure(self) -> Frame:
-        """Capture once each way, keep the faster way; the PNG capture is the frame returned."""
+        """Capture once each way, keep the faster way; the PNG capture is the frame returned.
+
+        A raw frame counts with its PNG encoding on the host, which the frame the model sees needs.
+        """
         began = self._clock()
         frame = frame_from_png(self._run(PNG_COMMAND))
         png_seconds = self._clock() - began
         began = self._clock()
         try:
-            frame_from_raw(self._run(RAW_COMMAND))
+            _ = frame_from_raw(self._run(RAW_COMMAND)).png
         except ValueError:
             self.raw = False
         else:
