@@ -120,6 +120,17 @@ def test_credentials_in_the_base_url_stay_out_of_messages_traces_and_reports(tmp
     assert server.base_url in completed.stdout  # the endpoint is still named, without its userinfo
 
 
+@pytest.mark.parametrize("cut_after", [8, 15])
+def test_a_key_echoed_across_the_quoting_limit_shows_no_part_of_itself(tmp_path: Path, cut_after: int) -> None:
+    key = f"sk-live-{SECRET}"
+    padding = "x" * (300 - len("Invalid key ") - cut_after)  # the server's message is quoted up to 300 characters
+    with replay({"error": {"status": 401, "message": f"Invalid key {padding}{key}"}}) as server:
+        completed = run_on_sim(tmp_path, server, env={"PHONE_AGENT_API_KEY": key})
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    shown = completed.stdout + completed.stderr + run_files(tmp_path)
+    assert "Invalid key xxx" in shown and key[:cut_after] not in shown
+
+
 # -- 6. escape sequences in the model's text -----------------------------------------------------
 
 HOSTILE = (

@@ -42,6 +42,8 @@ _REFUSED_CODE = 1301
 _RATE_LIMIT_CODES = frozenset({1302, 1303, 1305})
 # "sensitive" is how z.ai ends a stream its moderation cut off; "content_filter" is OpenAI's word.
 _REFUSAL_FINISH_REASONS = frozenset({"sensitive", "content_filter"})
+# How much of a server's error message a message quotes.
+_QUOTED_CHARS = 300
 
 
 class ChatClient:
@@ -301,7 +303,8 @@ class ChatClient:
         code, server_message = _provider_error(body)
         detail = f"HTTP {status}" + (f", code {code}" if code is not None else "")
         if server_message:
-            detail += f": {self._redact(server_message)}"
+            # Redact before cutting: a cut through the key would leave its start behind.
+            detail += f": {self._redact(server_message)[:_QUOTED_CHARS]}"
         # The provider's own code is more precise than the status (z.ai sends arrears as a 429).
         if code in _AUTH_CODES:
             return self._auth_error(url, detail)
@@ -345,7 +348,7 @@ def _refused_message(detail: str) -> str:
 def _provider_error(body: Any) -> tuple[int | None, str | None]:
     """Pull (numeric code, message) out of an error body: ``{"error": {"code", "message"}}`` or flat."""
     if not isinstance(body, dict):
-        text = " ".join(str(body).split())[:200] if body else ""
+        text = " ".join(str(body).split()) if body else ""
         return None, text or None
     error = body.get("error")
     source = error if isinstance(error, dict) else body
@@ -358,7 +361,7 @@ def _provider_error(body: Any) -> tuple[int | None, str | None]:
         code = raw_code
     elif isinstance(raw_code, str) and raw_code.strip().isdigit():
         code = int(raw_code)
-    return code, str(message)[:300] if message else None
+    return code, str(message) if message else None
 
 
 def _retry_after(value: str | None) -> float | None:
