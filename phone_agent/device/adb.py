@@ -42,7 +42,9 @@ _HOME_AND_KEYBOARD = (
     "cmd package resolve-activity --brief -a android.intent.action.MAIN -c android.intent.category.HOME | tail -n 1; "
     "settings get secure default_input_method"
 )
+_HOME_APPS = "cmd package query-activities --brief -a android.intent.action.MAIN -c android.intent.category.HOME"
 _COMPONENT = re.compile(r"([\w.]+)/[\w.$]+")
+_PRIORITY = re.compile(r"priority=(-?\d+)")
 _PNG_END = b"IEND\xaeB`\x82"
 _INPUT_ADVICE = (
     "Android refused the input. On Xiaomi/MIUI turn on Developer options > 'USB debugging (Security settings)'; "
@@ -171,9 +173,12 @@ class AdbDevice:
         return package or foreground_package(self.shell("dumpsys activity activities | grep -E 'ResumedActivity'"))
 
     def home_and_keyboard(self) -> frozenset[str]:
-        """The packages of the default home app and the current keyboard, in one round trip."""
+        """The packages of the default home app and the current keyboard, in one round trip (two without a default)."""
         lines = self.shell(_HOME_AND_KEYBOARD).splitlines()
-        return frozenset(match.group(1) for line in lines if (match := _COMPONENT.fullmatch(line.strip())))
+        packages = {match.group(1) for line in lines if (match := _COMPONENT.fullmatch(line.strip()))}
+        if "android" in packages:  # HOME resolved to Android's chooser: no default is set, so every home app counts
+            packages |= home_apps(self.shell(_HOME_APPS))
+        return frozenset(packages)
 
     def tap(self, x: int, y: int) -> None:
         self._input(f"input tap {int(x)} {int(y)}")
@@ -353,6 +358,20 @@ class AdbDevice:
                 sock.close()
         except (adbutils.AdbError, OSError) as exc:
             raise DeviceError(f"Lost contact with {self.serial} ({exc}). Check the cable or `adb devices`.") from exc
+
+
+def home_apps(listing: str) -> set[str]:
+    """The packages in ``query-activities --brief`` output, less those of negative priority.
+
+    Settings' FallbackHome (priority -1000) answers HOME only while the phone boots: it is no home app.
+    """
+    packages, priority = set(), 0
+    for line in listing.splitlines():
+        if found := _PRIORITY.match(line.strip()):
+            priority = int(found.group(1))
+        elif (match := _COMPONENT.fullmatch(line.strip())) and priority >= 0:
+            packages.add(match.group(1))
+    return packages
 
 
 def png_from_screencap(data: bytes) -> bytes:
