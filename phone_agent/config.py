@@ -84,8 +84,14 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {value!r})")
+        if value is None:
+            return value
+        try:
+            shown = public_url(value)  # never the value itself: its user info and query can hold credentials
+        except ValueError as exc:
+            raise ValueError(f"is not a valid URL ({exc})") from None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {shown!r})")
         return value
 
     @field_validator("allow_apps", mode="before")
