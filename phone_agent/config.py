@@ -17,6 +17,7 @@ import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
@@ -116,7 +117,15 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=_config_file())
+        return init_settings, _NonBlankEnv(settings_cls), InitSettingsSource(settings_cls, init_kwargs=_config_file())
+
+
+class _NonBlankEnv(EnvSettingsSource):
+    """``PHONE_AGENT_*`` variables, a blank one counting as unset: ``PHONE_AGENT_API_KEY="  "`` hides no config file."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__().items()
+        return {name: value for name, value in values if not (isinstance(value, str) and not value.strip())}
 
 
 def _config_file() -> dict[str, Any]:
@@ -156,7 +165,8 @@ def load_settings(**flags: Any) -> Settings:
         raise ConfigError(f"Cannot read the config file {config_path()}: {exc}") from exc
     # Flags win over the environment, which wins over the file.
     if "api_key" not in given:
-        settings._api_key_source = GENERIC_KEY_ENV if os.environ.get(GENERIC_KEY_ENV) else f"api_key in {config_path()}"
+        from_env = os.environ.get(GENERIC_KEY_ENV, "").strip()
+        settings._api_key_source = GENERIC_KEY_ENV if from_env else f"api_key in {config_path()}"
     return settings
 
 

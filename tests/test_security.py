@@ -15,6 +15,7 @@ import pytest
 
 from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.console import ConsolePrinter, printable
+from phone_agent.errors import ConfigError
 from phone_agent.handoff import ConsoleHandOff
 from phone_agent.report import write_report
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
@@ -78,6 +79,28 @@ def test_surrounding_whitespace_is_stripped_from_every_source(monkeypatch: pytes
     monkeypatch.delenv("PHONE_AGENT_API_KEY")
     endpoint = resolve_endpoint(load_settings(api_key=f"\tsk-{SECRET} "))
     assert endpoint.api_key is not None and endpoint.api_key.get_secret_value() == f"sk-{SECRET}"
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_key_variable_does_not_hide_the_key_in_the_config_file(tmp_path: Path, blank: str) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"api_key: sk-{SECRET}\n", encoding="utf-8")
+    with replay(FINISH) as server:
+        completed = run_on_sim(tmp_path, server, env={"PHONE_AGENT_CONFIG": str(config), "PHONE_AGENT_API_KEY": blank})
+        requests = server.requests
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert requests[0].authorization
+
+
+def test_a_bad_key_in_the_config_file_is_named_there_whatever_blank_variable_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f'api_key: "sk-{SECRET}\\u001b"\n', encoding="utf-8")
+    monkeypatch.setenv("PHONE_AGENT_CONFIG", str(config))
+    monkeypatch.setenv("PHONE_AGENT_API_KEY", "  ")
+    with pytest.raises(ConfigError, match=f"from api_key in {re.escape(str(config))} cannot be sent"):
+        resolve_endpoint(load_settings())
 
 
 @pytest.mark.parametrize(
