@@ -183,6 +183,14 @@ def test_escape_sequences_from_the_model_never_reach_the_terminal_but_stay_in_th
     assert step["thinking"] == HOSTILE  # the record keeps exactly what the model sent
 
 
+def test_a_setup_error_quoting_hostile_text_reaches_the_terminal_without_escape_sequences(tmp_path: Path) -> None:
+    hostile = "Pwn\x1b]52;c;ZXZpbA==\x07"
+    args = ["run", "x", "--device", "sim", "--base-url", "http://127.0.0.1:9/v1", "--allow-apps", hostile]
+    completed = phone_agent(tmp_path, *args)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert 'Unknown app "Pwn' in completed.stderr and ESCAPES.search(completed.stderr) is None
+
+
 def test_an_escape_split_across_streamed_pieces_is_held_back_then_dropped() -> None:
     class Out:
         text = ""
