@@ -133,8 +133,8 @@ class AdbDevice:
     def release_input(self) -> None:
         """Give the person their own keyboard back (before a hand-off and at the end of a run).
 
-        When the adb server has gone away (``adb kill-server``), it is started again once, so the
-        phone is not left on ADB Keyboard.
+        When the adb server has gone away (``adb kill-server``), it is started again, once per loss,
+        so the phone is not left on ADB Keyboard.
 
         Raises:
             DeviceError: the phone cannot be reached.
@@ -148,6 +148,7 @@ class AdbDevice:
             if not reattach(self._client, self.serial):
                 raise
             self._text.restore()
+            self._reattached = False  # back: a later kill-server is a new loss
 
     # --- the Device protocol ---
 
