@@ -139,3 +139,14 @@ def test_without_adb_keyboard_the_error_shows_the_characters_in_order(adb: AdbSe
     with running_phone(adb, adb_keyboard=False) as session, pytest.raises(TextInputError) as raised:
         field_after_typing(adb, session, "earbuds 耳机降噪")
     assert "'耳机降噪'" in str(raised.value) and "earbuds 耳机降噪" in str(raised.value)
+
+
+def test_without_adb_keyboard_every_line_ending_is_one_enter(adb: AdbServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session:
+        with AdbDevice.connect(session.phone.serial, port=adb.port) as device:
+            device.launch("com.ebay.mobile")
+            device.tap(*centre(session, "com.ebay.mobile:id/search_src_text"))
+            device.type_text("earbuds\r\npro\rmax\n")
+        state = session.phone.state()
+    assert state["shop"]["query"] == "earbuds"  # the first Enter searched for what was typed before it
+    assert [e["code"] for e in state["input_log"] if e["kind"] == "key"].count(66) == 3
