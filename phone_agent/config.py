@@ -27,7 +27,7 @@ from pydantic_settings import (
 from apps_registry.yaml_file import YamlFileError, read_yaml
 from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
-from phone_agent.model.credentials import header_problem, public_url
+from phone_agent.model.credentials import public_url
 from phone_agent.model.providers import GENERIC_KEY_ENV, PROVIDERS, key_hint, resolve_api_key
 
 
@@ -179,6 +179,7 @@ class Endpoint:
     model: str
     api_key: SecretStr | None
     api_key_env: tuple[str, ...]
+    api_key_source: str = ""  # where the key came from, for messages: "--api-key", a variable, the config file
 
     @property
     def public_url(self) -> str:
@@ -190,7 +191,7 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) ->
     """Combine the provider preset with explicit overrides and find the API key.
 
     Raises:
-        ConfigError: unknown provider, a hosted provider without a key, or a key that cannot be sent.
+        ConfigError: unknown provider, or a hosted provider without a key.
     """
     name = settings.provider or ("custom" if settings.base_url else "zai")
     preset = PROVIDERS.get(name)
@@ -206,10 +207,4 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) ->
     key_env = preset.api_key_env if preset else ()
     if key is None and key_env and not settings.base_url:
         raise ConfigError(f"No API key for {name}. Give one with {key_hint(key_env)}.")
-    problem = header_problem(key) if key else None
-    if problem:
-        raise ConfigError(
-            f"The API key from {source} cannot be sent in an HTTP header: it holds {problem}. "
-            "Copy the key again, without quotes or line breaks."
-        )
-    return Endpoint(name, base_url.rstrip("/"), model, SecretStr(key) if key else None, key_env)
+    return Endpoint(name, base_url.rstrip("/"), model, SecretStr(key) if key else None, key_env, source)

@@ -18,6 +18,7 @@ from phone_agent.console import ConsolePrinter, printable
 from phone_agent.errors import ConfigError
 from phone_agent.handoff import ConsoleHandOff
 from phone_agent.report import write_report
+from phone_agent.session import open_client
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.trace import read_trace
 from tests.test_trace_report import _browser
@@ -99,8 +100,9 @@ def test_a_bad_key_in_the_config_file_is_named_there_whatever_blank_variable_is_
     config.write_text(f'api_key: "sk-{SECRET}\\u001b"\n', encoding="utf-8")
     monkeypatch.setenv("PHONE_AGENT_CONFIG", str(config))
     monkeypatch.setenv("PHONE_AGENT_API_KEY", "  ")
+    settings = load_settings()
     with pytest.raises(ConfigError, match=f"from api_key in {re.escape(str(config))} cannot be sent"):
-        resolve_endpoint(load_settings())
+        open_client(resolve_endpoint(settings), settings)
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,7 @@ def prompt(name: str) -> str:
 
 def system_prompt(lang: Language, dialect: DialectName = "autoglm") -> str:
     """The system prompt in the run's language, for answers in AutoGLM text or as tool calls."""
-    name = f"system_{lang}.md" if dialect == "autoglm" else f"system_tools_{lang}.md"
-    return resources.files("phone_agent.model").joinpath(f"prompts/{name}").read_text("utf-8")
+    return prompt(f"system_{lang}.md" if dialect == "autoglm" else f"system_tools_{lang}.md")
 
 
 def screen_text(
