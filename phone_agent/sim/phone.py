@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
-import socket
 import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from PIL import Image
 
 from phone_agent.sim.adb.commands import COMMANDS
-from phone_agent.sim.adb.common import app_pid, short_component
 from phone_agent.sim.adb.device import Faults
 from phone_agent.sim.adb.services import OutputBuffer, Services
 from phone_agent.sim.adb.shell import Session
 from phone_agent.sim.adb.transport import AdbListener
 from phone_agent.sim.adb.wire import Message, device_banner
+from phone_agent.sim.emulator import announce, emulator_serial
 from phone_agent.sim.logs import LogBuffer
 from phone_agent.sim.profiles import DEFAULT_PROFILE, Profile, get_profile
 from phone_agent.sim.sockets import AbstractSockets
 from phone_agent.sim.system import SystemState
+from phone_agent.sim.system_log import log_app_event, log_boot
 
 log = logging.getLogger(__name__)
 
 ADB_KEYBOARD_LABEL = "ADB Keyboard {ON}"
-EMULATOR_PORTS = range(5555, 5586, 2)
 PNG_LEVEL = 1  # fast encoding: screenshots sit on the agent's critical path
 COMMAND_HISTORY = 1000
 BOOT_SECONDS = 3.0  # how long `adb reboot` keeps the phone off adb
@@ -44,6 +44,22 @@ class ShellResult:
     status: int
     stdout: str
     stderr: str
+
+
+Knob = TypeVar("Knob")
+
+
+class FaultKnob(Generic[Knob]):
+    """A phone attribute that stands for the field of the same name in its `faults`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, phone: VirtualPhone, owner: type | None = None) -> Knob:
+        return cast(Knob, getattr(phone.faults, self.name))
+
+    def __set__(self, phone: VirtualPhone, value: Knob) -> None:
+        setattr(phone.faults, self.name, value)
 
 
 def _default_ui(width: int, height: int, clock: Callable[[], float], latency_ms: int) -> Any:
@@ -85,8 +101,8 @@ class VirtualPhone:
         self.logs = LogBuffer()
         self.reverses: dict[str, str] = {}  # `adb reverse`: device-side spec -> host-side spec
         self.booted_at = time.monotonic()
-        self.ui.listener = self._app_event
-        self._log_boot()
+        self.ui.listener = functools.partial(log_app_event, self.logs)
+        log_boot(self.logs)
         self._services = Services(self)
         self._listener: AdbListener | None = None
         self._announced = False
@@ -132,9 +148,7 @@ class VirtualPhone:
     @property
     def serial(self) -> str:
         """What `adb devices` calls this phone: `emulator-N` when announced on an emulator port."""
-        if self._announced and self.port in EMULATOR_PORTS:
-            return f"emulator-{self.port - 1}"
-        return f"127.0.0.1:{self.port}"
+        return (self._announced and emulator_serial(self.port)) or f"127.0.0.1:{self.port}"
 
     def connection_count(self) -> int:
         """How many adb servers are connected now."""
@@ -157,7 +171,7 @@ class VirtualPhone:
             self.reverses.clear()
             self.logs.clear()
             self.booted_at = time.monotonic()
-            self._log_boot()
+            log_boot(self.logs)
 
     def apply_display(self) -> None:
         """Lay the screen out as `wm size`, `wm density` and the user rotation say (call under the lock)."""
@@ -196,29 +210,12 @@ class VirtualPhone:
         time.sleep(boot_seconds)
         with self.lock:
             self.system.props["sys.boot_completed"] = "1"
-            self._log_boot()
+            log_boot(self.logs)
         self.start(address[0], address[1], announce_to)
 
     def uptime(self) -> float:
         """Seconds since the phone (re)booted."""
         return time.monotonic() - self.booted_at
-
-    def _log_boot(self) -> None:
-        self.logs.write("I", "SystemServer", "Entered the Android system server!")
-        self.logs.write("I", "ActivityManager", "System now ready")
-        self.logs.write("I", "ActivityTaskManager", "Displayed com.android.launcher3/.Launcher for user 0: +412ms")
-
-    def _app_event(self, kind: str, package: str, activity: str, cold: bool) -> None:
-        """Log what the activity manager logs when an app starts or is force-stopped."""
-        component = short_component(package, activity)
-        if kind == "force_stop":
-            self.logs.write("I", "ActivityManager", f"Force stopping {package} appid=10123 user=0: from pid 4242")
-            return
-        self.logs.write("I", "ActivityTaskManager", f"START u0 {{flg=0x10000000 cmp={component}}} result code=0")
-        if cold:
-            self.logs.write("I", "ActivityManager", f"Start proc {app_pid(package)}:{package}/u0a123 for "
-                                                    f"next-top-activity {{{component}}}")
-        self.logs.write("I", "ActivityTaskManager", f"Displayed {component} for user 0: +{180 if cold else 60}ms")
 
     # ------------------------------------------------------------ faults and human actions
 
@@ -227,32 +224,9 @@ class VirtualPhone:
         with self._drop_lock:
             self.faults.drop_connection_after = n_messages
 
-    @property
-    def screencap_delay_ms(self) -> int:
-        """Extra time every screencap takes."""
-        return self.faults.screencap_delay_ms
-
-    @screencap_delay_ms.setter
-    def screencap_delay_ms(self, value: int) -> None:
-        self.faults.screencap_delay_ms = value
-
-    @property
-    def screencap_fails(self) -> bool:
-        """When True, screencap prints an error and exits 1."""
-        return self.faults.screencap_fails
-
-    @screencap_fails.setter
-    def screencap_fails(self, value: bool) -> None:
-        self.faults.screencap_fails = value
-
-    @property
-    def secure_screen(self) -> bool:
-        """When True, every screencap is black whatever is showing."""
-        return self.faults.secure_screen
-
-    @secure_screen.setter
-    def secure_screen(self, value: bool) -> None:
-        self.faults.secure_screen = value
+    screencap_delay_ms = FaultKnob[int]()  # extra time every screencap takes
+    screencap_fails = FaultKnob[bool]()  # screencap prints an error and exits 1
+    secure_screen = FaultKnob[bool]()  # every screencap is black whatever is showing
 
     @property
     def latency_ms(self) -> int:
@@ -410,20 +384,3 @@ class VirtualPhone:
         where = f"port {self.port}" if self.running else "stopped"
         return f"<VirtualPhone {self.name} {where}>"
 
-
-def announce(device_port: int, adb_server_port: int, host: str = "127.0.0.1") -> None:
-    """Tell an adb server about an emulator-style device, as the real emulator does at boot.
-
-    Raises:
-        OSError: no adb server listens on that port.
-    """
-    request = f"host:emulator:{device_port}".encode()
-    with socket.create_connection((host, adb_server_port), timeout=5) as sock:
-        sock.sendall(b"%04x" % len(request) + request)
-        sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(2)
-        try:
-            while sock.recv(4096):
-                pass
-        except OSError:
-            pass  # the server answers nothing for this request; closing is all that is left

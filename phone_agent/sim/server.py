@@ -8,7 +8,8 @@ import threading
 from collections.abc import Callable
 
 from phone_agent.sim.control import ControlServer
-from phone_agent.sim.phone import EMULATOR_PORTS, VirtualPhone
+from phone_agent.sim.emulator import EMULATOR_PORTS
+from phone_agent.sim.phone import VirtualPhone
 from phone_agent.sim.profiles import DEFAULT_PROFILE, get_profile
 from phone_agent.sim.testing import port_is_free
 

@@ -19,18 +19,10 @@ class LocalSocket:
         """Wrap the stream the adb server opened."""
         self.stream = stream
         self.finished = threading.Event()
-        self._buffer = bytearray()
 
     def read_exact(self, size: int) -> bytes | None:
         """Exactly `size` bytes, or None once the host closed the connection first."""
-        while len(self._buffer) < size:
-            chunk = self.stream.read()
-            if chunk is None:
-                return None
-            self._buffer += chunk
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+        return self.stream.read_exact(size)
 
     def write(self, data: bytes) -> None:
         """Send bytes to the host.

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from phone_agent.sim.adb.shell import CommandIO
+    from phone_agent.sim.adb.command_io import CommandIO
 
 SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "STOP": 19, "CONT": 18}
 # Builtins that are also programs in /system/bin (toybox), so `which` finds them.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from phone_agent.sim.adb.command_io import CommandFn, CommandIO
 from phone_agent.sim.adb.coreutils import COREUTILS
 from phone_agent.sim.adb.input_cmds import am_command, input_command, monkey_command
 from phone_agent.sim.adb.log_cmds import log_command, logcat_command
 from phone_agent.sim.adb.record_cmd import screenrecord_command
-from phone_agent.sim.adb.shell import CommandFn, CommandIO
 from phone_agent.sim.adb.sysinfo_cmds import (
     df_command,
     ifconfig_command,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.device import ShellPhone
-from phone_agent.sim.adb.shell import CommandIO
 
 LAUNCHER = "com.android.launcher3"
 SETTINGS = "com.android.settings"

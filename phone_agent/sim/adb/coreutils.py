@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.fs import FsError, Node
-from phone_agent.sim.adb.shell import CommandIO, unlocked
 
 MAX_SLEEP_S = 60.0  # a runaway `sleep` must not pin a stream thread for ever
 

@@ -103,9 +103,7 @@ class FileSystem:
         """
         path = self.normalize(path)
         with self._lock:
-            node = self._nodes.get(path)
-            if node is None:
-                raise FsError(errno.ENOENT, path)
+            node = self._existing(path)
             if node.is_dir:
                 raise FsError(errno.EISDIR, path)
             if path == "/dev/zero":
@@ -169,9 +167,7 @@ class FileSystem:
         """
         path = self.normalize(path)
         with self._lock:
-            node = self._nodes.get(path)
-            if node is None:
-                raise FsError(errno.ENOENT, path)
+            node = self._existing(path)
             self._check_writable(path)
             if node.is_dir and not recursive:
                 raise FsError(errno.EISDIR, path)
@@ -189,10 +185,7 @@ class FileSystem:
         """
         path = self.normalize(path)
         with self._lock:
-            node = self._nodes.get(path)
-            if node is None:
-                raise FsError(errno.ENOENT, path)
-            if not node.is_dir:
+            if not self._existing(path).is_dir:
                 raise FsError(errno.ENOTDIR, path)
             prefix = path.rstrip("/") + "/"
             entries = [
@@ -210,6 +203,17 @@ class FileSystem:
                 for path, node in sorted(self._nodes.items())
                 if stat.S_ISREG(node.mode)
             }
+
+    def _existing(self, path: str) -> Node:
+        """The node at a normalised path (call under the lock).
+
+        Raises:
+            FsError: ENOENT when missing.
+        """
+        node = self._nodes.get(path)
+        if node is None:
+            raise FsError(errno.ENOENT, path)
+        return node
 
     @staticmethod
     def _check_writable(path: str) -> None:

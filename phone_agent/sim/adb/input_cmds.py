@@ -7,6 +7,7 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.common import (
     JAVA_FAILURE,
     LAUNCHER,
@@ -16,7 +17,6 @@ from phone_agent.sim.adb.common import (
     phone_of,
     short_component,
 )
-from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.system import ADB_KEYBOARD_PACKAGE
 
 _NAMED_KEYS = {
@@ -149,25 +149,18 @@ class Intent:
 
     def describe(self) -> str:
         """Android's short form: `Intent { act=… cat=[…] dat=… flg=… cmp=… (has extras) }`."""
-        parts = []
-        if self.action:
-            parts.append(f"act={self.action}")
-        if self.categories:
-            parts.append(f"cat=[{','.join(self.categories)}]")
-        if self.data:
-            parts.append(f"dat={self.data}")
-        if self.mime:
-            parts.append(f"typ={self.mime}")
-        if self.flags:
-            parts.append(f"flg={self.flags:#x}")
-        if self.package:
-            parts.append(f"pkg={self.package}")
-        if self.component:
-            package, _, activity = self.component.partition("/")
-            parts.append(f"cmp={short_component(package, full_class(package, activity))}")
-        if self.extras:
-            parts.append("(has extras)")
-        return "Intent { " + " ".join(parts) + " }"
+        package, _, activity = (self.component or "").partition("/")
+        parts = [
+            (self.action, f"act={self.action}"),
+            (self.categories, f"cat=[{','.join(self.categories)}]"),
+            (self.data, f"dat={self.data}"),
+            (self.mime, f"typ={self.mime}"),
+            (self.flags, f"flg={self.flags:#x}"),
+            (self.package, f"pkg={self.package}"),
+            (self.component, f"cmp={short_component(package, full_class(package, activity))}"),
+            (self.extras, "(has extras)"),
+        ]
+        return "Intent { " + " ".join(text for present, text in parts if present) + " }"
 
 
 class IntentError(ValueError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.common import phone_of
-from phone_agent.sim.adb.shell import CommandIO, unlocked
 from phone_agent.sim.logs import LEVELS, LogEntry
 
 FOLLOW_POLL_S = 0.1

@@ -9,9 +9,9 @@ from fractions import Fraction
 import av
 from PIL import Image
 
+from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.common import phone_of
 from phone_agent.sim.adb.fs import FsError
-from phone_agent.sim.adb.shell import CommandIO, unlocked
 
 MAX_TIME_LIMIT_S = 180  # Android's own cap
 POLL_S = 0.1  # frames are taken when the screen changes, looked at this often

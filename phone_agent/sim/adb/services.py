@@ -8,8 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.device import ShellPhone
-from phone_agent.sim.adb.shell import CommandIO, Session
+from phone_agent.sim.adb.shell import Session
 from phone_agent.sim.adb.stdin import Stdin
 from phone_agent.sim.adb.sync import serve_sync
 from phone_agent.sim.adb.system_cmds import install_apk
@@ -58,34 +59,21 @@ class OutputBuffer:
         return data
 
 
-class FrameReader:
-    """Reassembles shell v2 packets from the host (a packet may span WRTE messages)."""
-
-    def __init__(self, stream: Stream) -> None:
-        """Read from this stream."""
-        self.stream = stream
-        self.buffer = bytearray()
-
-    def next(self) -> tuple[int, bytes] | None:
-        """The next (id, payload), or None when the stream closed."""
-        while True:
-            if len(self.buffer) >= FRAME.size:
-                kind, length = FRAME.unpack_from(self.buffer)
-                if len(self.buffer) >= FRAME.size + length:
-                    payload = bytes(self.buffer[FRAME.size : FRAME.size + length])
-                    del self.buffer[: FRAME.size + length]
-                    return kind, payload
-            chunk = self.stream.read()
-            if chunk is None:
-                return None
-            self.buffer += chunk
+def read_frame(stream: Stream) -> tuple[int, bytes] | None:
+    """The next shell v2 packet from the host as (id, payload), or None when the stream closed."""
+    header = stream.read_exact(FRAME.size)
+    if header is None:
+        return None
+    kind, length = FRAME.unpack(header)
+    payload = stream.read_exact(length)
+    return None if payload is None else (kind, payload)
 
 
-def _v2_stdin(reader: FrameReader) -> Stdin:
+def _v2_stdin(stream: Stream) -> Stdin:
     """Stdin for a v2 command: read lazily, only if the command wants it, until close-stdin."""
 
     def chunk() -> bytes | None:
-        frame = reader.next()
+        frame = read_frame(stream)
         if frame is None or frame[0] == CLOSE_STDIN:
             return None
         return frame[1] if frame[0] == STDIN else b""
@@ -210,8 +198,7 @@ class Services:
         if not command.strip():
             self._interactive(stream, framed=True, pty=pty)
             return
-        reader = FrameReader(stream)
-        output, status = self._run(stream, command, framed=True, stdin=_v2_stdin(reader))
+        output, status = self._run(stream, command, framed=True, stdin=_v2_stdin(stream))
         stream.write(output + FRAME.pack(EXIT, 1) + bytes([status & 0xFF]))
 
     def _exec(self, stream: Stream, command: str) -> None:
@@ -242,7 +229,6 @@ class Services:
     def _interactive(self, stream: Stream, framed: bool, pty: bool) -> None:
         """`adb shell` with no command: run each line it reads; a terminal (pty) also gets a prompt and echo."""
         session = self._session()
-        reader = FrameReader(stream) if framed else None
         output = OutputBuffer(framed)
 
         def send(data: bytes) -> None:
@@ -254,8 +240,8 @@ class Services:
         pending = bytearray()
         while True:
             chunk: bytes | None
-            if reader is not None:
-                frame = reader.next()
+            if framed:
+                frame = read_frame(stream)
                 if frame is None or frame[0] == CLOSE_STDIN:
                     break
                 if frame[0] != STDIN:

@@ -19,24 +19,6 @@ MAX_CHUNK = 64 * 1024
 SDCARD_RW = 1015  # gid of files on shared storage
 
 
-class _Reader:
-    """Byte-exact reads across WRTE boundaries (a SEND header and its first DATA share a packet)."""
-
-    def __init__(self, stream: Stream) -> None:
-        self.stream = stream
-        self.buffer = bytearray()
-
-    def read(self, size: int) -> bytes | None:
-        while len(self.buffer) < size:
-            chunk = self.stream.read()
-            if chunk is None:
-                return None
-            self.buffer += chunk
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
-
-
 def _stat_v2(ident: bytes, node: Node | None, error: int = 0) -> bytes:
     if node is None:
         return STAT_V2.pack(ident, error or errno.ENOENT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -52,12 +34,12 @@ def _fail(message: str) -> bytes:
 
 def serve_sync(stream: Stream, fs: FileSystem, record: Callable[[str, str], None]) -> None:
     """Answer sync requests until QUIT or the host closes the stream."""
-    reader = _Reader(stream)
-    while (header := reader.read(REQUEST.size)) is not None:
+    # Requests are read byte-exact: a SEND header and its first DATA may share one WRTE.
+    while (header := stream.read_exact(REQUEST.size)) is not None:
         ident, length = REQUEST.unpack(header)
         if ident == b"QUIT":
             return
-        argument = reader.read(length) if ident != b"DONE" else b""
+        argument = stream.read_exact(length) if ident != b"DONE" else b""
         if argument is None:
             return
         path = argument.decode("utf-8", "surrogateescape")
@@ -75,7 +57,7 @@ def serve_sync(stream: Stream, fs: FileSystem, record: Callable[[str, str], None
                 stream.write(_receive(fs, path))
             case b"SEND":
                 record("push", path.rsplit(",", 1)[0])
-                reply = _send(reader, fs, path)
+                reply = _send(stream, fs, path)
                 if reply is None:
                     return
                 stream.write(reply)
@@ -116,7 +98,7 @@ def _receive(fs: FileSystem, path: str) -> bytes:
     return b"".join(parts)
 
 
-def _send(reader: _Reader, fs: FileSystem, argument: str) -> bytes | None:
+def _send(stream: Stream, fs: FileSystem, argument: str) -> bytes | None:
     """Receive DATA until DONE, then store the file; None if the host went away mid-transfer."""
     path, _, mode_text = argument.rpartition(",")
     if not path:
@@ -124,7 +106,7 @@ def _send(reader: _Reader, fs: FileSystem, argument: str) -> bytes | None:
     mode = int(mode_text) if mode_text.isdigit() else 0o100644
     data = bytearray()
     while True:
-        header = reader.read(REQUEST.size)
+        header = stream.read_exact(REQUEST.size)
         if header is None:
             return None
         ident, length = REQUEST.unpack(header)
@@ -133,7 +115,7 @@ def _send(reader: _Reader, fs: FileSystem, argument: str) -> bytes | None:
             break
         if ident != b"DATA":
             return _fail(f"invalid data message {ident!r}")
-        chunk = reader.read(length)
+        chunk = stream.read_exact(length)
         if chunk is None:
             return None
         data += chunk

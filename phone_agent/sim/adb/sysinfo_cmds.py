@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.common import app_pid, phone_of
-from phone_agent.sim.adb.shell import CommandIO
 
 # The emulator's user-mode network: the phone is 10.0.2.16 on wlan0.
 WLAN_IP = "10.0.2.16"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from phone_agent.sim.adb.command_io import CommandIO
 from phone_agent.sim.adb.common import JAVA_FAILURE, phone_of, short_component
 from phone_agent.sim.adb.fs import FsError
-from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.apk import ApkError, read_apk
 from phone_agent.sim.system import ADB_KEYBOARD_PACKAGE, is_system_package
 from phone_agent.sim.ui.apps.launcher import LAUNCHER

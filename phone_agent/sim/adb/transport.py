@@ -43,6 +43,7 @@ class Stream:
         self._acked = threading.Event()
         self._acked.set()
         self._inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._unread = b""  # what read_exact took from the host beyond the size asked for
         self._closed_by_host = False
         self._closed = False
 
@@ -70,6 +71,9 @@ class Stream:
         Raises:
             TimeoutError: nothing arrived within `timeout` seconds.
         """
+        if self._unread:
+            unread, self._unread = self._unread, b""
+            return unread
         try:
             chunk = self._inbox.get(timeout=timeout)
         except queue.Empty:
@@ -77,6 +81,17 @@ class Stream:
         if chunk is None:
             self._inbox.put(None)  # keep later reads answering "closed"
         return chunk
+
+    def read_exact(self, size: int) -> bytes | None:
+        """Exactly `size` bytes, across WRTE boundaries; None once the host closed the stream first."""
+        data = b""
+        while len(data) < size:
+            chunk = self.read()
+            if chunk is None:
+                return None
+            data += chunk
+        data, self._unread = data[:size], data[size:]
+        return data
 
     def close(self) -> None:
         """Send CLSE once the last WRTE is acknowledged, unless the host closed first."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.common import phone_of, short_component, task_id, window_token
 from phone_agent.sim.adb.fs import FsError
-from phone_agent.sim.adb.shell import CommandIO, unlocked
 
 
 def _focus_lines(io: CommandIO) -> tuple[str, str]:

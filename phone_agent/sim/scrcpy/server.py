@@ -12,10 +12,10 @@ import hashlib
 import threading
 from collections.abc import Callable
 
+from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.common import phone_of
 from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.fs import FsError
-from phone_agent.sim.adb.shell import CommandIO, unlocked
 from phone_agent.sim.scrcpy.control import Controller
 from phone_agent.sim.scrcpy.options import LOG_LEVELS, JavaError, ServerOptions, parse_options
 from phone_agent.sim.scrcpy.video import VideoStreamer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from phone_agent.sim.ui.draw import Fonts, printable, wrap_lines
 from phone_agent.sim.ui.widgets import Action, Kind, Widget
@@ -17,6 +18,11 @@ class Dialog:
     message: str
     options: list[tuple[str, Action | None]]
     menu: bool = False
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-able description: title, message, button labels and whether it is a menu."""
+        return {"title": self.title, "message": self.message, "buttons": [name for name, _ in self.options],
+                "menu": self.menu}
 
 
 def dialog_widget(dialog: Dialog, width: int, height: int, scale: float, fonts: Fonts,

@@ -6,42 +6,28 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import IntEnum
 from typing import Any
 
 from PIL import Image, ImageDraw
 
 from phone_agent.sim.ui import widgets
-from phone_agent.sim.ui.apps.base import Page, PhoneData, Screen
-from phone_agent.sim.ui.apps.clock import DESKCLOCK
+from phone_agent.sim.ui.apps.base import Page
 from phone_agent.sim.ui.apps.generic import installed_app
-from phone_agent.sim.ui.apps.messages import MESSAGING
 from phone_agent.sim.ui.apps.shop import SHOP, Shop, search_results
-from phone_agent.sim.ui.chrome import KEYGUARD, keyguard, nav_bar, status_bar
-from phone_agent.sim.ui.dialogs import Dialog, dialog_widget
+from phone_agent.sim.ui.chrome import KEYGUARD
+from phone_agent.sim.ui.dialogs import Dialog
 from phone_agent.sim.ui.draw import DARK, LIGHT, Painter, Palette
+from phone_agent.sim.ui.keys import Key
+from phone_agent.sim.ui.power import ScreenPower
 from phone_agent.sim.ui.session import Session
-from phone_agent.sim.ui.widgets import Action, Kind, Widget, contains, hit_path, max_scroll, walk
-
-
-class Key(IntEnum):
-    """The Android keycodes the phone reacts to."""
-
-    HOME = 3
-    BACK = 4
-    POWER = 26
-    ENTER = 66
-    DEL = 67
-    MENU = 82  # dismisses a swipe-only lock screen, as on Android
-    APP_SWITCH = 187
-    SLEEP = 223
-    WAKEUP = 224
-
+from phone_agent.sim.ui.widgets import Kind, Widget, contains, hit_path, max_scroll, walk
+from phone_agent.sim.ui.windows import nav_bar_height, progress_rect, screen_windows
 
 DOUBLE_TAP_S = 0.3
 LONG_PRESS_MS = 500
 TOUCH_SLOP_PX = 10
 FLING_MS = 200
+CLOCK_START_MINUTES = 9 * 60 + 41  # the status bar shows 9:41 at boot
 
 
 class PhoneUI:
@@ -72,8 +58,7 @@ class PhoneUI:
             self._boot_display(locked=True)
 
     def _boot_display(self, locked: bool) -> None:
-        self.screen_on = True
-        self.locked = locked
+        self.power = ScreenPower(locked=locked)
         self._boot = self._clock()
         self._transition_end = -math.inf
         self._animating = False
@@ -115,13 +100,22 @@ class PhoneUI:
     def set_screen(self, on: bool) -> None:
         """Turn the display on or off; turning it off engages the lock screen."""
         with self._input():
-            self.screen_on = on
-            self.locked = self.locked or not on
+            self.power.set(on)
+
+    @property
+    def screen_on(self) -> bool:
+        """Whether the display is on."""
+        return self.power.on
+
+    @property
+    def locked(self) -> bool:
+        """Whether the lock screen is up."""
+        return self.power.locked
 
     # --- input ---
     def tap(self, x: int, y: int) -> None:
         """A finger tap at a pixel; two taps on the same target within 300 ms are a double tap."""
-        if not self._on_screen(x, y) or self.locked or not self.screen_on:
+        if not self._on_screen(x, y) or not self.power.interactive:
             return
         with self._input():
             path = self._touch(x, y)
@@ -146,9 +140,8 @@ class PhoneUI:
         if not self._on_screen(x1, y1) or not self.screen_on:
             return
         if self.locked:
-            if y1 - y2 >= self.height // 5:
-                with self._input():
-                    self.locked = False
+            with self._input():
+                self.power.swipe_on_lock_screen(y1 - y2, self.height)
             return
         if abs(x2 - x1) <= TOUCH_SLOP_PX and abs(y2 - y1) <= TOUCH_SLOP_PX:
             if duration_ms < LONG_PRESS_MS:
@@ -172,15 +165,9 @@ class PhoneUI:
 
     def key(self, keycode: int) -> None:
         """An Android key event: power keys, HOME, BACK, ENTER (submits), DEL, APP_SWITCH; others are ignored."""
-        if keycode in (Key.POWER, Key.SLEEP, Key.WAKEUP):
-            self.set_screen(not self.screen_on if keycode == Key.POWER else keycode == Key.WAKEUP)
-            return
-        if not self.screen_on or self.locked:
-            if keycode == Key.MENU and self.screen_on:
-                with self._input():
-                    self.locked = False
-            return
         with self._input():
+            if self.power.key(keycode):
+                return
             page = self._session.front()
             match keycode:
                 case Key.HOME:
@@ -252,16 +239,8 @@ class PhoneUI:
 
     def clear_data(self, package: str) -> None:
         """Kill an app and erase what it stored (``pm clear``); system settings such as toggles stay."""
-        fresh = PhoneData()
         with self._input():
-            self._session.force_stop(package)
-            data = self._session.data
-            if package == SHOP:
-                data.shop = fresh.shop
-            elif package == MESSAGING:
-                data.sent_messages, data.conversations = fresh.sent_messages, fresh.conversations
-            elif package == DESKCLOCK:
-                data.alarms = fresh.alarms
+            self._session.clear_data(package)
 
     def foreground(self) -> tuple[str, str]:
         """(package, activity) of the page in front."""
@@ -282,16 +261,16 @@ class PhoneUI:
             image = Image.new("RGB", (self.width, self.height), self._palette().bg)
             self._painter.paint(image, self._windows(), self._palette())
             self._image = (self._frame, image)
-        now = self._clock()
+        now, palette = self._clock(), self._palette()
         if now < self._transition_end:
-            shown = self._painter.loading(self._image[1], now - self._boot, self._palette())
+            shown = self._painter.loading(self._image[1], now - self._boot, palette)
         else:
             shown = self._image[1].copy()
         if self._animating:
             value = self._painter.progress_value(now - self._boot)
-            self._painter.progress(ImageDraw.Draw(shown), self._progress_rect(), value, self._palette())
+            self._painter.progress(ImageDraw.Draw(shown), progress_rect(self.width, self._scale), value, palette)
         if keyboard_label and self._focused_page() is not None:
-            self._painter.keyboard_bar(shown, keyboard_label, self.height - self._nav_height(), self._palette())
+            self._painter.keyboard_bar(shown, keyboard_label, self.height - nav_bar_height(self._scale), palette)
         return shown
 
     def is_secure(self) -> bool:
@@ -330,7 +309,7 @@ class PhoneUI:
             "shop": {"query": data.shop.query, "results": results, "item": data.shop.item,
                      "signed_in": data.shop.signed_in, "purchased": [dict(p) for p in data.shop.purchased],
                      "watchlist": list(data.shop.watchlist)},
-            "popup": self._popup_state(),
+            "popup": self._session.dialogs[-1].state() if self._session.dialogs else None,
             "popup_log": [dict(entry) for entry in data.popup_log],
             "secure": page.secure,
             "settled": self.settled(),
@@ -356,7 +335,7 @@ class PhoneUI:
 
     def _focused_page(self) -> Page | None:
         """The front page when it has a focused field and no dialog or lock screen covers it."""
-        if self.locked or not self.screen_on:
+        if not self.power.interactive:
             return None
         page = self._session.front()
         return page if page.focus and not self._session.dialogs else None
@@ -381,51 +360,12 @@ class PhoneUI:
         """The colours of the current theme."""
         return DARK if self._session.data.toggles.get("dark_theme") else LIGHT
 
-    def _nav_height(self) -> int:
-        """Height of the navigation bar in pixels."""
-        return round(48 * self._scale)
-
-    def _keyboard_height(self) -> int:
-        """Height of the on-screen keyboard, which takes room from the page while a field has focus."""
-        return round(48 * self._scale)
-
-    def _progress_rect(self) -> widgets.Rect:
-        """Where the animated progress bar sits: just under the status bar."""
-        top = round(24 * self._scale)
-        return (0, top, self.width, top + round(4 * self._scale))
-
     def _windows(self) -> list[Widget]:
-        """The window roots of the current screen: status bar, the front page, navigation bar, dialogs."""
-        dp = self._scale
-        status_h, nav_h = round(24 * dp), self._nav_height()
-        bottom = self.height - nav_h - (self._keyboard_height() if self._focused_page() else 0)
-        screen = Screen(0, status_h, self.width, bottom, dp)
-        page = self._session.front()
-        content = Widget(Kind.FRAME, (0, status_h, self.width, bottom), fill="bg",
-                         package=page.app.package, rid="android:id/content", children=page.build(screen))
-        if self._animating:
-            content.children.append(Widget(Kind.PROGRESS, self._progress_rect(), rid="android:id/progress"))
-        minutes = 9 * 60 + 41 + int(max(0.0, self._clock() - self._boot) // 60)
-        session = self._session
-        if self.locked:
-            return [status_bar(self.width, status_h, dp, minutes, session.data.toggles),
-                    keyguard(self.width, status_h, self.height, dp, minutes)]
-        windows = [status_bar(self.width, status_h, dp, minutes, session.data.toggles), content,
-                   nav_bar(self.width, self.height, nav_h, session.back, session.home, session.overview)]
-        for dialog in self._session.dialogs:
-            choose = {name: self._chooser(dialog, name, action) for name, action in dialog.options}
-            windows.append(dialog_widget(dialog, self.width, self.height, dp, self._painter.fonts, choose))
-        return windows
-
-    def _chooser(self, dialog: Dialog, name: str, action: Action | None) -> Action:
-        """The tap action of a dialog button: close the dialog, then run the option."""
-
-        def act() -> None:
-            self._session.dismiss(dialog, name)
-            if action is not None:
-                action()
-
-        return act
+        """The window roots of the current screen, bottom first."""
+        minutes = CLOCK_START_MINUTES + int(max(0.0, self._clock() - self._boot) // 60)
+        return screen_windows(self._session, self.width, self.height, self._scale, self._painter.fonts,
+                              locked=self.locked, keyboard=self._focused_page() is not None,
+                              animating=self._animating, minutes=minutes)
 
     def _sync_frame(self) -> None:
         """Advance the frame number when the settled content differs from the last one seen."""
@@ -433,11 +373,3 @@ class PhoneUI:
         if fingerprint != self._fingerprint:
             self._fingerprint = fingerprint
             self._frame += 1
-
-    def _popup_state(self) -> dict[str, Any] | None:
-        """The dialog on top, if any."""
-        if not self._session.dialogs:
-            return None
-        top = self._session.dialogs[-1]
-        return {"title": top.title, "message": top.message, "buttons": [name for name, _ in top.options],
-                "menu": top.menu}

@@ -150,6 +150,17 @@ class Session:
             self.order.remove(package)
         self._on_event("force_stop", package, "", False)
 
+    def clear_data(self, package: str) -> None:
+        """Kill an app and erase what it stored (``pm clear``); system settings such as toggles stay."""
+        self.force_stop(package)
+        fresh, data = PhoneData(), self.data
+        if package == Shop.package:
+            data.shop = fresh.shop
+        elif package == Messages.package:
+            data.sent_messages, data.conversations = fresh.sent_messages, fresh.conversations
+        elif package == Clock.package:
+            data.alarms = fresh.alarms
+
     def dismiss(self, dialog: Dialog, choice: str) -> None:
         """Close a dialog, logging which button closed a pop-up ("" for BACK)."""
         if dialog in self.dialogs:

@@ -74,10 +74,7 @@ class AlarmEditPage(Page):
     """A new alarm: time as HH:MM, an optional label, Save."""
 
     activity = f"{DESKCLOCK}.alarms.AlarmEditActivity"
-
-    def __init__(self, app: App) -> None:
-        super().__init__(app)
-        self.error = ""
+    error = ""  # what is wrong with the last time saved, shown under the form
 
     def build(self, screen: Screen) -> list[Widget]:
         """The two fields, Save, and any error."""

@@ -128,14 +128,18 @@ def toggle_watch(app: App, title: str) -> None:
         watchlist.append(title)
 
 
-class ItemPage(Page):
-    """One listing: photo (double tap to watch), title, price and Buy it now."""
-
-    activity = f"{SHOP}.viewitem.ViewItemActivity"
+class ListingPage(Page):
+    """A page about one listing: the one it was opened for, else the shop's current item."""
 
     def __init__(self, app: App, title: str | None = None) -> None:
         super().__init__(app)
         self.title = title or app.host.data.shop.item or DEFAULT_ITEM
+
+
+class ItemPage(ListingPage):
+    """One listing: photo (double tap to watch), title, price and Buy it now."""
+
+    activity = f"{SHOP}.viewitem.ViewItemActivity"
 
     def build(self, screen: Screen) -> list[Widget]:
         """Photo, text and the buy button."""
@@ -162,10 +166,7 @@ class SignInPage(Page):
     """The sign-in wall; only a person can pass it (the `set_signed_in` knob)."""
 
     activity = f"{SHOP}.signin.SignInActivity"
-
-    def __init__(self, app: App) -> None:
-        super().__init__(app)
-        self.error = ""
+    error = ""  # why the last attempt failed, shown under the form
 
     def build(self, screen: Screen) -> list[Widget]:
         """Heading, email and password fields, and the Sign in button."""
@@ -186,15 +187,11 @@ class SignInPage(Page):
         self.error = "We need to verify it's you. Finish signing in on this phone."
 
 
-class CheckoutPage(Page):
+class CheckoutPage(ListingPage):
     """Payment confirmation; FLAG_SECURE, so a real screencap of it is black."""
 
     activity = f"{SHOP}.checkout.CheckoutActivity"
     secure = True
-
-    def __init__(self, app: App, title: str | None = None) -> None:
-        super().__init__(app)
-        self.title = title or app.host.data.shop.item or DEFAULT_ITEM
 
     def build(self, screen: Screen) -> list[Widget]:
         """Order summary and the Confirm and pay button."""
@@ -214,14 +211,10 @@ class CheckoutPage(Page):
         self.host.replace(OrderPage(self.app, self.title))
 
 
-class OrderPage(Page):
+class OrderPage(ListingPage):
     """The receipt after paying."""
 
     activity = f"{SHOP}.checkout.OrderConfirmationActivity"
-
-    def __init__(self, app: App, title: str | None = None) -> None:
-        super().__init__(app)
-        self.title = title or app.host.data.shop.item or DEFAULT_ITEM
 
     def build(self, screen: Screen) -> list[Widget]:
         """Order placed, with a Done button."""
