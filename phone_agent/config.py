@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import httpx
 import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -27,7 +28,7 @@ from pydantic_settings import (
 from apps_registry.yaml_file import YamlFileError, read_yaml
 from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
-from phone_agent.model.credentials import public_url
+from phone_agent.model.credentials import Redactor, public_url, url_secrets
 from phone_agent.model.providers import GENERIC_KEY_ENV, PROVIDERS, key_hint, resolve_api_key
 
 
@@ -89,8 +90,11 @@ class Settings(BaseSettings):
             return value
         try:
             shown = public_url(value)  # never the value itself: its user info and query can hold credentials
+            httpx.URL(value)  # what the client will parse: a port such as ":abc" fails here, not mid-run
         except ValueError as exc:
             raise ValueError(f"is not a valid URL ({exc})") from None
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"is not a valid URL ({Redactor(*url_secrets(value))(str(exc))})") from None
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {shown!r})")
         return value

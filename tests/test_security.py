@@ -156,7 +156,10 @@ def test_a_key_echoed_across_the_quoting_limit_shows_no_part_of_itself(tmp_path:
     assert "Invalid key xxx" in shown and key[:cut_after] not in shown
 
 
-@pytest.mark.parametrize("base_url", [f"htps://bob:pw-{SECRET}@models.test/v1", f"http://[::1/v1?key={SECRET}"])
+@pytest.mark.parametrize(
+    "base_url",
+    [f"htps://bob:pw-{SECRET}@models.test/v1", f"http://[::1/v1?key={SECRET}", f"http://bob:{SECRET}@host:abc/v1"],
+)
 def test_a_bad_base_url_is_a_setup_error_that_shows_no_credentials(tmp_path: Path, base_url: str) -> None:
     completed = phone_agent(tmp_path, "run", "open Settings", "--device", "sim", "--base-url", base_url)
     assert completed.returncode == 2, completed.stdout + completed.stderr
