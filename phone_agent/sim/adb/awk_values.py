@@ -35,7 +35,7 @@ def text(value: Value) -> str:
 
 def numeric(value: Value) -> bool:
     return isinstance(value, float) or (isinstance(value, StrNum) and
-                                        (value == "" or _NUMBER.fullmatch(value.strip() + " ") is not None))
+                                        (value == "" or _NUMBER.fullmatch(value.strip()) is not None))
 
 
 def truth(value: Value) -> bool:
