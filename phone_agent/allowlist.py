@@ -18,8 +18,21 @@ from phone_agent.device.text_input import ADB_KEYBOARD
 from phone_agent.errors import ConfigError
 
 # "android" hosts system dialogs (app chooser, "not responding"); MIUI asks for permissions in its own app.
+# Android 14+ moved the share and "open with" chooser to intentresolver; the file and photo pickers and
+# Google sign-in (account picker, SMS consent) are screens of their own packages too.
 SYSTEM_PACKAGES = frozenset(
-    {"android", "com.android.systemui", "com.lbe.security.miui", ADB_KEYBOARD.split("/")[0], *LAUNCH_DIALOGS}
+    {
+        "android",
+        "com.android.systemui",
+        "com.lbe.security.miui",
+        "com.android.intentresolver",
+        "com.android.documentsui",
+        "com.google.android.documentsui",
+        "com.google.android.providers.media.module",
+        "com.google.android.gms",
+        ADB_KEYBOARD.split("/")[0],
+        *LAUNCH_DIALOGS,
+    }
 )
 
 

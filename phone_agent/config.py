@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import httpx
 import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
@@ -26,7 +28,7 @@ from pydantic_settings import (
 from apps_registry.yaml_file import YamlFileError, read_yaml
 from phone_agent.device.settle import SettleMode
 from phone_agent.errors import ConfigError
-from phone_agent.model.credentials import header_problem, public_url
+from phone_agent.model.credentials import Redactor, public_url, url_secrets
 from phone_agent.model.providers import GENERIC_KEY_ENV, PROVIDERS, key_hint, resolve_api_key
 
 
@@ -84,8 +86,17 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {value!r})")
+        if value is None:
+            return value
+        try:
+            shown = public_url(value)  # never the value itself: its user info and query can hold credentials
+            httpx.URL(value)  # what the client will parse: a port such as ":abc" fails here, not mid-run
+        except ValueError as exc:
+            raise ValueError(f"is not a valid URL ({exc})") from None
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"is not a valid URL ({Redactor(*url_secrets(value))(str(exc))})") from None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, e.g. http://localhost:8000/v1 (got {shown!r})")
         return value
 
     @field_validator("allow_apps", mode="before")
@@ -110,7 +121,15 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=_config_file())
+        return init_settings, _NonBlankEnv(settings_cls), InitSettingsSource(settings_cls, init_kwargs=_config_file())
+
+
+class _NonBlankEnv(EnvSettingsSource):
+    """``PHONE_AGENT_*`` variables, a blank one counting as unset: ``PHONE_AGENT_API_KEY="  "`` hides no config file."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__().items()
+        return {name: value for name, value in values if not (isinstance(value, str) and not value.strip())}
 
 
 def _config_file() -> dict[str, Any]:
@@ -150,7 +169,8 @@ def load_settings(**flags: Any) -> Settings:
         raise ConfigError(f"Cannot read the config file {config_path()}: {exc}") from exc
     # Flags win over the environment, which wins over the file.
     if "api_key" not in given:
-        settings._api_key_source = GENERIC_KEY_ENV if os.environ.get(GENERIC_KEY_ENV) else f"api_key in {config_path()}"
+        from_env = os.environ.get(GENERIC_KEY_ENV, "").strip()
+        settings._api_key_source = GENERIC_KEY_ENV if from_env else f"api_key in {config_path()}"
     return settings
 
 
@@ -163,6 +183,7 @@ class Endpoint:
     model: str
     api_key: SecretStr | None
     api_key_env: tuple[str, ...]
+    api_key_source: str = ""  # where the key came from, for messages: "--api-key", a variable, the config file
 
     @property
     def public_url(self) -> str:
@@ -174,7 +195,7 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) ->
     """Combine the provider preset with explicit overrides and find the API key.
 
     Raises:
-        ConfigError: unknown provider, a hosted provider without a key, or a key that cannot be sent.
+        ConfigError: unknown provider, or a hosted provider without a key.
     """
     name = settings.provider or ("custom" if settings.base_url else "zai")
     preset = PROVIDERS.get(name)
@@ -190,10 +211,4 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] = os.environ) ->
     key_env = preset.api_key_env if preset else ()
     if key is None and key_env and not settings.base_url:
         raise ConfigError(f"No API key for {name}. Give one with {key_hint(key_env)}.")
-    problem = header_problem(key) if key else None
-    if problem:
-        raise ConfigError(
-            f"The API key from {source} cannot be sent in an HTTP header: it holds {problem}. "
-            "Copy the key again, without quotes or line breaks."
-        )
-    return Endpoint(name, base_url.rstrip("/"), model, SecretStr(key) if key else None, key_env)
+    return Endpoint(name, base_url.rstrip("/"), model, SecretStr(key) if key else None, key_env, source)

@@ -218,11 +218,12 @@ def _text_input(device: AdbDevice, channel: str) -> Iterator[Check]:
 def _model(settings: Settings, device: AdbDevice | None) -> Iterator[Check]:
     try:
         endpoint = resolve_endpoint(settings)
+        # One retry: doctor should answer quickly, and a rate limit is reported rather than waited out.
+        client = open_client(endpoint, settings.model_copy(update={"stream": False}), max_retries=1)
     except ConfigError as exc:
         yield Check("model", "fail", "not configured", str(exc))
         return
-    # One retry: doctor should answer quickly, and a rate limit is reported rather than waited out.
-    with open_client(endpoint, settings.model_copy(update={"stream": False}), max_retries=1) as client:
+    with client:
         try:
             models = client.list_models()
         except ModelResponseError as exc:  # no listing (404) or a failing listing: the chat call decides

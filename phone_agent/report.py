@@ -119,7 +119,10 @@ def _step(step: dict[str, Any]) -> str:
         f'<p class="thinking">{_text(step.get("thinking"))}</p>{feedback}'
         f'<p class="timings">{escape(timings)}</p></section>'
     )
+
+
 def _action_text(action: dict[str, Any]) -> str:
+    """The action as the model would write it, or as recorded when it is no valid action."""
     try:
         return format_action(ACTION_ADAPTER.validate_python(_with_tuples(action)))
     except ValueError:

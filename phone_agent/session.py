@@ -154,6 +154,7 @@ def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4)
         timeout=settings.timeout,
         max_retries=max_retries,
         api_key_env=endpoint.api_key_env,
+        api_key_source=endpoint.api_key_source,
     )
 
 
@@ -207,14 +208,14 @@ def open_session(
     close them afterwards.
 
     Raises:
-        ConfigError: run directories cannot be written.
+        ConfigError: run directories cannot be written, or the API key cannot be sent in a header.
         NoDeviceError, DeviceStateError, DeviceError: the phone cannot be used.
         ChannelError: ``--channel scrcpy`` and the scrcpy server cannot start.
     """
     writable_runs_dir(runs_dir)
     with ExitStack() as stack:
+        client = stack.enter_context(open_client(endpoint, settings))  # first: a key it cannot send is a setup error
         phone, channel, embedded = stack.enter_context(open_phone(settings))
-        client = stack.enter_context(open_client(endpoint, settings))
         yield Session(
             phone,
             channel,

@@ -9,9 +9,9 @@ from typing import Any
 from PIL import Image
 
 from actions import Screenshot
-from phone_agent.model.client import wire_messages
 from phone_agent.model.messages import ToolDefinition, Turn
 from phone_agent.model.reply import Completion, ToolCall
+from phone_agent.model.wire import wire_messages
 
 
 def png(width: int = 108, height: int = 240, shade: int = 200) -> bytes:

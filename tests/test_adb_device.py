@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.adb_server import is_network_serial
 from phone_agent.errors import NoDeviceError, TextInputError
-from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from tests.support import FakeClock
 
 
@@ -147,3 +148,34 @@ def test_a_raw_capture_that_fails_is_retried_as_png_which_says_why(adb: AdbServe
         session.phone.screencap_fails = True
         failed = device.screenshot()
     assert failed.secure and "failed to take screenshot" in (failed.failure or "")
+
+
+def test_the_keyboard_comes_back_after_every_adb_kill_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    with adb_server() as server, running_phone(server) as session:
+        for name, value in server.env.items():  # the server restarted here keeps to the test's private home
+            monkeypatch.setenv(name, value)
+        original = session.phone.state()["ime"]["current"]
+        with connect(server, session.phone.serial) as device:
+            device.launch("com.ebay.mobile")
+            device.tap(*centre(session, "com.ebay.mobile:id/search_src_text"))
+            for _ in range(2):  # a long suite can lose its server more than once
+                device.type_text("earbuds 耳机")
+                assert session.phone.state()["ime"]["current"] == "com.android.adbkeyboard/.AdbIME"
+                assert server.run("kill-server").returncode == 0
+                device.release_input()
+                assert session.phone.state()["ime"]["current"] == original
+
+
+@pytest.mark.parametrize(
+    ("serial", "network"),
+    [
+        ("192.168.1.20:5555", True),
+        ("adb-R5CT1234ABC-Xy1zAb._adb-tls-connect._tcp", True),
+        ("adb-R5CT1234ABC-Xy1zAb._adb-tls-connect._tcp.", True),
+        ("adb-R5CT1234ABC-Xy1zAb._adb._tcp", True),
+        ("emulator-5554", False),
+        ("R5CT1234ABC", False),
+    ],
+)
+def test_network_serials_are_told_from_usb_ones(serial: str, network: bool) -> None:
+    assert is_network_serial(serial) is network

@@ -16,6 +16,8 @@ from phone_agent.device.adb import AdbDevice
 from phone_agent.errors import ConfigError
 from phone_agent.handoff import NonInteractiveHandOff
 from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.sim.adb import system_cmds
+from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
 from tests.support import FakeDevice, ScriptedModel
@@ -68,7 +70,10 @@ def test_an_unknown_name_is_a_setup_error_with_close_matches() -> None:
 
 def test_the_system_counts_as_allowed_other_apps_do_not() -> None:
     allowed = allow("eBay")
-    for package in (EBAY, "android", "com.android.systemui", "com.google.android.permissioncontroller"):
+    system = ("android", "com.android.systemui", "com.google.android.permissioncontroller",
+              "com.android.intentresolver", "com.google.android.documentsui", "com.android.documentsui",
+              "com.google.android.providers.media.module", "com.google.android.gms")
+    for package in (EBAY, *system):
         assert allowed.allows_package(package), package
     assert not allowed.allows_package(SETTINGS)
     assert not allowed.allows_package("com.android.launcher3")  # the home app is asked of the phone instead
@@ -86,6 +91,21 @@ def test_launching_is_refused_outside_the_list() -> None:
 def test_the_phone_names_its_home_app_and_keyboard(adb: AdbServer, phone: PhoneSession) -> None:
     with AdbDevice.connect(phone.phone.serial, port=adb.port) as device:
         assert device.home_and_keyboard() == {"com.android.launcher3", "com.google.android.inputmethod.latin"}
+
+
+def test_without_a_default_home_app_every_home_app_counts(
+    adb: AdbServer, phone: PhoneSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def chooser(io: CommandIO, args: list[str]) -> int:  # what HOME resolves to before the person picks a default
+        io.out("priority=0 preferredOrder=0 match=0x0 specificIndex=-1 isDefault=false\n"
+               "android/com.android.internal.app.ResolverActivity\n")
+        return 0
+
+    monkeypatch.setattr(system_cmds, "resolve_activity", chooser)
+    with AdbDevice.connect(phone.phone.serial, port=adb.port) as device:
+        phone_apps = device.home_and_keyboard()
+    assert {"com.android.launcher3", "com.google.android.inputmethod.latin"} <= phone_apps
+    assert "com.android.settings" not in phone_apps  # its FallbackHome only stands in while the phone boots
 
 
 # --- the loop ----------------------------------------------------------------------------------------------------
@@ -166,3 +186,17 @@ def test_a_tap_into_a_foreign_app_blocks_an_unattended_run(adb: AdbServer, phone
     assert records[-1]["status"] == "blocked"
     resolves = [c for c in phone.phone.state()["commands"] if "resolve-activity" in c]
     assert len(resolves) == 1  # the home screen at the start asked once; Settings used the cached answer
+
+
+def test_a_run_started_in_a_foreign_app_goes_home_and_finishes(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path
+) -> None:
+    with AdbDevice.connect(phone.phone.serial, port=adb.port) as device:
+        assert device.launch(SETTINGS)  # someone left the phone in Settings
+    with script('do(action="Launch", app="eBay")', FINISH) as server:
+        result = run_cli(adb, phone, server, tmp_path, "--allow-apps", "ebay", "--non-interactive")
+        requests = server.requests
+    assert result.exit_code == 0, result.output
+    assert '"current_app": "Home screen"' in last_text(requests[0])  # the model first saw the home screen
+    assert phone.phone.state()["foreground"]["package"] == EBAY
+    assert [r["type"] for r in read_trace(only_run_dir(tmp_path))].count("foreign_app") == 0

@@ -166,3 +166,12 @@ def test_a_rate_limit_is_a_warning(adb: AdbServer, phone: PhoneSession) -> None:
     with ReplayModelServer(script) as server:
         result = doctor(adb, server, "--device", phone.phone.serial)
     assert result.exit_code == 0 and "! model:" in result.output and "rate" in result.output
+
+
+def test_a_hostile_reply_is_shown_without_escape_sequences(adb: AdbServer, phone: PhoneSession) -> None:
+    hostile = '<answer>do(action="Pwn\x1b]52;c;ZXZpbA==\x07\x1b[2J")</answer>'
+    script = ReplayScript.model_validate({"model": MODEL, "replies": ["OK", hostile]})
+    with ReplayModelServer(script) as server:
+        result = doctor(adb, server, "--device", phone.phone.serial, "--deep")
+    assert result.exit_code == 1 and "✗ vision step:" in result.output, result.output
+    assert "Pwn" in result.output and "\x1b" not in result.output and "\x07" not in result.output

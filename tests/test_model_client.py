@@ -734,6 +734,15 @@ def test_every_spelling_of_the_key_is_redacted() -> None:
     assert not any(spelling in message for spelling in spellings)
 
 
+@pytest.mark.parametrize("cut", [200, 300])
+def test_a_key_in_a_plain_text_error_body_is_redacted_before_the_body_is_cut(cut: int) -> None:
+    body = "x" * (cut - 10) + KEY + " trailing words"  # the key straddles the cut, whichever length it has
+    with pytest.raises(AuthenticationError) as caught:
+        make_client(Server(fail(401, body))).complete(MESSAGES)
+    message = str(caught.value)
+    assert "xxx***" in message and KEY[:10] not in message
+
+
 def test_a_request_that_cannot_be_written_is_not_retried_and_not_quoted() -> None:
     def unwritable(request: httpx.Request) -> httpx.Response:
         raise httpx.LocalProtocolError(f"Illegal header value {request.headers['authorization'].encode()!r}")

@@ -15,8 +15,10 @@ import pytest
 
 from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.console import ConsolePrinter, printable
+from phone_agent.errors import ConfigError
 from phone_agent.handoff import ConsoleHandOff
 from phone_agent.report import write_report
+from phone_agent.session import open_client
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.trace import read_trace
 from tests.test_trace_report import _browser
@@ -80,6 +82,29 @@ def test_surrounding_whitespace_is_stripped_from_every_source(monkeypatch: pytes
     assert endpoint.api_key is not None and endpoint.api_key.get_secret_value() == f"sk-{SECRET}"
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_key_variable_does_not_hide_the_key_in_the_config_file(tmp_path: Path, blank: str) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"api_key: sk-{SECRET}\n", encoding="utf-8")
+    with replay(FINISH) as server:
+        completed = run_on_sim(tmp_path, server, env={"PHONE_AGENT_CONFIG": str(config), "PHONE_AGENT_API_KEY": blank})
+        requests = server.requests
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert requests[0].authorization
+
+
+def test_a_bad_key_in_the_config_file_is_named_there_whatever_blank_variable_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f'api_key: "sk-{SECRET}\\u001b"\n', encoding="utf-8")
+    monkeypatch.setenv("PHONE_AGENT_CONFIG", str(config))
+    monkeypatch.setenv("PHONE_AGENT_API_KEY", "  ")
+    settings = load_settings()
+    with pytest.raises(ConfigError, match=f"from api_key in {re.escape(str(config))} cannot be sent"):
+        open_client(resolve_endpoint(settings), settings)
+
+
 @pytest.mark.parametrize(
     ("source", "key", "problem"),
     [
@@ -120,6 +145,28 @@ def test_credentials_in_the_base_url_stay_out_of_messages_traces_and_reports(tmp
     assert server.base_url in completed.stdout  # the endpoint is still named, without its userinfo
 
 
+@pytest.mark.parametrize("cut_after", [8, 15])
+def test_a_key_echoed_across_the_quoting_limit_shows_no_part_of_itself(tmp_path: Path, cut_after: int) -> None:
+    key = f"sk-live-{SECRET}"
+    padding = "x" * (300 - len("Invalid key ") - cut_after)  # the server's message is quoted up to 300 characters
+    with replay({"error": {"status": 401, "message": f"Invalid key {padding}{key}"}}) as server:
+        completed = run_on_sim(tmp_path, server, env={"PHONE_AGENT_API_KEY": key})
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    shown = completed.stdout + completed.stderr + run_files(tmp_path)
+    assert "Invalid key xxx" in shown and key[:cut_after] not in shown
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [f"htps://bob:pw-{SECRET}@models.test/v1", f"http://[::1/v1?key={SECRET}", f"http://bob:{SECRET}@host:abc/v1"],
+)
+def test_a_bad_base_url_is_a_setup_error_that_shows_no_credentials(tmp_path: Path, base_url: str) -> None:
+    completed = phone_agent(tmp_path, "run", "open Settings", "--device", "sim", "--base-url", base_url)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "base_url" in completed.stderr and "Traceback" not in completed.stderr
+    assert SECRET not in completed.stdout + completed.stderr
+
+
 # -- 6. escape sequences in the model's text -----------------------------------------------------
 
 HOSTILE = (
@@ -139,6 +186,14 @@ def test_escape_sequences_from_the_model_never_reach_the_terminal_but_stay_in_th
     assert "Looking at the screen" in completed.stdout and "done red" in completed.stdout
     (step,) = [r for r in read_trace(next(tmp_path.glob("*/"))) if r["type"] == "step"]
     assert step["thinking"] == HOSTILE  # the record keeps exactly what the model sent
+
+
+def test_a_setup_error_quoting_hostile_text_reaches_the_terminal_without_escape_sequences(tmp_path: Path) -> None:
+    hostile = "Pwn\x1b]52;c;ZXZpbA==\x07"
+    args = ["run", "x", "--device", "sim", "--base-url", "http://127.0.0.1:9/v1", "--allow-apps", hostile]
+    completed = phone_agent(tmp_path, *args)
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert 'Unknown app "Pwn' in completed.stderr and ESCAPES.search(completed.stderr) is None
 
 
 def test_an_escape_split_across_streamed_pieces_is_held_back_then_dropped() -> None:

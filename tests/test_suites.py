@@ -191,6 +191,17 @@ def test_record_needs_a_model_and_record_with_replay_is_refused(tmp_path: Path) 
     assert both.exit_code == 2 and "not both" in both.output
 
 
+def test_a_directory_reports_every_yaml_file_the_strict_reader_refuses(tmp_path: Path) -> None:
+    copy_settings_suite(tmp_path)
+    write(tmp_path, "twice.yaml", "cases:\n  - name: a\n    task: open Settings\ncases: []\n")
+    (tmp_path / "latin1.yml").write_bytes("cases:\n  - name: caf\xe9\n".encode("latin-1"))
+    result = runner.invoke(app, ["suite", "run", str(tmp_path), "--sim", "1"])
+    assert result.exit_code == 2, result.output
+    problems = [line for line in result.output.splitlines() if "twice.yaml" in line or "latin1.yml" in line]
+    assert len(problems) == 2, result.output
+    assert "cases from" not in result.output  # nothing ran
+
+
 def test_image_expectation_matches_a_template_from_the_screen(tmp_path: Path) -> None:
     from phone_agent.sim.phone import VirtualPhone
 

@@ -176,3 +176,14 @@ def test_a_type_with_adb_keyboard_on_is_one_shell_that_checks_the_keyboard_meanw
         session.device.shell(f"ime set {own}")  # the person switched keyboards
         device.type_text("again")
         assert session.phone.state()["text_fields"]["com.ebay.mobile:id/search_src_text"] == "again"
+
+
+def test_without_adb_keyboard_every_line_ending_is_one_enter(adb: AdbServer) -> None:
+    with running_phone(adb, adb_keyboard=False) as session:
+        with AdbDevice.connect(session.phone.serial, port=adb.port) as device:
+            device.launch("com.ebay.mobile")
+            device.tap(*centre(session, "com.ebay.mobile:id/search_src_text"))
+            device.type_text("earbuds\r\npro\rmax\n")
+        state = session.phone.state()
+    assert state["shop"]["query"] == "earbuds"  # the first Enter searched for what was typed before it
+    assert [e["code"] for e in state["input_log"] if e["kind"] == "key"].count(66) == 3

@@ -14,6 +14,7 @@ import typer
 
 from apps_registry import AppDataError, Registry
 from phone_agent.config import Settings
+from phone_agent.console import printable
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
@@ -81,7 +82,7 @@ def exit_code(error: BaseException) -> int:
 
 
 def fail(error: PhoneAgentError | AppDataError) -> NoReturn:
-    typer.echo(f"Error: {error}", err=True)
+    typer.echo(f"Error: {printable(str(error))}", err=True)  # an error can quote the model or a server
     raise typer.Exit(exit_code(error))
 
 

@@ -24,6 +24,7 @@ from phone_agent.cli.common import (
     reported,
 )
 from phone_agent.config import load_settings
+from phone_agent.console import printable
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, list_devices
 from phone_agent.doctor import as_json as checks_as_json
 from phone_agent.doctor import run_checks
@@ -112,9 +113,10 @@ def doctor(
                 checks.append(check)
                 if not as_json:
                     mark = {"ok": "✓", "warn": "!", "fail": "✗"}[check.status]
-                    typer.echo(f"{mark} {check.name}: {check.detail}")
+                    # Details quote the model's reply and the endpoint's errors.
+                    typer.echo(f"{mark} {check.name}: {printable(check.detail)}")
                     if check.fix and check.status != "ok":
-                        typer.echo(f"    fix: {check.fix}")
+                        typer.echo(f"    fix: {printable(check.fix)}")
         if as_json:
             typer.echo(json.dumps(checks_as_json(checks), ensure_ascii=False, indent=1))
         if any(check.status == "fail" for check in checks):

@@ -45,7 +45,9 @@ _HOME_AND_KEYBOARD = (
     "cmd package resolve-activity --brief -a android.intent.action.MAIN -c android.intent.category.HOME | tail -n 1; "
     "settings get secure default_input_method"
 )
+_HOME_APPS = "cmd package query-activities --brief -a android.intent.action.MAIN -c android.intent.category.HOME"
 _COMPONENT = re.compile(r"([\w.]+)/[\w.$]+")
+_PRIORITY = re.compile(r"priority=(-?\d+)")
 _INPUT_ADVICE = (
     "Android refused the input. On Xiaomi/MIUI turn on Developer options > 'USB debugging (Security settings)'; "
     "on OPPO/OnePlus 'Disable permission monitoring'; on vivo 'USB simulated click'. `phone-agent doctor` checks it."
@@ -135,8 +137,8 @@ class AdbDevice:
     def release_input(self) -> None:
         """Give the person their own keyboard back (before a hand-off and at the end of a run).
 
-        When the adb server has gone away (``adb kill-server``), it is started again once, so the
-        phone is not left on ADB Keyboard.
+        When the adb server has gone away (``adb kill-server``), it is started again, once per loss,
+        so the phone is not left on ADB Keyboard.
 
         Raises:
             DeviceError: the phone cannot be reached.
@@ -150,6 +152,7 @@ class AdbDevice:
             if not reattach(self._client, self.serial):
                 raise
             self._text.restore()
+            self._reattached = False  # back: a later kill-server is a new loss
 
     # --- the Device protocol ---
 
@@ -180,9 +183,12 @@ class AdbDevice:
         )
 
     def home_and_keyboard(self) -> frozenset[str]:
-        """The packages of the default home app and the current keyboard, in one round trip."""
+        """The packages of the default home app and the current keyboard, in one round trip (two without a default)."""
         lines = self.shell(_HOME_AND_KEYBOARD).splitlines()
-        return frozenset(match.group(1) for line in lines if (match := _COMPONENT.fullmatch(line.strip())))
+        packages = {match.group(1) for line in lines if (match := _COMPONENT.fullmatch(line.strip()))}
+        if "android" in packages:  # HOME resolved to Android's chooser: no default is set, so every home app counts
+            packages |= home_apps(self.shell(_HOME_APPS))
+        return frozenset(packages)
 
     def tap(self, x: int, y: int) -> None:
         self._input(f"input tap {int(x)} {int(y)}")
@@ -369,6 +375,20 @@ class AdbDevice:
                 sock.close()
         except (adbutils.AdbError, OSError) as exc:
             raise DeviceError(f"Lost contact with {self.serial} ({exc}). Check the cable or `adb devices`.") from exc
+
+
+def home_apps(listing: str) -> set[str]:
+    """The packages in ``query-activities --brief`` output, less those of negative priority.
+
+    Settings' FallbackHome (priority -1000) answers HOME only while the phone boots: it is no home app.
+    """
+    packages, priority = set(), 0
+    for line in listing.splitlines():
+        if found := _PRIORITY.match(line.strip()):
+            priority = int(found.group(1))
+        elif (match := _COMPONENT.fullmatch(line.strip())) and priority >= 0:
+            packages.add(match.group(1))
+    return packages
 
 
 def foreground_package(dumpsys: str) -> str:

@@ -14,6 +14,9 @@ from phone_agent.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
+# How adb names a device it found by mDNS (Android 11+ wireless debugging): adb-SERIAL-xxxx._adb-tls-connect._tcp.
+_MDNS_SERVICES = ("._adb-tls-connect._tcp", "._adb._tcp")
+
 DEVICE_STATE_ADVICE = {
     "unauthorized": "accept the 'Allow USB debugging?' prompt on the phone (tick 'Always allow'), then retry",
     "offline": "unplug and replug the cable, or run `adb kill-server` and retry",
@@ -65,20 +68,25 @@ class QuietAdbClient(adbutils.AdbClient):
 def reattach(client: adbutils.AdbClient, serial: str, timeout: float = 10.0) -> bool:
     """After the adb server went away: start it again and wait for the device to come back.
 
-    A network device (``HOST:PORT``) is connected again, as a new server does not know it. False at
-    once when the server is still there: then the phone itself is gone, and waiting will not help.
+    A network device is connected again, as a new server does not know it. False at once when the
+    server is still there: then the phone itself is gone, and waiting will not help.
     """
     if _listening(client.host, client.port):
         return False
     try:
         ensure_server(client.host, client.port)
-        if ":" in serial:
+        if is_network_serial(serial):
             client.connect(serial, timeout=timeout)
         # The server's own wait (host-serial:S:wait-for-any-device) answers as soon as the phone is back.
         client.wait_for(serial, state="device", timeout=timeout)
     except (DeviceError, adbutils.AdbError, OSError):
         return False
     return True
+
+
+def is_network_serial(serial: str) -> bool:
+    """True for a device adb reaches over the network: ``HOST:PORT``, or a wireless-debugging mDNS service name."""
+    return ":" in serial or serial.rstrip(".").endswith(_MDNS_SERVICES)  # older adb ends the name with a dot
 
 
 def _listening(host: str, port: int) -> bool:

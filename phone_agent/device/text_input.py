@@ -89,6 +89,7 @@ class TextInput:
         return self._shell("settings get secure default_input_method").strip()
 
     def _type_with_input_text(self, text: str) -> None:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings are Enter too
         bad = "".join(dict.fromkeys(ch for ch in text if ch not in _KEY_FOR and not " " <= ch <= "~"))
         if bad:
             raise TextInputError(

@@ -120,6 +120,12 @@ class PhoneAgent:
     def _observe(self, state: RunState, timer: PhaseTimer) -> Observation | Stop:
         """Observe: the screen (the last step's settled frame, if any), the app in front, and the image to send."""
         frame, package = self._capture(state)
+        if not state.steps and state.front is not None and state.front.is_foreign(package):
+            # A phone left in another app is no violation: start from the home screen, where an allowed app launches.
+            self.device.home()
+            home = self._settler.wait(self.device, frame.screenshot).screenshot
+            state.next_frame = Frame(home) if home is not None else None
+            frame, package = self._capture(state)
         while state.front is not None and state.front.is_foreign(package):
             if (stop := self._hand_off_foreign_app(state, package)) is not None:
                 return stop

@@ -113,7 +113,7 @@ class ToolDialect:
             ActionParseError: several tool calls, a bad call, or no action at all.
         """
         calls = completion.tool_calls
-        thinking = _THINK_TAGS.sub("", completion.text).strip()
+        thinking = _thinking(completion)
         if len(calls) > 1:
             names = ", ".join(call.name for call in calls)
             raise ActionParseError(
@@ -143,13 +143,12 @@ class ToolDialect:
 
     def reject(self, conversation: Conversation, completion: Completion, error: ActionParseError) -> None:
         """Answer each rejected call with the error; a reply without calls gets it as a user turn."""
-        thinking = _THINK_TAGS.sub("", completion.text).strip()
         if not completion.tool_calls:
             conversation.add_reply(completion.text)
             conversation.add_text(str(error))
             return
         calls = [ToolCall(call.id, call.name, _json_object_or_empty(call.arguments)) for call in completion.tool_calls]
-        conversation.add_reply(thinking, calls)
+        conversation.add_reply(_thinking(completion), calls)
         for call in completion.tool_calls:
             conversation.add_tool_result(call.id, f"Not carried out. {error}")
 
@@ -158,6 +157,11 @@ class ToolDialect:
         assert decision.call_id is not None
         conversation.add_tool_result(decision.call_id, feedback or DONE)
         return None
+
+
+def _thinking(completion: Completion) -> str:
+    """The text that came with tool calls, without the think tags some servers wrap it in."""
+    return _THINK_TAGS.sub("", completion.text).strip()
 
 
 def _json_object_or_empty(arguments: str) -> str:

@@ -7,13 +7,12 @@ error code, never by their message text. The API key is kept out of every messag
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from types import TracebackType
-from typing import Any, assert_never
+from typing import Any
 
 import httpx
 from httpx_sse import EventSource, SSEError
@@ -29,10 +28,11 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.model.credentials import Redactor, header_problem, public_url, url_secrets
-from phone_agent.model.messages import Assistant, Image, System, ToolDefinition, ToolResult, Turn, User
+from phone_agent.model.messages import ToolDefinition, Turn
 from phone_agent.model.providers import key_hint
 from phone_agent.model.reply import Completion, Reply
 from phone_agent.model.retries import RETRY_AFTER_CAP, Retryable, with_retries
+from phone_agent.model.wire import wire_messages
 
 # z.ai / BigModel business codes, found in {"error": {"code": "1302", "message": ...}}.
 _AUTH_CODES = range(1000, 1005)
@@ -42,6 +42,8 @@ _REFUSED_CODE = 1301
 _RATE_LIMIT_CODES = frozenset({1302, 1303, 1305})
 # "sensitive" is how z.ai ends a stream its moderation cut off; "content_filter" is OpenAI's word.
 _REFUSAL_FINISH_REASONS = frozenset({"sensitive", "content_filter"})
+# How much of a server's error message a message quotes.
+_QUOTED_CHARS = 300
 
 
 class ChatClient:
@@ -62,8 +64,10 @@ class ChatClient:
         max_tokens: int = 3000,
         temperature: float = 0.0,
         api_key_env: Sequence[str] = (),
+        api_key_source: str | None = None,
     ) -> None:
-        """Set up the client; ``api_key_env`` names the provider's key variables for error hints.
+        """Set up the client; ``api_key_env`` names the provider's key variables for error hints, ``api_key_source``
+        where this key came from (a flag, a variable, a file), when the caller knows.
 
         Raises:
             ConfigError: the key cannot be sent in an HTTP header (a line break, a control or non-ASCII character).
@@ -71,7 +75,11 @@ class ChatClient:
         self._key_hint = key_hint(tuple(api_key_env))
         problem = header_problem(api_key) if api_key else None
         if problem:
-            raise ConfigError(f"The API key cannot be sent in an HTTP header ({problem}): check {self._key_hint}.")
+            where = f" from {api_key_source}" if api_key_source else ""
+            raise ConfigError(
+                f"The API key{where} cannot be sent in an HTTP header: it holds {problem}. Copy the key again, "
+                f"without quotes or line breaks ({api_key_source or self._key_hint})."
+            )
         self._endpoint = base_url.rstrip("/")
         # What messages show: user info and query can hold credentials.
         self.base_url = public_url(self._endpoint)
@@ -301,7 +309,8 @@ class ChatClient:
         code, server_message = _provider_error(body)
         detail = f"HTTP {status}" + (f", code {code}" if code is not None else "")
         if server_message:
-            detail += f": {self._redact(server_message)}"
+            # Redact before cutting: a cut through the key would leave its start behind.
+            detail += f": {self._redact(server_message)[:_QUOTED_CHARS]}"
         # The provider's own code is more precise than the status (z.ai sends arrears as a 429).
         if code in _AUTH_CODES:
             return self._auth_error(url, detail)
@@ -336,7 +345,6 @@ class ChatClient:
         return AuthenticationError(f"the API key was rejected ({detail}): check {self._key_hint}")
 
 
-
 def _refused_message(detail: str) -> str:
     """Say that the provider refused the content."""
     return f"the provider refused to process this content ({detail}); rephrase the task or use another provider"
@@ -345,7 +353,7 @@ def _refused_message(detail: str) -> str:
 def _provider_error(body: Any) -> tuple[int | None, str | None]:
     """Pull (numeric code, message) out of an error body: ``{"error": {"code", "message"}}`` or flat."""
     if not isinstance(body, dict):
-        text = " ".join(str(body).split())[:200] if body else ""
+        text = " ".join(str(body).split()) if body else ""
         return None, text or None
     error = body.get("error")
     source = error if isinstance(error, dict) else body
@@ -358,7 +366,7 @@ def _provider_error(body: Any) -> tuple[int | None, str | None]:
         code = raw_code
     elif isinstance(raw_code, str) and raw_code.strip().isdigit():
         code = int(raw_code)
-    return code, str(message)[:300] if message else None
+    return code, str(message) if message else None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -387,36 +395,3 @@ def _parse_json(raw: str | bytes, url: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ModelResponseError(f"{url} sent JSON that is not an object")
     return value
-
-
-def wire_messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:
-    """The turns in OpenAI chat format: images inline as data URLs, a text-only user turn as a plain string."""
-    return [_wire_message(turn) for turn in turns]
-
-
-def _wire_message(turn: Turn) -> dict[str, Any]:
-    match turn:
-        case System(text):
-            return {"role": "system", "content": text}
-        case User((str() as text,)):
-            return {"role": "user", "content": text}
-        case User(parts):
-            return {"role": "user", "content": [_wire_part(part) for part in parts]}
-        case Assistant(text, ()):
-            return {"role": "assistant", "content": text}
-        case Assistant(text, calls):
-            wire_calls = [
-                {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
-                for call in calls
-            ]
-            return {"role": "assistant", "content": text or None, "tool_calls": wire_calls}
-        case ToolResult(call_id, text):
-            return {"role": "tool", "tool_call_id": call_id, "content": text}
-    assert_never(turn)
-
-
-def _wire_part(part: str | Image) -> dict[str, Any]:
-    if isinstance(part, str):
-        return {"type": "text", "text": part}
-    url = f"data:{part.mime};base64,{base64.b64encode(part.data).decode('ascii')}"
-    return {"type": "image_url", "image_url": {"url": url}}

@@ -78,12 +78,17 @@ def ask(model: ChatModel, system: str, *parts: str | Image) -> str:
 
 def prompt(name: str) -> str:
     """A prompt from ``prompts/``, without the file's final newline."""
-    return resources.files("phone_agent.model").joinpath(f"prompts/{name}").read_text("utf-8").rstrip("\n")
+    return _prompt_file(name).rstrip("\n")
 
 
 def system_prompt(lang: Language, dialect: DialectName = "autoglm") -> str:
     """The system prompt in the run's language, for answers in AutoGLM text or as tool calls."""
-    name = f"system_{lang}.md" if dialect == "autoglm" else f"system_tools_{lang}.md"
+    # As read, final newline included: suite recordings are keyed by a digest of the system prompt.
+    return _prompt_file(f"system_{lang}.md" if dialect == "autoglm" else f"system_tools_{lang}.md")
+
+
+def _prompt_file(name: str) -> str:
+    """The text of a file in ``prompts/``."""
     return resources.files("phone_agent.model").joinpath(f"prompts/{name}").read_text("utf-8")
 
 

@@ -88,9 +88,13 @@ def scrcpy_server_jar() -> Path:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     config = parent.config
     asked = any(config.getoption(name) for name in ("pa_device", "pa_sim", "pa_replay", "pa_record", "pa_base_url"))
-    if (asked or "suites" in file_path.parts) and is_suite_file(file_path):
-        return SuiteFile.from_parent(parent, path=file_path)
-    return None
+    if not (asked or "suites" in file_path.parts):
+        return None
+    try:
+        is_suite = is_suite_file(file_path)
+    except SuiteError:
+        return None  # pytest walks every file: an unreadable YAML may well be no suite (`suite run` reports it)
+    return SuiteFile.from_parent(parent, path=file_path) if is_suite else None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

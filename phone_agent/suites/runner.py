@@ -22,17 +22,25 @@ def collect(paths: Sequence[Path], tags: Sequence[str] = ()) -> list[tuple[Suite
         SuiteError: a path does not exist, holds no suites, or a file is invalid (all problems at once).
     """
     files: list[Path] = []
+    problems: list[str] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.y*ml") if "recordings" not in p.parts and is_suite_file(p))
-            if not found:
+            found, refused = [], []
+            for candidate in sorted(path.rglob("*.y*ml")):
+                try:
+                    if "recordings" not in candidate.parts and is_suite_file(candidate):
+                        found.append(candidate)
+                except SuiteError as exc:  # a suite with a duplicate key is still a suite: say so, never skip it
+                    refused.append(str(exc))
+            if not found and not refused:
                 raise SuiteError(f"{path}: no suite files (YAML with a 'cases' list) in this directory")
             files += found
+            problems += refused
         elif path.is_file():
             files.append(path)
         else:
             raise SuiteError(f"{path}: no such file or directory")
-    suites, problems = [], []
+    suites = []
     for file in files:
         try:
             suites.append(load_suite(file))

@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from apps_registry.yaml_file import YamlFileError, read_yaml
+from apps_registry.yaml_file import YamlDocument, YamlFileError, read_yaml
 
 Coordinate = Annotated[StrictInt, Field(ge=0, le=999)]
 Point = tuple[Coordinate, Coordinate]
@@ -322,12 +322,7 @@ def load_suite(path: Path) -> Suite:
     Raises:
         SuiteError: the file cannot be read, is not YAML, or does not describe a valid suite.
     """
-    try:
-        document = read_yaml(path)
-    except OSError as exc:
-        raise SuiteError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    except YamlFileError as exc:
-        raise SuiteError(str(exc)) from None
+    document = _read(path)
     data, root = document.data, document.root
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: a suite is a mapping with a 'cases' list")
@@ -347,14 +342,29 @@ def load_suite(path: Path) -> Suite:
 
 
 def is_suite_file(path: Path) -> bool:
-    """True for a YAML file whose top level has a ``cases`` list (cheap check, for collectors)."""
+    """True for a YAML file whose top level has a ``cases`` list (cheap check, for collectors).
+
+    Raises:
+        SuiteError: the file cannot be read or the strict YAML reader refuses it, so it may be a broken suite.
+    """
     if path.suffix not in (".yaml", ".yml"):
         return False
-    try:
-        data = read_yaml(path).data
-    except (OSError, YamlFileError):
-        return False
+    data = _read(path).data
     return isinstance(data, dict) and isinstance(data.get("cases"), list)
+
+
+def _read(path: Path) -> YamlDocument:
+    """The file's YAML document.
+
+    Raises:
+        SuiteError: it cannot be read, is not UTF-8, too big, or not strict YAML (a duplicate key).
+    """
+    try:
+        return read_yaml(path)
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except YamlFileError as exc:
+        raise SuiteError(str(exc)) from None
 
 
 def _line(root: yaml.Node | None, loc: list[Any]) -> int:

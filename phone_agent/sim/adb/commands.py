@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from phone_agent.sim.adb.command_io import CommandFn, CommandIO
+from phone_agent.sim.adb.awk import awk_command
+from phone_agent.sim.adb.command_io import CommandFn, CommandIO, unlocked
 from phone_agent.sim.adb.coreutils import COREUTILS
+from phone_agent.sim.adb.cut_tr import cut_command, tr_command
 from phone_agent.sim.adb.input_cmds import am_command, input_command, monkey_command
 from phone_agent.sim.adb.log_cmds import log_command, logcat_command
 from phone_agent.sim.adb.record_cmd import screenrecord_command
+from phone_agent.sim.adb.sed import sed_command
 from phone_agent.sim.adb.sysinfo_cmds import (
     df_command,
     ifconfig_command,
@@ -49,8 +52,13 @@ def cmd_command(io: CommandIO, args: list[str]) -> int:
     return service(io, args[1:])
 
 
+# Like the coreutils, the text tools touch no phone state and may wait on stdin: no lock.
+TEXT_TOOLS = {name: unlocked(function) for name, function in
+              {"sed": sed_command, "cut": cut_command, "tr": tr_command, "awk": awk_command}.items()}
+
 COMMANDS: dict[str, CommandFn] = {
     **COREUTILS,
+    **TEXT_TOOLS,
     "input": input_command,
     "am": am_command,
     "monkey": monkey_command,

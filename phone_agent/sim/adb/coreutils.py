@@ -8,6 +8,7 @@ import time
 
 from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.fs import FsError, Node
+from phone_agent.sim.adb.textio import encode, python_regex, read_inputs, text_lines
 
 MAX_SLEEP_S = 60.0  # a runaway `sleep` must not pin a stream thread for ever
 
@@ -141,22 +142,6 @@ def touch_command(io: CommandIO, args: list[str]) -> int:
     return status
 
 
-def _basic_to_python(pattern: str) -> str:
-    """Translate a POSIX basic regex: `\\(`, `\\|`, `\\+` are the operators, bare `(` `|` `+` literals."""
-    result = []
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\" and index + 1 < len(pattern):
-            following = pattern[index + 1]
-            result.append(following if following in "(){}|+?" else char + following)
-            index += 2
-            continue
-        result.append("\\" + char if char in "(){}|+?" else char)
-        index += 1
-    return "".join(result)
-
-
 def grep_command(io: CommandIO, args: list[str]) -> int:
     """`grep [-E] [-F] [-i] [-v] [-q] [-c] [-w] [-x] [-e PATTERN] [PATTERN] [FILE…]`."""
     patterns: list[str] = []
@@ -175,9 +160,7 @@ def grep_command(io: CommandIO, args: list[str]) -> int:
         if not rest:
             return io.fail("usage: grep [-EFivqcwxn] [-e PATTERN] PATTERN [FILE...]", 2)
         patterns.append(rest.pop(0))
-    sources = [p if "F" in flags else p if "E" in flags else _basic_to_python(p) for p in patterns]
-    if "F" in flags:
-        sources = [re.escape(p) for p in patterns]
+    sources = [re.escape(p) if "F" in flags else python_regex(p, extended="E" in flags) for p in patterns]
     if "w" in flags:
         sources = [rf"\b(?:{p})\b" for p in sources]
     if "x" in flags:
@@ -186,19 +169,14 @@ def grep_command(io: CommandIO, args: list[str]) -> int:
         regex = re.compile("|".join(f"(?:{p})" for p in sources), re.IGNORECASE if "i" in flags else 0)
     except re.error as exc:
         return io.fail(f"grep: bad regex: {exc}", 2)
-    try:
-        data = b"".join(io.session.fs.read(_path(io, name)) for name in rest) if rest else io.read_stdin()
-    except FsError as exc:
-        return io.fail(f"grep: {exc.filename}: {exc.strerror}", 2)
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    data, ok = read_inputs(io, rest, "grep")
+    lines, _ = text_lines(data)
     matched = [line for line in lines if bool(regex.search(line)) != ("v" in flags)]
     if "c" in flags:
         io.out(f"{len(matched)}\n")
     elif "q" not in flags:
-        io.out("".join(line + "\n" for line in matched).encode("utf-8", "surrogateescape"))
-    return 0 if matched else 1
+        io.out(encode("".join(line + "\n" for line in matched)))
+    return 2 if not ok else 0 if matched else 1
 
 
 @unlocked
@@ -225,29 +203,23 @@ def head_tail(io: CommandIO, args: list[str], tail: bool) -> int:
             count = int(arg[1:])
         else:
             names.append(arg)
-    try:
-        data = b"".join(io.session.fs.read(_path(io, name)) for name in names) if names else io.read_stdin()
-    except FsError as exc:
-        return io.fail(f"{'tail' if tail else 'head'}: {exc.filename}: {exc.strerror}")
+    data, ok = read_inputs(io, names, "tail" if tail else "head")
     if by_bytes:
         io.out((data[-count:] if tail else data[:count]) if count else b"")
-        return 0
+        return 0 if ok else 1
     lines = data.splitlines(keepends=True)
     io.out(b"".join(lines[-count:] if tail else lines[:count]) if count else b"")
-    return 0
+    return 0 if ok else 1
 
 
 def wc_command(io: CommandIO, args: list[str]) -> int:
     """`wc [-l] [-c] [-w]` over stdin or files."""
     flags, names = _split_flags(args, "lcwm")
-    try:
-        data = b"".join(io.session.fs.read(_path(io, name)) for name in names) if names else io.read_stdin()
-    except FsError as exc:
-        return io.fail(f"wc: {exc.filename}: {exc.strerror}")
+    data, ok = read_inputs(io, names, "wc")
     counts = {"l": data.count(b"\n"), "w": len(data.split()), "c": len(data), "m": len(data)}
     chosen = [key for key in "lwcm" if key in flags] or ["l", "w", "c"]
     io.out(" ".join(str(counts[key]) for key in chosen) + "\n")
-    return 0
+    return 0 if ok else 1
 
 
 def sha256sum_command(io: CommandIO, args: list[str]) -> int:

@@ -20,6 +20,7 @@ from phone_agent.sim.adb.builtins import BUILTINS, ShellExit
 from phone_agent.sim.adb.command_io import CommandFn, CommandIO, Writer
 from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.fs import FileSystem, FsError
+from phone_agent.sim.adb.globbing import Field
 from phone_agent.sim.adb.lexer import Lit, Redirect, ShellSyntaxError, Sub, Var, Word
 from phone_agent.sim.adb.stdin import Stdin
 from phone_agent.sim.adb.syntax import AndOr, Case, Command, For, Group, If, Loop, Node, Pipeline, Script, parse
@@ -108,23 +109,25 @@ class Session:
         return "".join(self._part(part) for part in word)
 
     def expand_words(self, words: list[Word]) -> list[str]:
-        """Words as fields: unquoted expansions split on blanks, and an empty unquoted one disappears."""
+        """Words as fields: unquoted expansions split on blanks, an empty unquoted one disappears, globs expand."""
         return [field for word in words for field in self._fields(word)]
 
     def _fields(self, word: Word) -> list[str]:
-        fields: list[str] = []
-        current: str | None = None  # None until something (even an empty quoted string) starts a field
+        fields: list[Field] = []
+        current: Field | None = None  # None until something (even an empty quoted string) starts a field
         for part in word:
             if isinstance(part, Var) and part.name == "@" and part.quoted:
                 for index, arg in enumerate(self.args):
                     if index:
-                        fields.append(current or "")
+                        fields.append(current or Field())
                         current = None
-                    current = (current or "") + arg
+                    current = current or Field()
+                    current.add(arg, quoted=True)
                 continue
             value = self._part(part)
             if isinstance(part, Lit) or part.quoted:
-                current = (current or "") + value
+                current = current or Field()
+                current.add(value, part.quoted)
                 continue
             for index, piece in enumerate(re.split(r"[ \t\n]+", value)):
                 if index:  # a run of blanks ends the field before it
@@ -132,10 +135,11 @@ class Session:
                         fields.append(current)
                     current = None
                 if piece:
-                    current = (current or "") + piece
+                    current = current or Field()
+                    current.add(piece, quoted=False)
         if current is not None:
             fields.append(current)
-        return fields
+        return [path for built in fields for path in built.expand(self.fs, self.cwd)]
 
     def _part(self, part: Lit | Var | Sub) -> str:
         if isinstance(part, Lit):

@@ -162,6 +162,14 @@ def pm_command(io: CommandIO, args: list[str]) -> int:
             return _install(io, path)
         case ["resolve-activity", *rest]:
             return resolve_activity(io, rest)
+        case ["query-activities", *rest] if "android.intent.category.HOME" in rest:
+            # The launcher, and Settings' FallbackHome, which Android lists for HOME at a very low priority.
+            launcher = short_component(LAUNCHER, phone.ui.apps()[LAUNCHER])
+            homes = [(0, launcher), (-1000, "com.android.settings/.FallbackHome")]
+            io.out(f"{len(homes)} activities found:\n")
+            for index, (priority, component) in enumerate(homes):
+                io.out(f"  Activity #{index}:\n    priority={priority} preferredOrder=0 match=0x108000 "
+                       f"specificIndex=-1 isDefault=true\n    {component}\n")
         case _:
             return io.fail("usage: pm [list packages|path|clear|install|uninstall|resolve-activity] ...", JAVA_FAILURE)
     return 0
