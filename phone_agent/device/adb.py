@@ -71,6 +71,7 @@ class AdbDevice:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         launch_timeout: float = 5.0,
+        raw_capture: bool | None = None,
     ) -> None:
         self.serial = serial
         self._client = client
@@ -82,7 +83,7 @@ class AdbDevice:
         self._packages: frozenset[str] = frozenset()
         self._size: tuple[int, int] | None = None
         self._reattached = False
-        self._capture = ScreenCapture(self._run)
+        self._capture = ScreenCapture(self._run, raw=raw_capture)  # None: time both ways at the first capture
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-front-{serial}")
         self._front: Future[str] | None = None
 

@@ -73,10 +73,12 @@ def frame_from_raw(data: bytes) -> Frame:
 class ScreenCapture:
     """Captures one phone's screen the faster way, chosen at the first capture by timing both."""
 
-    def __init__(self, run: Callable[[str], bytes], clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self, run: Callable[[str], bytes], clock: Callable[[], float] = time.perf_counter, *, raw: bool | None = None
+    ) -> None:
         self._run = run
         self._clock = clock
-        self.raw: bool | None = None  # None until measured
+        self.raw = raw  # None until measured
 
     def capture(self) -> Frame:
         """The screen now.

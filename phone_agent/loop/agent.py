@@ -123,8 +123,7 @@ class PhoneAgent:
         if not state.steps and state.front is not None and state.front.is_foreign(package):
             # A phone left in another app is no violation: start from the home screen, where an allowed app launches.
             self.device.home()
-            home = self._settler.wait(self.device, frame.screenshot).screenshot
-            state.next_frame = Frame(home) if home is not None else None
+            state.next_frame = self._settler.wait(self.device, frame).frame
             frame, package = self._capture(state)
         while state.front is not None and state.front.is_foreign(package):
             if (stop := self._hand_off_foreign_app(state, package)) is not None:
