@@ -76,6 +76,17 @@ def test_unicode_text_is_typed_byte_exact_without_adb_keyboard_and_never_reaches
     assert not any("rm -rf" in command or "👍" in command for command in state["commands"])
 
 
+def test_on_android_6_the_text_is_pasted_with_ctrl_v_as_the_server_does_not_paste(
+    quiet_phone: PhoneSession, adb: AdbServer, jar: Path
+) -> None:
+    quiet_phone.phone.system.props.update({"ro.build.version.sdk": "23", "ro.build.version.release": "6.0"})
+    with ScrcpyDevice.start(AdbDevice.connect(quiet_phone.phone.serial, port=adb.port), jar) as device:
+        open_search(device, quiet_phone)
+        device.type_text(UNICODE)
+        device.type_text(UNICODE)  # once, not twice: the old text is replaced
+    assert quiet_phone.phone.state()["text_fields"][SEARCH_FIELD] == UNICODE
+
+
 def test_launch_uses_start_app_and_waits_for_the_app_in_front(scrcpy: ScrcpyDevice, quiet_phone: PhoneSession) -> None:
     assert scrcpy.launch("com.android.settings")
     assert quiet_phone.phone.state()["foreground"]["package"] == "com.android.settings"

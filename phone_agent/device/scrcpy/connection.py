@@ -27,6 +27,7 @@ from phone_agent.errors import ChannelError, DeviceError
 
 DEVICE_PATH = "/data/local/tmp/scrcpy-server.jar"
 MIN_SDK = 21  # scrcpy needs Android 5.0
+PASTE_SDK = 24
 _OUTPUT_LIMIT = 4000
 
 
@@ -55,6 +56,7 @@ class ScrcpyConnection:
         self.serial = serial
         self.name = ""
         self.width = self.height = 0
+        self.pastes = True  # the server pastes what SET_CLIPBOARD sets
         self._process = process
         process.settimeout(None)  # the server's output stream lasts as long as the server
         self._output = bytearray()
@@ -89,6 +91,8 @@ class ScrcpyConnection:
         except (adbutils.AdbError, OSError) as exc:
             raise DeviceError(f"Cannot start the scrcpy server on {adb.serial} ({exc}).") from exc
         connection = cls(adb.serial, process)
+        # The server presses PASTE after SET_CLIPBOARD only on Android 7+ (KEYCODE_PASTE came with API 24).
+        connection.pastes = not (sdk.isdigit() and int(sdk) < PASTE_SDK)
         try:
             connection._connect(adb, f"localabstract:scrcpy_{scid:08x}", timeout)
         except BaseException:

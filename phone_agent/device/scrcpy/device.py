@@ -196,6 +196,8 @@ class ScrcpyDevice:
                 f"{self.serial} did not confirm the clipboard within {_ACK_TIMEOUT:g} s: the text may not have been "
                 f"typed. {self._connection.failure() or ''}".strip()
             )
+        if not self._connection.pastes:
+            self._key(protocol.KEYCODE_V, meta=protocol.META_CTRL)  # Android 5-6: text fields paste on Ctrl+V
 
     # --- helpers ---
 

@@ -20,6 +20,7 @@ ACTION_DOWN, ACTION_UP = 0, 1
 COPY_KEY_COPY, COPY_KEY_CUT = 1, 2
 META_SHIFT_ON, META_CTRL_ON = 0x1, 0x1000
 KEY_DEL, KEY_FORWARD_DEL, KEY_CUT, KEY_COPY, KEY_PASTE = 67, 112, 277, 278, 279
+PASTE_SDK = 24
 KEY_BACK = 4
 TOUCH = struct.Struct(">BqiiHHHii")
 SCROLL = struct.Struct(">iiHHhhi")
@@ -224,7 +225,9 @@ class Controller:
         with self.phone.lock:
             self.phone.clipboard = text
             self.phone.record_input("clipboard", text=text, paste=paste, via="scrcpy")
-            if paste:
+            # The server presses PASTE only on Android 7+ (KEYCODE_PASTE came with API 24).
+            sdk = self.phone.system.props.get("ro.build.version.sdk", "")
+            if paste and not (sdk.isdigit() and int(sdk) < PASTE_SDK):
                 self._insert(text)
         self.log("INFO", "Device clipboard set")
         if sequence:
