@@ -14,6 +14,7 @@ import time
 import av
 import cv2
 import numpy as np
+from av.codec.context import Flags
 
 from phone_agent.device.frames import STATUS_BAR_FRACTION, Thumbnail, same_screen
 from phone_agent.device.scrcpy.protocol import PACKET_HEADER, PacketHeader
@@ -52,8 +53,10 @@ class VideoReader:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._decoder = av.CodecContext.create("h264", "r")
-        # Slice threads only: frame threading would hold frames back by one per thread.
+        # Slice threads only: frame threading would hold frames back by one per thread. Low delay: output each
+        # frame as it is decoded, even when the phone's encoder does not declare that it never reorders frames.
         self._decoder.thread_type = "SLICE"
+        self._decoder.flags |= Flags.low_delay
         self._lock = threading.Condition()
         self._frame: av.VideoFrame | None = None
         self._thumbnail: Thumbnail | None = None
