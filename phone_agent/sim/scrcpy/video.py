@@ -114,11 +114,14 @@ class VideoStreamer:
                 last_key = None  # a new encoder needs a frame now
             now = time.monotonic()
             with self.phone.lock:
+                on = self.phone.ui.screen_on
                 key = self.phone.screen_key()
                 settled = self.phone.ui.settled()
                 interval = max(min_interval, 0.0 if settled else 1 / UNSETTLED_FPS)
-                changed = (key != last_key or not settled) and now - last_sent >= interval
+                changed = on and (key != last_key or not settled) and now - last_sent >= interval
                 image = self.phone.screen_image() if changed else None
+            if not on:  # nothing is composed for a display that is off: no frames, not even repeats
+                frame, last_key = None, None
             if image is not None:
                 frame = av.VideoFrame.from_image(image.resize(self.size, Image.Resampling.BILINEAR))
                 last_key = key
