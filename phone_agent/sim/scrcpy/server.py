@@ -128,7 +128,7 @@ class ScrcpyServer:
                 name = self.phone.system.props.get("ro.product.model", "").encode()[: DEVICE_NAME_BYTES - 1]
                 sockets[0].write(name.ljust(DEVICE_NAME_BYTES, b"\0"))
             queue = list(sockets)
-            video = VideoStreamer(self.phone, queue.pop(0), options, self.stop) if options.video else None
+            video = VideoStreamer(self.phone, queue.pop(0), options, self.stop, self.log) if options.video else None
             if options.audio:
                 # No audio capture on the virtual phone: the server disables the stream (codec id 0).
                 queue.pop(0).write(b"\0\0\0\0")

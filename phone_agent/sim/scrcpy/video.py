@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
@@ -70,9 +71,11 @@ class _Encoder:
 class VideoStreamer:
     """Streams one phone's screen to one video socket until stopped or the client goes away."""
 
-    def __init__(self, phone: ShellPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event) -> None:
+    def __init__(self, phone: ShellPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event,
+                 log: Callable[[str, str], None]) -> None:
         """Stream at the size the client asked for (max_size)."""
         self.phone = phone
+        self.log = log
         self.sock = sock
         self.options = options
         self.stop = stop
@@ -89,8 +92,8 @@ class VideoStreamer:
         """The streaming loop; any socket error ends the server, as a broken pipe does."""
         try:
             if self.options.video_codec != "h264":
-                # No encoder for it: the server tells the client with codec id 1 (a configuration error).
-                self.sock.write(struct.pack(">I", 1))
+                # No encoder for it: the server logs it and ends; only audio streams send codec id 0 or 1.
+                self.log("ERROR", f"Could not create default video encoder for {self.options.video_codec}")
                 return
             if self.options.send_codec_meta:
                 self.sock.write(struct.pack(">III", CODEC_H264, *self.size))
