@@ -6,24 +6,33 @@ implements it over ADB, and tests may implement it in-process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 
-@dataclass(frozen=True)
 class Screenshot:
-    """One captured frame: the PNG bytes exactly as the phone sent them, and its pixel size.
+    """One captured frame: its pixel size, its PNG, and whether it is unusable.
 
-    ``secure`` is True when the capture failed or came back entirely black (a FLAG_SECURE window
-    such as a payment page), so the image tells the model nothing; ``failure`` then says why the
-    capture failed, if it did.
+    ``png`` is the bytes or a function that makes them: a frame that reached the host as pixels (a raw
+    capture, a video frame) is encoded to PNG once, on first use. ``secure`` is True when the capture
+    failed or came back entirely black (a FLAG_SECURE window such as a payment page), so the image
+    tells the model nothing; ``failure`` then says why the capture failed, if it did.
     """
 
-    png: bytes
-    width: int
-    height: int
-    secure: bool = False
-    failure: str | None = None
+    def __init__(
+        self, png: bytes | Callable[[], bytes], width: int, height: int, secure: bool = False,
+        failure: str | None = None,
+    ) -> None:
+        self._png = png
+        self.width, self.height, self.secure, self.failure = width, height, secure, failure
+
+    @property
+    def png(self) -> bytes:
+        """The frame as PNG (encoded now if it came as pixels and was not encoded yet)."""
+        if not isinstance(self._png, bytes):
+            self._png = self._png()
+        return self._png
 
 
 class Device(Protocol):

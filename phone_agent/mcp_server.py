@@ -69,7 +69,7 @@ class PhoneTools:
     def act(self, action: Callable[[], T]) -> T:
         """Do an action, then wait as the agent does until the screen shows its effect, so the next screenshot does."""
         done = action()
-        self.settled = self.settler.wait(self.device, self.last).screenshot
+        self.settled = self.settler.wait(self.device, self.last).frame
         return done
 
     def frame(self) -> Screenshot:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import struct
 
+import cv2
+import numpy as np
 import pytest
 
 from phone_agent.device.adb import AdbDevice
@@ -122,6 +124,30 @@ def test_shell_v2_gives_real_exit_codes(adb: AdbServer, phone: PhoneSession) -> 
     assert "out" in result.output and "not found" in result.output and result.exit_code == 127
     assert device.getprop("ro.build.version.sdk").isdigit()
     assert device.screen_size() == (1080, 2400)
+
+
+def test_a_phone_slow_at_png_is_captured_raw_and_shows_the_same_screen(adb: AdbServer) -> None:
+    with running_phone(adb, profile="mid-range") as session:
+        device = AdbDevice.connect(session.phone.serial, port=adb.port)
+        first = device.screenshot()  # times one PNG and one raw capture
+        commands = len(session.phone.state()["commands"])
+        second = device.screenshot()
+        captured = [c for c in session.phone.state()["commands"][commands:] if "screencap" in c]
+        assert device.current_app() == "com.android.launcher3"  # asked while capturing
+    assert captured == ["screencap 2>/dev/null"]
+    assert second.png != first.png and second.same(first) and not second.secure
+    png = cv2.imdecode(np.frombuffer(first.png, np.uint8), cv2.IMREAD_COLOR)
+    assert np.array_equal(second.pixels(), png)
+    assert np.array_equal(cv2.imdecode(np.frombuffer(second.png, np.uint8), cv2.IMREAD_COLOR), png)
+
+
+def test_a_raw_capture_that_fails_is_retried_as_png_which_says_why(adb: AdbServer) -> None:
+    with running_phone(adb, profile="flagship") as session:
+        device = AdbDevice.connect(session.phone.serial, port=adb.port)
+        device.screenshot()
+        session.phone.screencap_fails = True
+        failed = device.screenshot()
+    assert failed.secure and "failed to take screenshot" in (failed.failure or "")
 
 
 def test_the_keyboard_comes_back_after_every_adb_kill_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import pytest
 
-from phone_agent.device.adb import _decode_shell_v2, foreground_package, png_from_screencap
+from phone_agent.device.adb import _decode_shell_v2, foreground_package
+from phone_agent.device.capture import frame_from_raw, png_from_screencap
 from phone_agent.errors import DeviceError
 from tests.support import png
 
@@ -75,3 +77,21 @@ def test_shell_v2_frames() -> None:
 def test_a_shell_v2_stream_without_an_exit_code_is_a_dropped_connection() -> None:
     with pytest.raises(DeviceError, match="dropped"):
         _decode_shell_v2(frame(1, b"partial outp"))
+
+
+@pytest.mark.parametrize(("header", "pixel_format"), [(16, 1), (12, 1), (16, 5)])
+def test_raw_screencap_with_either_header_and_byte_order(header: int, pixel_format: int) -> None:
+    rgba = np.zeros((8, 4, 4), np.uint8)
+    rgba[:, :, 0], rgba[:, :, 3] = 200, 255  # the first byte of every pixel: red in RGBA, blue in BGRA
+    data = struct.pack("<4I", 4, 8, pixel_format, 1)[:header] + rgba.tobytes()
+    frame = frame_from_raw(data)
+    assert (frame.width, frame.height) == (4, 8) and not frame.secure
+    blue, _, red = frame.pixels()[0, 0]
+    assert (red, blue) == ((200, 0) if pixel_format == 1 else (0, 200))
+
+
+@pytest.mark.parametrize("data", [b"", struct.pack("<4I", 4, 8, 1, 1) + bytes(10), struct.pack("<4I", 4, 8, 4, 1)
+                                  + bytes(4 * 8 * 2)])
+def test_anything_but_a_complete_4_byte_raw_frame_is_refused(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        frame_from_raw(data)

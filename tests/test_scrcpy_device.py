@@ -149,7 +149,6 @@ def test_closing_stops_the_server_and_every_thread(quiet_phone: PhoneSession, ad
         AdbDevice.connect(quiet_phone.phone.serial, port=adb.port).open_stream("localabstract:scrcpy")
 
 
-@pytest.mark.xfail(strict=True, reason="the virtual phone has no sha256sum yet (reported to the coordinator)")
 def test_the_jar_is_pushed_only_when_the_phone_has_another_one(
     quiet_phone: PhoneSession, adb: AdbServer, jar: Path
 ) -> None:

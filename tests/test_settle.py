@@ -48,20 +48,20 @@ def test_waits_through_a_changing_transition_for_the_new_screen() -> None:
     # A spinner turns between any two captures (every 50 ms) for half a second.
     spinner = [(0.05 * i + 0.025, LOADING_1 if i % 2 else LOADING_2) for i in range(10)]
     result = settler(clock).wait(TimedScreen(clock, [*spinner, (99, NEW)]), before())
-    assert result.settled and shade_of(result.screenshot) == NEW
+    assert result.settled and shade_of(result.frame) == NEW
     assert 0.5 <= result.seconds <= 0.6
 
 
 def test_a_late_reaction_is_not_mistaken_for_a_still_screen() -> None:
     clock = FakeClock()
     result = settler(clock).wait(TimedScreen(clock, [(0.2, OLD), (99, NEW)]), before())
-    assert shade_of(result.screenshot) == NEW
+    assert shade_of(result.frame) == NEW
 
 
 def test_an_action_with_no_visible_effect_settles_after_the_grace_period() -> None:
     clock = FakeClock()
     result = settler(clock, reaction_grace=0.4).wait(TimedScreen(clock, [(99, OLD)]), before())
-    assert result.settled and shade_of(result.screenshot) == OLD
+    assert result.settled and shade_of(result.frame) == OLD
     assert 0.4 <= result.seconds < 0.5
 
 
@@ -83,9 +83,9 @@ def test_fixed_sleeps_and_off_does_nothing() -> None:
     clock = FakeClock()
     screen = TimedScreen(clock, [(99, NEW)])
     fixed = settler(clock, "fixed:1.5").wait(screen, before())
-    assert fixed.screenshot is None and clock.sleeps == [1.5] and screen.captures == 0
+    assert fixed.frame is None and clock.sleeps == [1.5] and screen.captures == 0
     off = settler(clock, "off").wait(screen, before())
-    assert off.screenshot is None and off.seconds == 0 and clock.sleeps == [1.5]
+    assert off.frame is None and off.seconds == 0 and clock.sleeps == [1.5]
 
 
 @pytest.mark.parametrize("text", ["auto", "off", "fixed:1", "fixed:0.25", " AUTO "])
@@ -125,7 +125,7 @@ def test_a_minimum_wait_comes_before_the_first_capture() -> None:
     clock = FakeClock()
     screen = TimedScreen(clock, [(0.3, OLD), (99, NEW)])
     result = Settler(SettleMode.parse("auto"), clock, clock.sleep, min_wait=0.3).wait(screen, before())
-    assert clock.sleeps[0] == 0.3 and shade_of(result.screenshot) == NEW and screen.captures == 2
+    assert clock.sleeps[0] == 0.3 and shade_of(result.frame) == NEW and screen.captures == 2
 
 
 class LiveScreen:
@@ -148,7 +148,7 @@ def test_a_live_screen_settles_a_quiet_window_after_its_last_change_with_one_fra
     clock = FakeClock()
     phone = LiveScreen(clock, [0.04, 0.1, 0.3])
     result = settler(clock, quiet=0.2, poll=0.02).wait(phone, before())
-    assert result.settled and shade_of(result.screenshot) == NEW
+    assert result.settled and shade_of(result.frame) == NEW
     assert 0.5 <= result.seconds <= 0.52
     assert phone.captures == 1 and result.frames == 3
 
@@ -156,7 +156,7 @@ def test_a_live_screen_settles_a_quiet_window_after_its_last_change_with_one_fra
 def test_a_live_screen_that_does_not_react_is_trusted_only_after_the_grace() -> None:
     clock = FakeClock()
     result = settler(clock, quiet=0.2, reaction_grace=0.4).wait(LiveScreen(clock, []), before())
-    assert result.settled and shade_of(result.screenshot) == OLD
+    assert result.settled and shade_of(result.frame) == OLD
     assert 0.4 <= result.seconds <= 0.42
 
 

@@ -28,7 +28,8 @@ def run(adb: AdbServer, replies: list[str], settings: AgentSettings, **phone_opt
     with (
         running_phone(adb, **phone_options) as session,
         ReplayModelServer(script) as server,
-        AdbDevice.connect(session.phone.serial, port=adb.port) as device,
+        # The phone's own PNGs, so that what the model saw can be looked up among the frames the phone served.
+        AdbDevice.connect(session.phone.serial, port=adb.port, raw_capture=False) as device,
         ChatClient(server.base_url, "m") as client,
     ):
         result = PhoneAgent(device, client, settings=settings).run("search earbuds")

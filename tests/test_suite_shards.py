@@ -90,6 +90,6 @@ def test_cases_spread_over_phones_of_two_adb_servers(adb: AdbServer, phone: Phon
                      "--adb-host", f"127.0.0.1:{adb.port}", "--adb-host", f"127.0.0.1:{other.port}",
                      "--junit", str(junit), "--runs-dir", str(tmp_path / "runs"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"on {phone.phone.serial}, {remote.phone.serial}" in done.stdout
+    assert f"on {phone.phone.serial} over adb, {remote.phone.serial} over adb" in done.stdout
     devices = {p.get("value") for p in ElementTree.parse(junit).getroot().iter("property") if p.get("name") == "device"}
     assert devices == {phone.phone.serial, remote.phone.serial}

@@ -25,6 +25,7 @@ from phone_agent.sim.testing import AdbServer, running_phone
 from phone_agent.suites.case import CaseEnvironment
 from phone_agent.suites.judge import judge
 from phone_agent.suites.locate import ElementNotFound, find, parse_hierarchy
+from phone_agent.suites.recording import same_fingerprint
 from phone_agent.suites.runner import collect, run_all
 from phone_agent.suites.spec import Ai, Back, SuiteError, TapStep, WaitFor, load_suite
 from tests.support import ScriptedModel
@@ -180,7 +181,7 @@ def test_replay_heals_a_step_whose_screen_drifted(tmp_path: Path) -> None:
         assert len(server.requests) == 1  # only the drifted step reached the model
     assert healed.exit_code == 0, healed.output
     assert "replayed 1, healed 1" in healed.output
-    assert json.loads(recording.read_text(encoding="utf-8"))["calls"][0]["screen"] == original
+    assert same_fingerprint(json.loads(recording.read_text(encoding="utf-8"))["calls"][0]["screen"], original)
 
 
 def test_record_needs_a_model_and_record_with_replay_is_refused(tmp_path: Path) -> None:
@@ -330,14 +331,17 @@ def test_cases_of_a_phone_that_stops_answering_go_to_another(adb: AdbServer, tmp
     assert lost[0].message == "no phone was left to run this case"
 
 
-def test_a_phone_named_twice_runs_one_case_at_a_time(adb: AdbServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("channel", ["adb", "scrcpy"])
+def test_a_phone_named_twice_runs_one_case_at_a_time_over_the_chosen_channel(
+    adb: AdbServer, tmp_path: Path, channel: str
+) -> None:
     suite = tmp_path / "settings.yaml"
     case = "  - name: {}\n    steps: [{{launch: Settings}}]\n    expect: {{app: Settings}}\n"
     suite.write_text("app: Settings\ncases:\n" + case.format("one") + case.format("two"), encoding="utf-8")
     with running_phone(adb) as session:
         serial = session.phone.serial
         args = ["suite", "run", str(suite), "--device", serial, "--device", serial, "--adb-port", str(adb.port),
-                "--runs-dir", str(tmp_path / "runs")]
+                "--runs-dir", str(tmp_path / "runs"), "--channel", channel]
         result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert f"on {serial}\n" in result.output and "2 of 2 cases passed" in result.output
+    assert f"on {serial} over {channel}\n" in result.output and "2 of 2 cases passed" in result.output

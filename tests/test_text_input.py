@@ -21,9 +21,30 @@ class Shell:
 
     def __init__(self, installed: bool = True, enabled: bool = False, current: str = GBOARD) -> None:
         self.installed, self.enabled, self.current = installed, enabled, current
-        self.commands: list[str] = []
+        self.commands: list[str] = []  # each simple command
+        self.scripts: list[str] = []  # each call
 
-    def __call__(self, command: str) -> str:
+    def __call__(self, script: str) -> str:
+        """Run `a; b && c & d` in order (good enough for what TextInput sends); output of the unredirected ones."""
+        self.scripts.append(script)
+        lexer = shlex.shlex(script, posix=True, punctuation_chars=";&>")
+        lexer.wordchars += "+"  # base64
+        commands: list[list[str]] = [[]]
+        for token in lexer:
+            if token in (";", "&", "&&"):
+                commands.append([])
+            else:
+                commands[-1].append(token)
+        output = []
+        for words in filter(None, commands):
+            quiet = ">" in words
+            answer = self.run(shlex.join(words[: words.index(">")] if quiet else words))
+            output += [] if quiet else [answer]
+        return "\n".join(line for line in output if line)
+
+    def run(self, command: str) -> str:
+        if command == "wait":
+            return ""
         self.commands.append(command)
         words = shlex.split(command)
         if command == "ime list -a -s":
@@ -71,7 +92,7 @@ def test_restore_does_nothing_when_adb_keyboard_was_already_current() -> None:
 def test_without_adb_keyboard_ascii_goes_through_escaped_input_text() -> None:
     shell = Shell(installed=False)
     TextInput(shell).type("it's $(id) & `ls`\nnext line")
-    command = shell.commands[-1]
+    command = shell.scripts[-1]
     parts = [shlex.split(part) for part in command.split(" && ")]
     assert parts[0][:2] == ["input", "keyevent"]
     assert parts[1] == ["input", "text", "it's%s$(id)%s&%s`ls`"]
@@ -100,11 +121,11 @@ def test_a_keyboard_switched_by_the_person_is_selected_again_before_typing() -> 
 
 def test_the_persons_keyboard_is_remembered_before_switching() -> None:
     class Interrupted(Shell):
-        def __call__(self, command: str) -> str:
+        def run(self, command: str) -> str:
             if command == f"ime set {ADB_KEYBOARD}":
                 self.current = ADB_KEYBOARD
                 raise KeyboardInterrupt  # Ctrl-C right after the switch
-            return super().__call__(command)
+            return super().run(command)
 
     shell = Interrupted()
     typing = TextInput(shell)
@@ -139,6 +160,22 @@ def test_without_adb_keyboard_the_error_shows_the_characters_in_order(adb: AdbSe
     with running_phone(adb, adb_keyboard=False) as session, pytest.raises(TextInputError) as raised:
         field_after_typing(adb, session, "earbuds 耳机降噪")
     assert "'耳机降噪'" in str(raised.value) and "earbuds 耳机降噪" in str(raised.value)
+
+
+def test_a_type_with_adb_keyboard_on_is_one_shell_that_checks_the_keyboard_meanwhile(adb: AdbServer) -> None:
+    with running_phone(adb) as session, AdbDevice.connect(session.phone.serial, port=adb.port) as device:
+        own = session.device.shell("settings get secure default_input_method").strip()
+        device.launch("com.ebay.mobile")
+        device.tap(*centre(session, "com.ebay.mobile:id/search_src_text"))
+        device.type_text("first")
+        before = len(session.phone.state()["commands"])
+        device.type_text("耳机")
+        state = session.phone.state()
+        assert state["text_fields"]["com.ebay.mobile:id/search_src_text"] == "耳机"
+        assert len(state["commands"]) == before + 1
+        session.device.shell(f"ime set {own}")  # the person switched keyboards
+        device.type_text("again")
+        assert session.phone.state()["text_fields"]["com.ebay.mobile:id/search_src_text"] == "again"
 
 
 def test_without_adb_keyboard_every_line_ending_is_one_enter(adb: AdbServer) -> None:

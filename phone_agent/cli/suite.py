@@ -21,6 +21,7 @@ from phone_agent.cli.fanout import AdbHostOption, AllDevicesOption, SimOption, p
 from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.console import printable
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.channel import open_channel
 from phone_agent.errors import ConfigError
 from phone_agent.session import agent_settings, open_client, writable_runs_dir
 from phone_agent.suites.case import CaseEnvironment, CaseResult
@@ -61,6 +62,11 @@ def suite_run(
     api_key: Annotated[str | None, typer.Option(help="API key.")] = None,
     runs_dir: RunsDirOption = None,
     adb_port: AdbPortOption = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="How to reach the phones: adb (the default: recorded screens and image templates expect "
+                     "its lossless frames), auto or scrcpy."),
+    ] = None,
 ) -> None:
     """Run regression suites; exit code 0 only when every case passes.
 
@@ -75,7 +81,9 @@ def suite_run(
             raise ConfigError(str(exc)) from None
         if shard is not None:
             items = shard_of(items, *_shard(shard))
-        settings = load_settings(provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port)
+        # Over adb unless asked: recorded screens and image templates expect the phone's lossless frames.
+        settings = load_settings(provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port,
+                                 channel=channel or "adb")
         endpoint = None
         if any((settings.provider, settings.base_url, settings.model, settings.api_key)):
             endpoint = resolve_endpoint(settings)
@@ -86,13 +94,16 @@ def suite_run(
             run_dir = writable_runs_dir(runs_dir) / _suite_stamp()  # one directory for the whole run
             # A phone named twice would get two cases at once, and both would fail: choose_phones keeps one.
             targets, _ = phone_targets(stack, settings, device or [], all_devices, sim, adb_host or [])
-            phones = [
-                stack.enter_context(AdbDevice.connect(t.serial, host=t.server.host, port=t.server.port))
+            channels = [
+                stack.enter_context(open_channel(
+                    stack.enter_context(AdbDevice.connect(t.serial, host=t.server.host, port=t.server.port)),
+                    settings.channel, settings.scrcpy_server,
+                ))
                 for t in targets
             ]
             registry = registry_from(settings)
             environments = []
-            for phone in phones:
+            for phone in (channel.device for channel in channels):
                 client = stack.enter_context(open_client(endpoint, settings)) if endpoint else None
                 environments.append(
                     CaseEnvironment(
@@ -101,7 +112,7 @@ def suite_run(
                         agent_settings=agent_settings(settings, registry),
                     )
                 )
-            typer.echo(f"on {', '.join(t.label for t in targets)}")
+            typer.echo(f"on {', '.join(f'{t.label} over {c.name}' for t, c in zip(targets, channels, strict=True))}")
             results = run_all(items, environments, _print_progress)
         _print_summary(results)
         if junit is not None:

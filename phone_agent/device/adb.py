@@ -1,9 +1,9 @@
 """``AdbDevice``: the :class:`~actions.device.Device` protocol over adbutils and an adb server.
 
 Each call opens one stream through the adb server (``host:transport:SERIAL`` then the service):
-``exec:screencap -p`` for frames, so the PNG comes back exactly as the phone encoded it, and
-``shell,v2`` for commands when the phone supports it, so exit codes are real. adbutils errors are
-translated to :mod:`phone_agent.errors` here and nowhere else.
+``exec:screencap`` for frames (the phone's PNG, or raw pixels where that is faster: see
+:mod:`phone_agent.device.capture`), and ``shell,v2`` for commands when the phone supports it, so
+exit codes are real. adbutils errors are translated to :mod:`phone_agent.errors` here and nowhere else.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import adbutils
 import cv2
 import numpy as np
 
-from actions.device import Screenshot, ShellResult
+from actions.device import ShellResult
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
+from phone_agent.device.capture import ScreenCapture
+from phone_agent.device.frames import Frame
 from phone_agent.device.text_input import TextInput
 from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
 
@@ -45,15 +48,12 @@ _HOME_AND_KEYBOARD = (
 _HOME_APPS = "cmd package query-activities --brief -a android.intent.action.MAIN -c android.intent.category.HOME"
 _COMPONENT = re.compile(r"([\w.]+)/[\w.$]+")
 _PRIORITY = re.compile(r"priority=(-?\d+)")
-_PNG_END = b"IEND\xaeB`\x82"
 _INPUT_ADVICE = (
     "Android refused the input. On Xiaomi/MIUI turn on Developer options > 'USB debugging (Security settings)'; "
     "on OPPO/OnePlus 'Disable permission monitoring'; on vivo 'USB simulated click'. `phone-agent doctor` checks it."
 )
 _SIZE = re.compile(r"(Physical|Override) size:\s*(\d+)x(\d+)")
 _ORIENTATION = re.compile(r"orientation=(\d)")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_BLACK_LEVEL = 8
 _KEYCODE_HOME = 3
 _KEYCODE_BACK = 4
 _DUMP_FILE = "/sdcard/window_dump.xml"
@@ -71,6 +71,7 @@ class AdbDevice:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         launch_timeout: float = 5.0,
+        raw_capture: bool | None = None,
     ) -> None:
         self.serial = serial
         self._client = client
@@ -82,6 +83,9 @@ class AdbDevice:
         self._packages: frozenset[str] = frozenset()
         self._size: tuple[int, int] | None = None
         self._reattached = False
+        self._capture = ScreenCapture(self._run, raw=raw_capture)  # None: time both ways at the first capture
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-front-{serial}")
+        self._front: Future[str] | None = None
 
     @classmethod
     def connect(
@@ -129,6 +133,7 @@ class AdbDevice:
         """Restore the person's keyboard if a Type switched it; a phone that cannot be reached is left as it is."""
         with contextlib.suppress(DeviceError):
             self.release_input()
+        self._background.shutdown(wait=False, cancel_futures=True)
 
     def release_input(self) -> None:
         """Give the person their own keyboard back (before a hand-off and at the end of a run).
@@ -152,26 +157,31 @@ class AdbDevice:
 
     # --- the Device protocol ---
 
-    def screenshot(self) -> Screenshot:
-        """Capture the screen in one round trip.
+    def screenshot(self) -> Frame:
+        """Capture the screen in one round trip (PNG or raw, whichever this phone delivers faster).
 
-        A capture that fails (no complete PNG) or comes back all black is flagged ``secure``; a failed
-        one also says why in ``failure``. Text before the PNG (a multi-display warning on foldables,
-        since ``exec:`` merges stderr into stdout) is skipped.
+        The app in front is asked for at the same time, for ``current_app``. A capture that fails or
+        comes back all black is flagged ``secure``; a failed one also says why in ``failure``.
         """
+        self._front = self._background.submit(self._ask_front_app)
         try:
-            png = png_from_screencap(self._run("exec:screencap -p"))
+            return self._capture.capture()
         except ValueError as exc:
             width, height = self.screen_size()
             ok, encoded = cv2.imencode(".png", np.zeros((height, width), np.uint8))
-            return Screenshot(encoded.tobytes(), width, height, secure=True, failure=f"screencap failed: {exc}")
-        width, height = struct.unpack(">II", png[16:24])
-        return Screenshot(png, width, height, secure=_is_black(png))
+            return Frame.from_png(encoded.tobytes(), width, height, failure=f"screencap failed: {exc}")
 
     def current_app(self) -> str:
-        """The package in front, from ``dumpsys window`` (empty when none is found)."""
-        package = foreground_package(self.shell("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'"))
-        return package or foreground_package(self.shell("dumpsys activity activities | grep -E 'ResumedActivity'"))
+        """The package in front (empty when none is found): as of the last capture if nothing was done since."""
+        front, self._front = self._front, None
+        return front.result() if front is not None else self._ask_front_app()
+
+    def _ask_front_app(self) -> str:
+        """The package in front, from ``dumpsys window`` (``dumpsys activity`` when that names none)."""
+        window = self._execute("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'").output
+        return foreground_package(window) or foreground_package(
+            self._execute("dumpsys activity activities | grep -E 'ResumedActivity'").output
+        )
 
     def home_and_keyboard(self) -> frozenset[str]:
         """The packages of the default home app and the current keyboard, in one round trip (two without a default)."""
@@ -215,7 +225,10 @@ class AdbDevice:
             component = activity if "/" in activity else f"{package}/{activity}"
             result = self.run_shell(f"am start -n {shlex.quote(component)}")
         else:
-            result = self.run_shell(f"monkey -p {shlex.quote(package)} -c android.intent.category.LAUNCHER 1")
+            # The launcher's intent, limited to the package: as the home screen starts an app (new task, or
+            # the app's task brought back), and one `am` cheaper than `monkey`, which starts its own Java VM.
+            result = self.run_shell(f"am start -a android.intent.action.MAIN -c android.intent.category.LAUNCHER "
+                                    f"-f 0x10200000 -p {shlex.quote(package)}")
         # `am start` reports a missing activity as "Error: ..." (with exit 0 before Android 11).
         if result.exit_code not in (0, None) or any(line.startswith("Error") for line in result.output.splitlines()):
             return False
@@ -305,6 +318,10 @@ class AdbDevice:
 
     def run_shell(self, command: str) -> ShellResult:
         """Run a shell command and return its output and, when the phone supports shell v2, its exit code."""
+        self._front = None  # the command may change what is in front
+        return self._execute(command)
+
+    def _execute(self, command: str) -> ShellResult:
         if not self._shell_v2:
             return ShellResult(self._run(f"shell:{command}").decode("utf-8", "replace"), None)
         return _decode_shell_v2(self._run(f"shell,v2,raw:{command}"))
@@ -376,20 +393,6 @@ def home_apps(listing: str) -> set[str]:
     return packages
 
 
-def png_from_screencap(data: bytes) -> bytes:
-    """The PNG in what ``screencap -p`` sent, skipping text before it (a multi-display warning).
-
-    Raises:
-        ValueError: there is no complete PNG; the message is what the phone said instead.
-    """
-    start = data.find(_PNG_SIGNATURE)
-    png = data[start:].rstrip(b"\r\n") if start >= 0 else b""
-    if len(png) >= 24 and png.endswith(_PNG_END):
-        return png
-    said = data[: start if start >= 0 else 200].decode("utf-8", "replace").strip()
-    raise ValueError(said or ("the PNG was cut off" if png else "no PNG came back"))
-
-
 def foreground_package(dumpsys: str) -> str:
     """The package of the first focus or resumed-activity line in ``dumpsys`` output ("" when none)."""
     match = _FOCUS.search(dumpsys)
@@ -425,7 +428,3 @@ def _decode_shell_v2(data: bytes) -> ShellResult:
         raise DeviceError("The connection to the phone dropped in the middle of a command. Check `adb devices`.")
     return ShellResult(output.decode("utf-8", "replace"), exit_code)
 
-
-def _is_black(png: bytes) -> bool:
-    thumbnail = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    return thumbnail is None or int(thumbnail.max()) < _BLACK_LEVEL

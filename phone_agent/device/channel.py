@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from actions.device import Device
+from actions.device import SuiteDevice
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.scrcpy.server import START_TIMEOUT, VERSION, locate
 from phone_agent.errors import ChannelError
@@ -29,7 +29,7 @@ class Channel:
     """The device a run drives, the channel's name (``scrcpy`` or ``adb``), why it is that one, and whether
     it is adb only because scrcpy could not start."""
 
-    device: Device
+    device: SuiteDevice
     name: str
     reason: str
     fallback: bool = False

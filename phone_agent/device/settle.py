@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from actions.device import Device, Screenshot
-from phone_agent.device.frames import Frame
+from phone_agent.device.frames import Frame, frame_of
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class LiveScreen(Protocol):
 class Settled:
     """The frame to observe next (None with ``off``: capture afresh), the wait, and whether it really settled."""
 
-    screenshot: Screenshot | None
+    frame: Frame | None
     seconds: float
     settled: bool
     frames: int
@@ -94,7 +94,7 @@ class Settler:
             self.sleep(self.min_wait)
         if isinstance(device, LiveScreen):
             return self._until_quiet(device, start)
-        return self._until_still(device, before, start)
+        return self._until_still(device, frame_of(before) if before is not None else None, start)
 
     def _until_quiet(self, device: LiveScreen, start: float) -> Settled:
         """Watch a live stream until no changed frame came for ``quiet`` seconds; the frame then is the result."""
@@ -109,24 +109,23 @@ class Settler:
             # No change at all yet: the app may not have reacted, so the old screen counts only after the grace.
             still = now - changed_at >= self.quiet and (seen > 0 or waited >= self.reaction_grace)
             if still or waited >= self.max_wait:
-                return Settled(device.screenshot(), self.clock() - start, still, seen)
+                return Settled(frame_of(device.screenshot()), self.clock() - start, still, seen)
             self.sleep(self.poll)
 
-    def _until_still(self, device: Device, before: Screenshot | None, start: float) -> Settled:
-        reference = Frame(before) if before is not None else None
+    def _until_still(self, device: Device, before: Frame | None, start: float) -> Settled:
         captured_at, frames = self.clock(), 1
-        previous = Frame(device.screenshot())
+        previous = frame_of(device.screenshot())
         while True:
             elapsed = self.clock() - start
             if elapsed >= self.max_wait:
-                return Settled(previous.screenshot, elapsed, False, frames)
+                return Settled(previous, elapsed, False, frames)
             # Space capture starts by `interval`: a slow capture already waited that long.
             self.sleep(max(0.0, self.interval - (self.clock() - captured_at)))
             captured_at, frames = self.clock(), frames + 1
-            current = Frame(device.screenshot())
+            current = frame_of(device.screenshot())
             if previous.same(current):
                 # Still, but perhaps still the old screen: give the app a moment to react first.
-                unchanged = reference is not None and reference.same(current)
+                unchanged = before is not None and before.same(current)
                 if not unchanged or self.clock() - start >= self.reaction_grace:
-                    return Settled(current.screenshot, self.clock() - start, True, frames)
+                    return Settled(current, self.clock() - start, True, frames)
             previous = current

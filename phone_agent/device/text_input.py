@@ -38,6 +38,7 @@ class TextInput:
         self._shell = shell
         self._installed: bool | None = None
         self._restore_ime: str | None = None
+        self._selected = False  # ADB Keyboard was on at the last Type
 
     def type(self, text: str) -> None:
         """Replace the focused field's content with ``text``.
@@ -45,36 +46,44 @@ class TextInput:
         Raises:
             TextInputError: the text is not printable ASCII and ADB Keyboard is not installed.
         """
+        broadcasts = "am broadcast -a ADB_CLEAR_TEXT >/dev/null"
+        if text:
+            # An empty --es value is dropped by adb and the broadcast then fails: skip it.
+            encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+            broadcasts += f" && am broadcast -a ADB_INPUT_B64 --es msg {encoded} >/dev/null"
+        if self._selected:
+            # Each command is a Java start-up on the phone: check the keyboard while the broadcasts go out. Sent
+            # to another keyboard they reach no one, and are sent again once ADB Keyboard is back.
+            if self._shell(f"settings get secure default_input_method & {broadcasts}; wait").strip() == ADB_KEYBOARD:
+                return
+            self._selected = False  # the person switched keyboards
         if self.select_adb_keyboard():
-            self._shell("am broadcast -a ADB_CLEAR_TEXT")
-            if text:
-                # An empty --es value is dropped by adb and the broadcast then fails: skip it.
-                encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
-                self._shell(f"am broadcast -a ADB_INPUT_B64 --es msg {encoded}")
+            self._shell(broadcasts)
             return
         self._type_with_input_text(text)
 
     def restore(self) -> None:
         """Give the person their own keyboard back, if we switched it."""
+        self._selected = False
         if self._restore_ime is not None:
             self._shell(f"ime set {shlex.quote(self._restore_ime)}")
             self._restore_ime = None
 
     def select_adb_keyboard(self) -> bool:
-        """Select ADB Keyboard if it is installed; checked before every Type, since the person may switch."""
+        """Select ADB Keyboard if it is installed (and find out whether it is on)."""
         if self._installed is None:
             self._installed = ADB_KEYBOARD in self._shell("ime list -a -s").split()
         if not self._installed:
             return False
         current = self._current()
-        if current == ADB_KEYBOARD:
-            return True
-        if ADB_KEYBOARD not in self._shell("ime list -s").split():
-            self._shell(f"ime enable {ADB_KEYBOARD}")
-        if self._restore_ime is None and current not in ("", "null"):
-            self._restore_ime = current  # remembered before switching, so an interruption can still restore it
-        self._shell(f"ime set {ADB_KEYBOARD}")
-        return self._current() == ADB_KEYBOARD
+        if current != ADB_KEYBOARD:
+            if ADB_KEYBOARD not in self._shell("ime list -s").split():
+                self._shell(f"ime enable {ADB_KEYBOARD}")
+            if self._restore_ime is None and current not in ("", "null"):
+                self._restore_ime = current  # remembered before switching, so an interruption can still restore it
+            current = self._shell(f"ime set {ADB_KEYBOARD} >/dev/null; settings get secure default_input_method")
+        self._selected = current.strip() == ADB_KEYBOARD
+        return self._selected
 
     def _current(self) -> str:
         return self._shell("settings get secure default_input_method").strip()

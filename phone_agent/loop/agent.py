@@ -10,12 +10,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
-from actions import Action, ActionParseError, Context, Device, Launch, Outcome, Screenshot, TakeOver, Tap, Wait, execute
+from actions import Action, ActionParseError, Context, Device, Launch, Outcome, TakeOver, Tap, Wait, execute
 from apps_registry import Registry, default_registry
 from phone_agent.allowlist import FrontApps
-from phone_agent.device.frames import Frame
+from phone_agent.device.frames import Frame, frame_of
 from phone_agent.device.settle import Settled, Settler
 from phone_agent.errors import PhoneAgentError, RunAborted
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
@@ -124,28 +123,24 @@ class PhoneAgent:
         if not state.steps and state.front is not None and state.front.is_foreign(package):
             # A phone left in another app is no violation: start from the home screen, where an allowed app launches.
             self.device.home()
-            home = self._settler.wait(self.device, frame.screenshot).screenshot
-            state.next_frame = Frame(home) if home is not None else None
+            state.next_frame = self._settler.wait(self.device, frame).frame
             frame, package = self._capture(state)
         while state.front is not None and state.front.is_foreign(package):
             if (stop := self._hand_off_foreign_app(state, package)) is not None:
                 return stop
             timer.restart()
             frame, package = self._capture(state)
-        image, mime = self.settings.images.encode(frame.screenshot.png)  # preparing the image is part of observing
+        image, mime = self.settings.images.encode(lambda: frame.png, frame.pixels)  # preparing it is part of observing
         return Observation(frame, package, self._app_name(package), Image(image, mime))
 
     def _capture(self, state: RunState) -> tuple[Frame, str]:
-        if state.next_frame is not None:
-            return state.next_frame, self.device.current_app()
-        # Two independent round trips: ask for the app in front while the screen is captured.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            front = pool.submit(self.device.current_app)
-            return Frame(self.device.screenshot()), front.result()
+        """The frame (the last settled one, or captured now) and the app in front (devices ask for it meanwhile)."""
+        frame = state.next_frame or frame_of(self.device.screenshot())
+        return frame, self.device.current_app()
 
     def _decide(self, task: str | None, seen: Observation, state: RunState, timer: PhaseTimer) -> Decided:
         """Decide: show the model the screen and understand its reply."""
-        shot = seen.frame.screenshot
+        shot = seen.frame
         text = screen_text(seen.app, task=task, note=state.feedback, secure=shot.secure, failure=shot.failure)
         state.conversation.add_screen(text, seen.image)
         request_messages = len(state.conversation.turns)
@@ -183,34 +178,28 @@ class PhoneAgent:
         refusal = allowed.launch_refusal(action.app, self.registry) if allowed and isinstance(action, Launch) else None
         if refusal is not None:
             return Outcome(feedback=refusal)
-        context = Context(seen.frame.screenshot, self.registry, state.notes)
+        context = Context(seen.frame, self.registry, state.notes)
         return execute(action, self.device, self._environment, context)
 
     def _settle(self, action: Action, seen: Observation, outcome: Outcome, state: RunState) -> Settled:
         """Settle: wait until the screen the action moved is still; that frame is the next observation."""
-        shot = seen.frame.screenshot
-        settled = self._settled(action, shot, outcome)
-        if settled.screenshot is shot:
-            state.next_frame = seen.frame
-        elif settled.screenshot is not None:
-            state.next_frame = Frame(settled.screenshot)
-        elif state.guard is not None and outcome.status is None and action.changes_screen:
-            state.next_frame = Frame(self.device.screenshot())  # --settle off/fixed: the stuck guard compares it
-        else:
-            state.next_frame = None  # capture afresh at the next step
+        settled = self._settled(action, seen.frame, outcome)
+        state.next_frame = settled.frame
+        if settled.frame is None and state.guard is not None and outcome.status is None and action.changes_screen:
+            state.next_frame = frame_of(self.device.screenshot())  # --settle off/fixed: the stuck guard compares it
         return settled
 
-    def _settled(self, action: Action, shot: Screenshot, outcome: Outcome) -> Settled:
+    def _settled(self, action: Action, frame: Frame, outcome: Outcome) -> Settled:
         if outcome.status is not None or isinstance(action, Wait | TakeOver):
             return Settled(None, 0.0, True, 0)  # the run ends, time passed or a person acted: look again
         if not action.changes_screen or (isinstance(action, Tap) and not outcome.points):
-            return Settled(shot, 0.0, True, 0)  # nothing moved: a Note, an answer, a declined sensitive tap
-        return self._settler.wait(self.device, shot)
+            return Settled(frame, 0.0, True, 0)  # nothing moved: a Note, an answer, a declined sensitive tap
+        return self._settler.wait(self.device, frame)
 
     def _record(self, step: StepResult, seen: Observation, state: RunState) -> None:
         """Record: keep the step and tell the listeners (the trace among them)."""
         state.steps.append(step)
-        self.listener.step_finished(step, seen.frame.screenshot)
+        self.listener.step_finished(step, seen.frame)
 
     def _app_name(self, package: str) -> str:
         """The registry's name for a package, or the package itself."""

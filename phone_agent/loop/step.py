@@ -101,7 +101,7 @@ def step_result(
     index: int, seen: Observation, decided: Decided, outcome: Outcome, settled: Settled, timings: dict[str, float]
 ) -> StepResult:
     """The step as it happened, for the listener and the trace."""
-    screenshot, decision = seen.frame.screenshot, decided.decision
+    screenshot, decision = seen.frame, decided.decision
     return StepResult(
         index=index,
         current_app=seen.app,

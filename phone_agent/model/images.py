@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,15 +21,23 @@ class ImageOptions:
     max_side: int | None = None
     quality: int = 85
 
-    def encode(self, png: bytes) -> tuple[bytes, str]:
+    def encode(
+        self, png: bytes | Callable[[], bytes], bgr: Callable[[], np.ndarray] | None = None
+    ) -> tuple[bytes, str]:
         """The bytes to send and their MIME type; a PNG that needs no change is passed through untouched.
+
+        ``png`` may be a function that makes the PNG, and ``bgr`` one that gives the pixels without
+        decoding it (a frame that reached the host as pixels): each is called only when needed.
 
         Raises:
             ValueError: the screenshot is not a decodable image.
         """
         if self.format == "png" and self.max_side is None:
-            return png, _MIME["png"]
-        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+            return (png if isinstance(png, bytes) else png()), _MIME["png"]
+        if bgr is not None:
+            image = bgr()
+        else:
+            image = cv2.imdecode(np.frombuffer(png if isinstance(png, bytes) else png(), np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError("the screenshot is not a decodable image")
         height, width = image.shape[:2]

@@ -25,10 +25,9 @@ import pytest
 
 from apps_registry import Registry
 from phone_agent.config import load_settings, resolve_endpoint
-from phone_agent.device.adb import AdbDevice
-from phone_agent.embedded import embedded_phones
+from phone_agent.device.channel import CHANNELS
 from phone_agent.errors import PhoneAgentError
-from phone_agent.session import agent_settings, open_client
+from phone_agent.session import SIM_DEVICE, agent_settings, open_client, open_phone
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, genuine_scrcpy_server, running_phone
 from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
 from phone_agent.suites.recording import Mode
@@ -46,6 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--pa-sim", action="store_true", help="run suite cases on a virtual phone")
     group.addoption("--pa-adb-port", type=int, help="port of the adb server")
+    group.addoption("--pa-channel", choices=CHANNELS, help="how to reach the phone: adb (default), auto or scrcpy")
     group.addoption("--pa-provider", help="model provider preset for AI steps and judges")
     group.addoption("--pa-base-url", help="OpenAI-compatible endpoint for AI steps and judges")
     group.addoption("--pa-model", help="model name")
@@ -169,19 +169,16 @@ def _environment(config: pytest.Config) -> CaseEnvironment:
     option = config.getoption
     try:
         settings = load_settings(
-            device=_device_for_this_worker(option("pa_device")),
+            device=SIM_DEVICE if option("pa_sim") else _device_for_this_worker(option("pa_device")),
             adb_port=option("pa_adb_port"),
+            channel=option("pa_channel") or "adb",  # recorded screens and image templates expect lossless frames
             provider=option("pa_provider"),
             base_url=option("pa_base_url"),
             model=option("pa_model"),
             api_key=option("pa_api_key"),
         )
         stack = config.stash[_STACK] = ExitStack()
-        serial, port = settings.device, settings.adb_port
-        if option("pa_sim"):
-            (phone,) = stack.enter_context(embedded_phones(1))
-            serial, port = phone.serial, phone.adb_port
-        device = stack.enter_context(AdbDevice.connect(serial, host=settings.adb_host, port=port))
+        device = stack.enter_context(open_phone(settings))[1].device
         client = None
         if any((settings.provider, settings.base_url, settings.model, settings.api_key)):
             client = stack.enter_context(open_client(resolve_endpoint(settings), settings))

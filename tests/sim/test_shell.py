@@ -144,6 +144,14 @@ def test_file_commands() -> None:
     assert status == 0
 
 
+def test_sha256sum_prints_toybox_lines_and_names_a_missing_file() -> None:
+    status, writes, _ = run("echo -n abc > /sdcard/f; sha256sum /sdcard/f /sdcard/nothing; echo -n abc | sha256sum")
+    abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert stdout(writes) == f"{abc}  /sdcard/f\n{abc}  -\n"
+    assert b"sha256sum: /sdcard/nothing: No such file or directory" in b"".join(d for fd, d in writes if fd == 2)
+    assert status == 0
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [

@@ -1,8 +1,9 @@
 """``ScrcpyDevice``: the :class:`~actions.device.Device` protocol over a running scrcpy server.
 
-The screen is the newest decoded video frame (encoded to PNG on the host once, when it is asked for);
-touches, keys, app starts and text go over the control socket in milliseconds. What scrcpy does not
-do (the app in front, the package list, the UI hierarchy) the phone's ``AdbDevice`` still does.
+The screen is the newest decoded video frame: its thumbnail comes from its luma, and it is encoded to
+PNG on the host once per screen content. Touches, keys, app starts and text go over the control
+socket in milliseconds. What scrcpy does not do (the app in front, the package list, the UI
+hierarchy) the phone's ``AdbDevice`` still does.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
-import cv2
 
-from actions.device import Screenshot
+from actions.device import ShellResult
 from phone_agent.device.adb import AdbDevice
+from phone_agent.device.frames import Frame, encode_png
 from phone_agent.device.scrcpy import protocol
 from phone_agent.device.scrcpy.connection import ScrcpyConnection, ServerOptions
 from phone_agent.device.scrcpy.front import ASK_AFTER_QUIET, FrontApp
@@ -25,14 +26,12 @@ from phone_agent.device.scrcpy.server import START_TIMEOUT
 from phone_agent.device.scrcpy.video import VideoReader
 from phone_agent.errors import DeviceError, TextInputError
 
-_BLACK_LEVEL = 8
+# Video luma is limited range (black is 16): a frame is black when its brightest thumbnail pixel is below this.
+_LUMA_BLACK = 16 + 8
 _DOUBLE_TAP_GAP = 0.1  # between the two taps: inside Android's 300 ms DOUBLE_TAP_TIMEOUT, above its 40 ms minimum
 _MOVE_INTERVAL = 1 / 60  # swipe moves at a display's frame rate
 _ACK_TIMEOUT = 3.0
 _READ_BACK_TIMEOUT = 1.0  # the server answers GET_CLIPBOARD right after the ACK; silence: it holds no text
-# The SUB filter instead of libpng's adaptive choice: measured on a 1080x2400 screen, 3-4x faster for about 5 %
-# more bytes on app screens, and about 10 % more where a photo fills half the screen.
-_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
 
 
 class ScrcpyDevice:
@@ -55,7 +54,7 @@ class ScrcpyDevice:
         self._sequence = itertools.count(1)  # clipboard sequences: 0 would mean "no acknowledgement"
         self._clipboard_works = True  # False once the phone ignored SET_CLIPBOARD: Type then goes over adb
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrcpy-encode")
-        self._encoded: tuple[int, Future[Screenshot]] | None = None
+        self._frame: tuple[int, Frame] | None = None  # the newest screen content and its frame
         self._front = FrontApp(adb.current_app)
 
     @classmethod
@@ -92,29 +91,32 @@ class ScrcpyDevice:
         video = self._video()
         quiet_for = time.monotonic() - video.changed_at
         self._front.prefetch(video.changes, quiet_for)
-        frame = video.latest()
-        if frame is not None and quiet_for >= ASK_AFTER_QUIET:
-            self._encode(video.changes, frame)  # likely the settled screen: its PNG is ready when the wait ends
+        if quiet_for >= ASK_AFTER_QUIET:
+            self._newest()  # likely the settled screen: its PNG is encoded while the wait ends
         return video.changes - self._changes_at_input
 
-    def screenshot(self) -> Screenshot:
-        """The newest frame, as PNG; a screen is encoded once, however often MediaCodec repeats its frame.
+    def screenshot(self) -> Frame:
+        """The newest frame; its PNG is encoded once per screen, however often MediaCodec repeats its frame.
 
         Raises:
             DeviceError: the server or its stream has gone.
         """
-        video = self._video()
-        changes, frame = video.changes, video.latest()
-        failure = self._connection.failure()
-        if failure is not None or frame is None:
-            raise DeviceError(f"The scrcpy stream of {self.serial} ended: {failure or 'no frame'}")
-        return self._encode(changes, frame).result()
+        frame = self._newest()
+        if frame is None:
+            raise DeviceError(f"The scrcpy stream of {self.serial} ended: {self._connection.failure() or 'no frame'}")
+        return frame
 
-    def _encode(self, changes: int, frame: av.VideoFrame) -> Future[Screenshot]:
-        """Encode the frame of content number ``changes`` in the background (OpenCV lets other threads run)."""
-        if self._encoded is None or self._encoded[0] != changes:
-            self._encoded = (changes, self._encoder.submit(_to_screenshot, frame))
-        return self._encoded[1]
+    def _newest(self) -> Frame | None:
+        """The newest frame, whose thumbnail is its luma's; PNG-encoded in the background, once per content."""
+        decoded, small, changes = self._video().newest()
+        if decoded is None or small is None or self._connection.failure() is not None:
+            return None
+        if self._frame is None or self._frame[0] != changes:
+            png = self._encoder.submit(_to_png, decoded)
+            frame = Frame(png.result, decoded.width, decoded.height, small, secure=int(small.max()) < _LUMA_BLACK,
+                          pixels=lambda: decoded.to_ndarray(format="bgr24"))
+            self._frame = (changes, frame)
+        return self._frame[1]
 
     # --- the Device protocol ---
 
@@ -129,6 +131,28 @@ class ScrcpyDevice:
 
     def release_input(self) -> None:
         self.adb.release_input()  # scrcpy never switches the keyboard; this restores one an earlier Type switched
+
+    # --- the rest of SuiteDevice: shell, UI dump and app data over adb; sizes are the video's (taps use them) ---
+
+    def ui_hierarchy(self) -> str:
+        return self.adb.ui_hierarchy()
+
+    def shell(self, command: str) -> str:
+        return self.adb.shell(command)
+
+    def run_shell(self, command: str) -> ShellResult:
+        return self.adb.run_shell(command)
+
+    def clear_app(self, package: str) -> None:
+        self.adb.clear_app(package)
+
+    def screen_size(self) -> tuple[int, int]:
+        frame = self._video().latest()
+        return (frame.width, frame.height) if frame is not None else (self._connection.width, self._connection.height)
+
+    def press_key(self, keycode: int) -> None:
+        self._input()
+        self._key(keycode)
 
     def tap(self, x: int, y: int) -> None:
         self._input()
@@ -239,24 +263,20 @@ class ScrcpyDevice:
 
     def _touch(self, action: int, x: int, y: int) -> None:
         # The server drops touches whose frame size is not the current video size (e.g. after a rotation).
-        frame = self._video().latest()
-        width, height = (frame.width, frame.height) if frame is not None else (self._connection.width,
-                                                                                self._connection.height)
-        self._connection.send(protocol.touch(action, int(x), int(y), width, height))
+        self._connection.send(protocol.touch(action, int(x), int(y), *self.screen_size()))
 
     def _key(self, code: int, *, meta: int = 0) -> None:
         self._connection.send(protocol.keycode(protocol.ACTION_DOWN, code, meta=meta)
                               + protocol.keycode(protocol.ACTION_UP, code, meta=meta))
 
 
-def _to_screenshot(frame: av.VideoFrame) -> Screenshot:
-    """A decoded frame as a PNG screenshot; an all-black frame (a secure window) is flagged.
+def _to_png(frame: av.VideoFrame) -> bytes:
+    """A decoded frame as PNG.
 
     Raises:
         DeviceError: OpenCV cannot encode it.
     """
-    image = frame.to_ndarray(format="bgr24")
-    ok, png = cv2.imencode(".png", image, _PNG_PARAMS)
-    if not ok:
-        raise DeviceError("Cannot encode the video frame as PNG")
-    return Screenshot(png.tobytes(), frame.width, frame.height, secure=int(image.max()) < _BLACK_LEVEL)
+    try:
+        return encode_png(frame.to_ndarray(format="bgr24"))
+    except ValueError as exc:
+        raise DeviceError(f"Cannot encode the video frame: {exc}") from None

@@ -12,14 +12,11 @@ import threading
 import time
 
 import av
-import cv2
 import numpy as np
 from av.codec.context import Flags
 
-from phone_agent.device.frames import STATUS_BAR_FRACTION, Thumbnail, same_screen
+from phone_agent.device.frames import Thumbnail, same_screen, shrink
 from phone_agent.device.scrcpy.protocol import PACKET_HEADER, PacketHeader
-
-_THUMBNAIL_SCALE = 4  # the same 1/4 scale frames.thumbnail() decodes PNGs at
 
 
 def read_exactly(sock: socket.socket, size: int) -> bytes:
@@ -39,12 +36,10 @@ def read_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 def luma_thumbnail(frame: av.VideoFrame) -> Thumbnail:
-    """The frame's Y plane at 1/4 scale without the status bar: the grayscale thumbnail screens are compared by."""
+    """The frame's Y plane as the thumbnail screens are compared by."""
     plane = frame.planes[0]
     luma = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
-    size = (max(1, plane.width // _THUMBNAIL_SCALE), max(1, plane.height // _THUMBNAIL_SCALE))
-    small = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
-    return small[int(small.shape[0] * STATUS_BAR_FRACTION) :]
+    return shrink(luma)
 
 
 class VideoReader:
@@ -97,10 +92,14 @@ class VideoReader:
 
     def latest(self, timeout: float = 0.0) -> av.VideoFrame | None:
         """The newest decoded frame, waiting up to ``timeout`` seconds for the first one."""
+        return self.newest(timeout)[0]
+
+    def newest(self, timeout: float = 0.0) -> tuple[av.VideoFrame | None, Thumbnail | None, int]:
+        """The newest decoded frame, its thumbnail and the content count it belongs to, taken together."""
         with self._lock:
             if self._frame is None and self._error is None and timeout > 0:
                 self._lock.wait_for(lambda: self._frame is not None or self._error is not None, timeout)
-            return self._frame
+            return self._frame, self._thumbnail, self._changes
 
     def join(self, timeout: float) -> None:
         """Wait for the thread to end (after the socket is closed)."""

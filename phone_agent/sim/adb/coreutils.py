@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 
@@ -221,6 +222,20 @@ def wc_command(io: CommandIO, args: list[str]) -> int:
     return 0 if ok else 1
 
 
+def sha256sum_command(io: CommandIO, args: list[str]) -> int:
+    """`sha256sum [FILE…]`: toybox's `HEX  NAME` lines (stdin, named `-`, when no file)."""
+    _, names = _split_flags(args, "bc")
+    status = 0
+    for name in names or ["-"]:
+        try:
+            data = io.read_stdin() if name == "-" else io.session.fs.read(_path(io, name))
+        except FsError as exc:
+            status = io.fail(f"sha256sum: {name}: {exc.strerror}")
+            continue
+        io.out(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+    return status
+
+
 def date_command(io: CommandIO, args: list[str]) -> int:
     """`date [+FORMAT]` from the host clock (the only host fact a client can read)."""
     if args and args[0].startswith("+"):
@@ -249,6 +264,7 @@ COREUTILS = {name: unlocked(function) for name, function in {
     "tail": lambda io, args: head_tail(io, args, tail=True),
     "wc": wc_command,
     "date": date_command,
+    "sha256sum": sha256sum_command,
     "true": lambda io, args: 0,
     "false": lambda io, args: 1,
     "id": lambda io, args: (io.out(SHELL_ID), 0)[1],
