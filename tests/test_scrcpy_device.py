@@ -244,3 +244,18 @@ def centre(session: PhoneSession, **attributes: str) -> tuple[int, int]:
     assert node is not None, f"no node with {attributes}"
     x1, y1, x2, y2 = map(int, node.groups())
     return (x1 + x2) // 2, (y1 + y2) // 2
+
+
+def test_the_ui_dump_is_in_the_videos_pixels_which_taps_use(adb: AdbServer, jar: Path) -> None:
+    # A display that is no multiple of 8: the video is 1080x2336.
+    with running_phone(adb, width=1080, height=2340, adb_keyboard=False) as session, ScrcpyDevice.start(
+        AdbDevice.connect(session.phone.serial, port=adb.port), jar
+    ) as device:
+        x, y = centre(session, text="Settings")
+        node = re.search(r'text="Settings"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"', device.ui_hierarchy())
+        assert node is not None
+        x1, y1, x2, y2 = map(int, node.groups())
+        assert ((x1 + x2) // 2, (y1 + y2) // 2) == (x, y * 2336 // 2340)
+        device.tap((x1 + x2) // 2, (y1 + y2) // 2)
+        time.sleep(0.3)
+        assert session.phone.state()["foreground"]["package"] == "com.android.settings"

@@ -9,6 +9,7 @@ hierarchy) the phone's ``AdbDevice`` still does.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ _LUMA_BLACK = 16 + 8
 _DOUBLE_TAP_GAP = 0.1  # between the two taps: inside Android's 300 ms DOUBLE_TAP_TIMEOUT, above its 40 ms minimum
 _MOVE_INTERVAL = 1 / 60  # swipe moves at a display's frame rate
 _ACK_TIMEOUT = 3.0
+_BOUNDS = re.compile(r'bounds="\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]"')
 _READ_BACK_TIMEOUT = 1.0  # the server answers GET_CLIPBOARD right after the ACK; silence: it holds no text
 
 
@@ -135,7 +137,19 @@ class ScrcpyDevice:
     # --- the rest of SuiteDevice: shell, UI dump and app data over adb; sizes are the video's (taps use them) ---
 
     def ui_hierarchy(self) -> str:
-        return self.adb.ui_hierarchy()
+        """uiautomator's dump with its bounds in the video's pixels, which taps use: the video may be smaller than
+        the display (rounded to multiples of 8, or downsized after an encoder error)."""
+        xml = self.adb.ui_hierarchy()
+        (width, height), (display_width, display_height) = self.screen_size(), self.adb.screen_size()
+        if (width, height) == (display_width, display_height):
+            return xml
+
+        def scaled(bounds: re.Match[str]) -> str:
+            x1, y1, x2, y2 = map(int, bounds.groups())
+            return (f'bounds="[{x1 * width // display_width},{y1 * height // display_height}]'
+                    f'[{x2 * width // display_width},{y2 * height // display_height}]"')
+
+        return _BOUNDS.sub(scaled, xml)
 
     def shell(self, command: str) -> str:
         return self.adb.shell(command)
