@@ -137,11 +137,15 @@ class PhoneTools:
         except ValueError as exc:
             raise ToolError(f"uiautomator gave no usable hierarchy: {exc}") from None
         frame = self.frame()
+        # uiautomator counts display pixels; a scrcpy frame may be smaller (rounded to multiples of 8, or downsized).
+        display_width, display_height = self.adb.screen_size()
         lines = []
         for element in elements:
             if not (element.text or element.description or element.resource_id):
                 continue
-            x, y = element.centre if pixels else to_grid(element.centre, frame.width, frame.height)
+            centre_x, centre_y = element.centre
+            centre = (centre_x * frame.width // display_width, centre_y * frame.height // display_height)
+            x, y = centre if pixels else to_grid(centre, frame.width, frame.height)
             parts = [repr(element.text) if element.text else ""]
             parts += [f"desc={element.description!r}"] if element.description else []
             parts += [f"id={element.resource_id.rpartition(':id/')[2]}"] if element.resource_id else []

@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from mcp_types import CallToolResult, ImageContent, TextContent
 from PIL import Image, ImageChops, ImageStat
 
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
-from phone_agent.sim.testing import AdbServer, PhoneSession
+from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from tests.test_end_to_end import EBAY_SEARCH
 
 T = TypeVar("T")
@@ -132,6 +133,21 @@ def test_ui_tree_gives_the_point_that_taps_an_element_on_the_grid_and_in_pixels(
 
     talk(server_args(adb, phone, tmp_path), tmp_path, conversation)
     assert phone.phone.state()["text_fields"][SEARCH_FIELD] == "desk lamp"
+
+
+def test_ui_tree_points_are_in_the_frames_pixels_when_the_video_is_smaller_than_the_display(
+    adb: AdbServer, tmp_path: Path
+) -> None:
+    with running_phone(adb, width=1080, height=2340) as phone:  # scrcpy's video: 1080x2336 (multiples of 8)
+        async def conversation(client: Client) -> str:
+            ok(await client.call_tool("home"))
+            return text(ok(await client.call_tool("ui_tree", {"pixels": True})))
+
+        tree = talk(server_args(adb, phone, tmp_path, "--channel", "scrcpy"), tmp_path, conversation)
+        x1, y1, x2, y2 = map(int, re.findall(r"\d+", re.search(
+            r'text="Settings"[^>]*bounds="([^"]+)"', phone.phone.ui.hierarchy_xml()).group(1)))  # type: ignore[union-attr]
+    (line,) = [line for line in tree.splitlines() if line.startswith("'Settings'")]
+    assert line.endswith(f"at ({(x1 + x2) // 2}, {(y1 + y2) // 2 * 2336 // 2340})")
 
 
 def test_errors_are_tool_errors_with_the_clis_messages(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:

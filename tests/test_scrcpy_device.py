@@ -7,6 +7,7 @@ they fail and say so, rather than skip.
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from phone_agent.device.channel import open_channel
 from phone_agent.device.scrcpy.device import ScrcpyDevice
 from phone_agent.device.scrcpy.server import locate
 from phone_agent.device.settle import SettleMode, Settler
-from phone_agent.errors import ChannelError
+from phone_agent.errors import ChannelError, TextInputError
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 
 SEARCH_FIELD = "com.ebay.mobile:id/search_src_text"
@@ -65,14 +66,22 @@ def open_search(device: ScrcpyDevice, phone: PhoneSession) -> None:
     settle(device)
 
 
+def field_shows(phone: PhoneSession, text: str) -> bool:
+    """Whether the search field shows ``text`` within a second (the PASTE key is handled after Type returns)."""
+    deadline = time.monotonic() + 1
+    while phone.phone.state()["text_fields"].get(SEARCH_FIELD) != text and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return phone.phone.state()["text_fields"].get(SEARCH_FIELD) == text
+
+
 def test_unicode_text_is_typed_byte_exact_without_adb_keyboard_and_never_reaches_a_shell(
     scrcpy: ScrcpyDevice, quiet_phone: PhoneSession
 ) -> None:
     open_search(scrcpy, quiet_phone)
     scrcpy.type_text("old text")
     scrcpy.type_text(UNICODE)  # replaces what the field held
+    assert field_shows(quiet_phone, UNICODE)
     state = quiet_phone.phone.state()
-    assert state["text_fields"][SEARCH_FIELD] == UNICODE
     assert not any("rm -rf" in command or "👍" in command for command in state["commands"])
 
 
@@ -84,7 +93,7 @@ def test_on_android_6_the_text_is_pasted_with_ctrl_v_as_the_server_does_not_past
         open_search(device, quiet_phone)
         device.type_text(UNICODE)
         device.type_text(UNICODE)  # once, not twice: the old text is replaced
-    assert quiet_phone.phone.state()["text_fields"][SEARCH_FIELD] == UNICODE
+    assert field_shows(quiet_phone, UNICODE)
 
 
 def test_launch_uses_start_app_and_waits_for_the_app_in_front(scrcpy: ScrcpyDevice, quiet_phone: PhoneSession) -> None:
@@ -103,7 +112,8 @@ def test_keys_and_touches_reach_the_phone(scrcpy: ScrcpyDevice, quiet_phone: Pho
     scrcpy.swipe(540, 1800, 540, 600, 200)
     scrcpy.long_press(540, 1200, 300)
     time.sleep(0.2)
-    log = [entry for entry in quiet_phone.phone.state()["input_log"] if entry.get("via") == "scrcpy"]
+    log = [entry for entry in quiet_phone.phone.state()["input_log"]
+           if entry.get("via") == "scrcpy" and entry.get("code") != 224]  # every action starts with WAKEUP
     assert [entry["kind"] for entry in log] == ["start", "key", "swipe", "tap"]
     assert (log[2]["y"], log[2]["y2"]) == (1800, 600) and log[2]["duration_ms"] >= 190
     assert log[3]["duration_ms"] >= 290  # a long press holds the finger down for real
@@ -165,3 +175,87 @@ def test_old_android_falls_back_to_adb(quiet_phone: PhoneSession, adb: AdbServer
     with open_channel(AdbDevice.connect(quiet_phone.phone.serial, port=adb.port), "auto", jar) as channel:
         assert channel.name == "adb"
         assert "Android 4.4 (SDK 19) is older than 5.0" in channel.reason
+
+
+def test_a_clipboard_the_phone_refuses_is_noticed_and_the_text_goes_over_adb(
+    scrcpy: ScrcpyDevice, quiet_phone: PhoneSession
+) -> None:
+    quiet_phone.phone.clipboard = "copied long ago"
+    quiet_phone.phone.set_faults(clipboard_set_fails=True)  # acknowledged, yet the clipboard keeps its text
+    open_search(scrcpy, quiet_phone)
+    scrcpy.type_text("earbuds pro")
+    assert field_shows(quiet_phone, "earbuds pro")
+    with pytest.raises(TextInputError, match="ADB Keyboard"):  # adb's own limit without ADB Keyboard
+        scrcpy.type_text("耳机")
+    assert "copied long ago" not in quiet_phone.phone.state()["text_fields"][SEARCH_FIELD]
+
+
+def test_the_control_socket_sends_each_message_at_once(scrcpy: ScrcpyDevice) -> None:
+    control = scrcpy._connection._control
+    assert control is not None and control.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_a_server_slow_to_accept_is_waited_for_up_to_ten_seconds(
+    quiet_phone: PhoneSession, adb: AdbServer, jar: Path
+) -> None:
+    quiet_phone.phone.set_faults(scrcpy_accept_delay_ms=5500)
+    with open_channel(AdbDevice.connect(quiet_phone.phone.serial, port=adb.port), "auto", jar) as channel:
+        assert channel.name == "scrcpy"
+
+
+def test_a_server_that_never_accepts_falls_back_to_adb_in_one_line(
+    quiet_phone: PhoneSession, adb: AdbServer, jar: Path
+) -> None:
+    quiet_phone.phone.set_faults(scrcpy_accept_delay_ms=60_000)
+    phone = AdbDevice.connect(quiet_phone.phone.serial, port=adb.port)
+    with open_channel(phone, "auto", jar, timeout=1.5) as channel:
+        assert channel.name == "adb" and channel.fallback
+        assert "did not answer within 1.5 s" in channel.reason and "\n" not in channel.reason
+
+
+def test_an_action_after_the_screen_went_off_wakes_it_and_lands(
+    scrcpy: ScrcpyDevice, quiet_phone: PhoneSession
+) -> None:
+    settle(scrcpy)
+    x, y = centre(quiet_phone, text="Settings")
+    quiet_phone.device.shell("input keyevent 223")  # the screen timed out
+    with quiet_phone.phone.lock:
+        quiet_phone.phone.ui.power.locked = False  # a phone without a screen lock
+    scrcpy.tap(x, y)
+    time.sleep(0.3)
+    assert quiet_phone.phone.state()["foreground"]["package"] == "com.android.settings"
+
+
+@pytest.mark.parametrize("package", ["com.example.absent", "com.android.shell"])
+def test_a_launch_the_server_cannot_do_gives_up_at_once(
+    quiet_phone: PhoneSession, adb: AdbServer, jar: Path, package: str
+) -> None:
+    phone = AdbDevice.connect(quiet_phone.phone.serial, port=adb.port, launch_timeout=60)
+    with ScrcpyDevice.start(phone, jar) as device:
+        started = time.monotonic()
+        assert not device.launch(package)
+        assert time.monotonic() - started < 10  # not the minute a slow app may take
+
+
+def centre(session: PhoneSession, **attributes: str) -> tuple[int, int]:
+    """The centre of the first node on the phone's screen whose attributes match."""
+    pattern = "".join(rf'(?=[^>]*\b{key}="{re.escape(value)}")' for key, value in attributes.items())
+    node = re.search(rf'<node{pattern}[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"', session.phone.ui.hierarchy_xml())
+    assert node is not None, f"no node with {attributes}"
+    x1, y1, x2, y2 = map(int, node.groups())
+    return (x1 + x2) // 2, (y1 + y2) // 2
+
+
+def test_the_ui_dump_is_in_the_videos_pixels_which_taps_use(adb: AdbServer, jar: Path) -> None:
+    # A display that is no multiple of 8: the video is 1080x2336.
+    with running_phone(adb, width=1080, height=2340, adb_keyboard=False) as session, ScrcpyDevice.start(
+        AdbDevice.connect(session.phone.serial, port=adb.port), jar
+    ) as device:
+        x, y = centre(session, text="Settings")
+        node = re.search(r'text="Settings"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"', device.ui_hierarchy())
+        assert node is not None
+        x1, y1, x2, y2 = map(int, node.groups())
+        assert ((x1 + x2) // 2, (y1 + y2) // 2) == (x, y * 2336 // 2340)
+        device.tap((x1 + x2) // 2, (y1 + y2) // 2)
+        time.sleep(0.3)
+        assert session.phone.state()["foreground"]["package"] == "com.android.settings"

@@ -44,8 +44,8 @@ def test_start_app_has_a_one_byte_length() -> None:
         protocol.start_app("a" * 256)
 
 
-def test_reset_video_is_its_type_alone() -> None:
-    assert protocol.reset_video() == b"\x11"
+def test_get_clipboard_asks_without_a_copy_key() -> None:
+    assert protocol.get_clipboard() == b"\x08\x00"
 
 
 def test_device_messages_are_read_by_type() -> None:
@@ -61,13 +61,16 @@ def test_device_messages_are_read_by_type() -> None:
 
     assert protocol.read_device_message(reader(b"\x01" + (42).to_bytes(8, "big"))) == (1, 42)
     assert protocol.read_device_message(reader(b"\x00\x00\x00\x00\x03abc")) == (0, "abc")
+    uhid = reader(b"\x02\x00\x01\x00\x02\xaa\xbb\x01" + (7).to_bytes(8, "big"))
+    assert protocol.read_device_message(uhid) == (2, b"\xaa\xbb")  # a HID output report is skipped whole
+    assert protocol.read_device_message(uhid) == (1, 7)
     with pytest.raises(ValueError, match="unknown"):
         protocol.read_device_message(reader(b"\x07"))
 
 
 def test_video_headers() -> None:
-    header = protocol.VideoHeader.parse(bytes.fromhex("68323634" "00000438" "00000960"))
-    assert (header.codec, header.width, header.height) == (protocol.CODEC_H264, 1080, 2400)
+    assert protocol.CODEC_ID.unpack(bytes.fromhex("68323634")) == (protocol.CODEC_H264,)
+    assert protocol.VIDEO_SIZE.unpack(bytes.fromhex("00000438" "00000960")) == (1080, 2400)
     config = protocol.PacketHeader.parse(bytes.fromhex("8000000000000000" "0000001a"))
     assert config.config and not config.key_frame and config.size == 26
     key = protocol.PacketHeader.parse(bytes.fromhex("4000000000012345" "00001000"))

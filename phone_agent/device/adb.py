@@ -234,13 +234,14 @@ class AdbDevice:
             return False
         return self.wait_in_front(package)
 
-    def wait_in_front(self, package: str) -> bool:
-        """Wait (up to ``launch_timeout``) until ``package``, or a permission prompt it opened, is in front."""
+    def wait_in_front(self, package: str, failed: Callable[[], bool] | None = None) -> bool:
+        """Wait (up to ``launch_timeout``) until ``package``, or a permission prompt it opened, is in front;
+        give up at once when ``failed()`` says the start failed."""
         deadline = self._clock() + self._launch_timeout
         while True:
             if self.current_app() in (package, *LAUNCH_DIALOGS):
                 return True
-            if self._clock() >= deadline:
+            if self._clock() >= deadline or (failed is not None and failed()):
                 return False
             self._sleep(0.1)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from actions.device import SuiteDevice
 from phone_agent.device.adb import AdbDevice
-from phone_agent.device.scrcpy.server import VERSION, locate
+from phone_agent.device.scrcpy.server import START_TIMEOUT, VERSION, locate
 from phone_agent.errors import ChannelError
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 ChannelName = Literal["auto", "scrcpy", "adb"]
 CHANNELS: tuple[ChannelName, ...] = ("auto", "scrcpy", "adb")
-START_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)

@@ -153,9 +153,9 @@ def test_unknown_options_only_warn_and_listing_apps_exits(adb_server: AdbServer,
     assert b"com.ebay.mobile" in result.stdout
 
 
-def test_a_codec_the_phone_cannot_encode_disables_the_video(adb_server: AdbServer, phone: PhoneSession,
-                                                            scrcpy_server_jar: Path) -> None:
-    with mirror(adb_server, phone.phone.serial, scrcpy_server_jar, "video_codec=h265") as session:
-        assert session.codec == 1  # configuration error: the client must stop
-        with pytest.raises((EOFError, ConnectionError)):
-            session.device_message()  # the server ends, and the control socket with it
+def test_a_codec_the_phone_cannot_encode_ends_the_server(adb_server: AdbServer, phone: PhoneSession,
+                                                        scrcpy_server_jar: Path) -> None:
+    # The video stream closes after the device name: no codec id (0 and 1 are for audio streams only).
+    with pytest.raises((EOFError, ConnectionError)), mirror(adb_server, phone.phone.serial, scrcpy_server_jar,
+                                                           "video_codec=h265"):
+        pass

@@ -21,14 +21,16 @@ import adbutils
 
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.scrcpy import protocol
-from phone_agent.device.scrcpy.server import SHA256, VERSION
+from phone_agent.device.scrcpy.server import SHA256, START_TIMEOUT, VERSION
 from phone_agent.device.scrcpy.video import VideoReader, read_exactly
 from phone_agent.errors import ChannelError, DeviceError
 
-DEVICE_PATH = "/data/local/tmp/scrcpy-server.jar"
+# Our own name: an official scrcpy client deletes /data/local/tmp/scrcpy-server.jar at every start.
+DEVICE_PATH = f"/data/local/tmp/phone-agent-scrcpy-server-{VERSION}.jar"
 MIN_SDK = 21  # scrcpy needs Android 5.0
 PASTE_SDK = 24
 _OUTPUT_LIMIT = 4000
+_RETRY_INTERVAL = 0.1
 
 
 @dataclass(frozen=True)
@@ -56,22 +58,26 @@ class ScrcpyConnection:
         self.serial = serial
         self.name = ""
         self.width = self.height = 0
-        self.pastes = True  # the server pastes what SET_CLIPBOARD sets
+        self.pastes = True  # the phone has KEYCODE_PASTE (Android 7+)
         self._process = process
         process.settimeout(None)  # the server's output stream lasts as long as the server
         self._output = bytearray()
         self._clock = clock
         self._ended = threading.Event()
+        self._received = 0  # bytes the server printed so far
         self._acks: set[int] = set()
-        self._acked = threading.Condition()
+        self._clipboards: list[str] = []  # the texts GET_CLIPBOARD answered with, oldest first
+        self._answered = threading.Condition()
         self._send_lock = threading.Lock()
         self._sockets: list[socket.socket] = []
+        self._budget = START_TIMEOUT
         self.video: VideoReader | None = None
         self._control: socket.socket | None = None
         threading.Thread(target=self._read_output, name="scrcpy-server-output", daemon=True).start()
 
     @classmethod
-    def start(cls, adb: AdbDevice, jar: Path, options: ServerOptions, *, timeout: float = 5.0) -> ScrcpyConnection:
+    def start(cls, adb: AdbDevice, jar: Path, options: ServerOptions, *,
+              timeout: float = START_TIMEOUT) -> ScrcpyConnection:
         """Start the server on the phone and connect to it; everything opened is closed again on failure.
 
         Raises:
@@ -91,7 +97,6 @@ class ScrcpyConnection:
         except (adbutils.AdbError, OSError) as exc:
             raise DeviceError(f"Cannot start the scrcpy server on {adb.serial} ({exc}).") from exc
         connection = cls(adb.serial, process)
-        # The server presses PASTE after SET_CLIPBOARD only on Android 7+ (KEYCODE_PASTE came with API 24).
         connection.pastes = not (sdk.isdigit() and int(sdk) < PASTE_SDK)
         try:
             connection._connect(adb, f"localabstract:scrcpy_{scid:08x}", timeout)
@@ -101,21 +106,21 @@ class ScrcpyConnection:
         return connection
 
     def _connect(self, adb: AdbDevice, service: str, timeout: float) -> None:
+        self._budget = timeout
         deadline = self._clock() + timeout
-        video = self._open_socket(adb, service, deadline)
-        if read_exactly(video, 1) != b"\0":  # the dummy byte: the server accepted us
-            raise ChannelError(f"The scrcpy server sent an unexpected first byte. {self._said()}")
+        video = self._accepted_socket(adb, service, deadline)
         self._control = self._open_socket(adb, service, deadline)
+        # TCP_NODELAY, as the official client sets: Nagle's algorithm would hold a tap's UP or a swipe's moves
+        # back (up to 40 ms on Linux, 200 ms on Windows) while the adb server delays its ACK.
+        self._control.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self.name = protocol.device_name(read_exactly(video, protocol.DEVICE_NAME_LENGTH))
-            header = protocol.VideoHeader.parse(read_exactly(video, protocol.VIDEO_HEADER.size))
+            (codec,) = protocol.CODEC_ID.unpack(read_exactly(video, protocol.CODEC_ID.size))
+            if codec != protocol.CODEC_H264:
+                raise ChannelError(f"The scrcpy server sent codec {codec:#x} instead of H.264. {self._said()}")
+            self.width, self.height = protocol.VIDEO_SIZE.unpack(read_exactly(video, protocol.VIDEO_SIZE.size))
         except (EOFError, OSError) as exc:
             raise ChannelError(f"The scrcpy server closed the video stream ({exc}). {self._said()}") from exc
-        if header.codec in (protocol.CODEC_DISABLED, protocol.CODEC_ERROR):
-            raise ChannelError(f"The scrcpy server could not start its video encoder. {self._said()}")
-        if header.codec != protocol.CODEC_H264:
-            raise ChannelError(f"The scrcpy server sent codec {header.codec:#x} instead of H.264")
-        self.width, self.height = header.width, header.height
         video.settimeout(None)
         self.video = VideoReader(video)
         self.video.start()
@@ -124,21 +129,49 @@ class ScrcpyConnection:
                                f"{self._said()}")
         threading.Thread(target=self._read_device_messages, name="scrcpy-control", daemon=True).start()
 
+    def _accepted_socket(self, adb: AdbDevice, service: str, deadline: float) -> socket.socket:
+        """The video socket, once the server's dummy byte says it accepted it; a connection that closes before
+        the byte is opened again (as the official client does), until the deadline."""
+        while True:
+            sock = self._open_socket(adb, service, deadline)
+            try:
+                first = read_exactly(sock, 1)
+            except EOFError:
+                self._sockets.remove(sock)
+                sock.close()
+                self._wait_to_retry(deadline, None)
+                continue
+            except OSError as exc:  # the timeout: it connected, but the server never accepted
+                raise ChannelError(f"The scrcpy server did not answer within {self._budget:g} s. "
+                                   f"{self._said()}") from exc
+            if first != b"\0":
+                raise ChannelError(f"The scrcpy server sent an unexpected first byte. {self._said()}")
+            return sock
+
     def _open_socket(self, adb: AdbDevice, service: str, deadline: float) -> socket.socket:
         """Connect to the server's socket, retrying while it starts; fail at once if it exited."""
         while True:
             try:
                 sock = adb.open_stream(service)
             except (adbutils.AdbError, OSError) as exc:
-                if self._ended.is_set():
-                    raise ChannelError(f"The scrcpy server exited. {self._said()}") from exc
-                if self._clock() >= deadline:
-                    raise ChannelError(f"The scrcpy server did not start in time. {self._said()}") from exc
-                time.sleep(0.05)
+                self._wait_to_retry(deadline, exc)
                 continue
             sock.settimeout(max(0.1, deadline - self._clock()))
             self._sockets.append(sock)
             return sock
+
+    def _wait_to_retry(self, deadline: float, cause: Exception | None) -> None:
+        """Pause before the next attempt to connect.
+
+        Raises:
+            ChannelError: the server exited, or the deadline has passed.
+        """
+        if self._ended.is_set():
+            raise ChannelError(f"The scrcpy server exited. {self._said()}") from cause
+        if self._clock() >= deadline:
+            raise ChannelError(f"The scrcpy server did not start within {self._budget:g} s. "
+                               f"{self._said()}") from cause
+        time.sleep(_RETRY_INTERVAL)
 
     def send(self, message: bytes) -> None:
         """Write one control message.
@@ -155,10 +188,29 @@ class ScrcpyConnection:
 
     def wait_ack(self, sequence: int, timeout: float) -> bool:
         """Wait until the server acknowledged clipboard ``sequence``; False after ``timeout`` seconds."""
-        with self._acked:
-            return self._acked.wait_for(lambda: sequence in self._acks or self._ended.is_set(), timeout) and (
+        with self._answered:
+            return self._answered.wait_for(lambda: sequence in self._acks or self._ended.is_set(), timeout) and (
                 sequence in self._acks
             )
+
+    def clipboard(self, timeout: float) -> str | None:
+        """The phone's clipboard text (GET_CLIPBOARD); None when the server does not answer within ``timeout``
+        (it sends nothing when the clipboard holds no text)."""
+        with self._answered:
+            asked = len(self._clipboards)
+        self.send(protocol.get_clipboard())
+        with self._answered:
+            answered = self._answered.wait_for(lambda: len(self._clipboards) > asked or self._ended.is_set(), timeout)
+            return self._clipboards[asked] if answered and len(self._clipboards) > asked else None
+
+    def output_mark(self) -> int:
+        """Where the server's output is now, for :meth:`printed_since`."""
+        return self._received
+
+    def printed_since(self, mark: int) -> str:
+        """What the server printed after ``mark`` (its last few thousand characters at most)."""
+        new = min(self._received - mark, len(self._output))
+        return self._output[len(self._output) - new:].decode("utf-8", "replace") if new > 0 else ""
 
     def failure(self) -> str | None:
         """Why the server or its video stream has gone, if it has."""
@@ -186,13 +238,14 @@ class ScrcpyConnection:
         try:
             while chunk := self._process.recv(4096):
                 self._output += chunk
+                self._received += len(chunk)
                 del self._output[:-_OUTPUT_LIMIT]
         except OSError:
             pass
         finally:
             self._ended.set()
-            with self._acked:
-                self._acked.notify_all()
+            with self._answered:
+                self._answered.notify_all()
 
     def _read_device_messages(self) -> None:
         assert self._control is not None
@@ -201,10 +254,12 @@ class ScrcpyConnection:
             control.settimeout(None)
             while True:
                 kind, value = protocol.read_device_message(lambda size: read_exactly(control, size))
-                if kind == protocol.DEVICE_ACK_CLIPBOARD:
-                    with self._acked:
+                with self._answered:
+                    if kind == protocol.DEVICE_ACK_CLIPBOARD:
                         self._acks.add(int(value))
-                        self._acked.notify_all()
+                    elif kind == protocol.DEVICE_CLIPBOARD:
+                        self._clipboards.append(str(value))
+                    self._answered.notify_all()
         except (OSError, EOFError, ValueError):
             return
 

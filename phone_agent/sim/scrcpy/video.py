@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
@@ -70,9 +71,11 @@ class _Encoder:
 class VideoStreamer:
     """Streams one phone's screen to one video socket until stopped or the client goes away."""
 
-    def __init__(self, phone: ShellPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event) -> None:
+    def __init__(self, phone: ShellPhone, sock: LocalSocket, options: ServerOptions, stop: threading.Event,
+                 log: Callable[[str, str], None]) -> None:
         """Stream at the size the client asked for (max_size)."""
         self.phone = phone
+        self.log = log
         self.sock = sock
         self.options = options
         self.stop = stop
@@ -89,8 +92,8 @@ class VideoStreamer:
         """The streaming loop; any socket error ends the server, as a broken pipe does."""
         try:
             if self.options.video_codec != "h264":
-                # No encoder for it: the server tells the client with codec id 1 (a configuration error).
-                self.sock.write(struct.pack(">I", 1))
+                # No encoder for it: the server logs it and ends; only audio streams send codec id 0 or 1.
+                self.log("ERROR", f"Could not create default video encoder for {self.options.video_codec}")
                 return
             if self.options.send_codec_meta:
                 self.sock.write(struct.pack(">III", CODEC_H264, *self.size))
@@ -114,11 +117,14 @@ class VideoStreamer:
                 last_key = None  # a new encoder needs a frame now
             now = time.monotonic()
             with self.phone.lock:
+                on = self.phone.ui.screen_on
                 key = self.phone.screen_key()
                 settled = self.phone.ui.settled()
                 interval = max(min_interval, 0.0 if settled else 1 / UNSETTLED_FPS)
-                changed = (key != last_key or not settled) and now - last_sent >= interval
+                changed = on and (key != last_key or not settled) and now - last_sent >= interval
                 image = self.phone.screen_image() if changed else None
+            if not on:  # nothing is composed for a display that is off: no frames, not even repeats
+                frame, last_key = None, None
             if image is not None:
                 frame = av.VideoFrame.from_image(image.resize(self.size, Image.Resampling.BILINEAR))
                 last_key = key
