@@ -235,7 +235,8 @@ def _parse_module(answer: str) -> ast.Module:
     for source in (answer, answer.replace("\r\n", "\\n").replace("\n", "\\n")):
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SyntaxWarning)  # "invalid escape sequence" and such: not ours to print
+                # "Invalid escape sequence": a DeprecationWarning or SyntaxWarning by version; not ours to print.
+                warnings.simplefilter("ignore")
                 return ast.parse(source, mode="exec")
         except (SyntaxError, ValueError):
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -264,3 +266,10 @@ def test_a_rambling_untagged_reply_still_ends_in_its_action() -> None:
         parse_reply(rambling + 'do(action="Tap", element=[5000, 1])')
     with pytest.raises(ActionParseError, match="not valid syntax"):
         parse_reply(rambling + 'do(action="Tap", element=[5, 1]')
+
+
+def test_a_reply_with_an_invalid_escape_sequence_warns_nothing() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Python 3.11 raises a DeprecationWarning for "\\~", later ones a SyntaxWarning
+        parsed = parse_reply('<answer>do(action="Type", text="a\\~b")</answer>')
+    assert parsed.action == Type(text="a\\~b")
