@@ -171,7 +171,7 @@ class ScrcpyConnection:
         if self._clock() >= deadline:
             raise ChannelError(f"The scrcpy server did not start within {self._budget:g} s. "
                                f"{self._said()}") from cause
-        time.sleep(_RETRY_INTERVAL)
+        self._ended.wait(_RETRY_INTERVAL)  # a server that exits meanwhile ends the wait at once
 
     def send(self, message: bytes) -> None:
         """Write one control message.
