@@ -67,6 +67,9 @@ ScrcpyServerOption = Annotated[
     Path | None,
     typer.Option(help="The scrcpy-server v3.3.4 file to use [default: found by itself, or `phone-agent setup`]."),
 ]
+ImageMaxSideOption = Annotated[
+    int | None, typer.Option(help="Downscale screenshots so their longer side is at most N pixels.")
+]
 RunsDirOption = Annotated[
     Path | None,
     typer.Option("--runs-dir", help="Where run directories go [default: $PHONE_AGENT_HOME/runs or the user data dir]."),

@@ -11,6 +11,7 @@ from phone_agent.cli.common import (
     AppsFileOption,
     ChannelOption,
     DeviceOption,
+    ImageMaxSideOption,
     RunsDirOption,
     ScrcpyServerOption,
     app,
@@ -37,9 +38,7 @@ def mcp(
     image_format: Annotated[
         str | None, typer.Option(help="Screenshots sent to the client: png (as captured), jpeg or webp [default: png].")
     ] = None,
-    image_max_side: Annotated[
-        int | None, typer.Option(help="Downscale screenshots so their longer side is at most N pixels.")
-    ] = None,
+    image_max_side: ImageMaxSideOption = None,
     apps_file: AppsFileOption = None,
     adb_port: AdbPortOption = None,
     channel: ChannelOption = None,

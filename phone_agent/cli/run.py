@@ -16,6 +16,7 @@ from phone_agent.cli.common import (
     AdbPortOption,
     AppsFileOption,
     ChannelOption,
+    ImageMaxSideOption,
     RunsDirOption,
     ScrcpyServerOption,
     app,
@@ -82,9 +83,7 @@ def run(
     image_format: Annotated[
         str | None, typer.Option(help="Image sent to the model: png (as captured), jpeg or webp [default: png].")
     ] = None,
-    image_max_side: Annotated[
-        int | None, typer.Option(help="Downscale screenshots so their longer side is at most N pixels.")
-    ] = None,
+    image_max_side: ImageMaxSideOption = None,
     stuck_limit: Annotated[
         int | None,
         typer.Option(help="The same action this many times on an unchanged screen counts as stuck [default: 3]."),
