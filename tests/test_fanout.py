@@ -127,7 +127,9 @@ def test_ctrl_c_stops_every_phone_in_order(adb: AdbServer, two_phones: list[Phon
         try:
             wait_until(lambda: len(server.requests) == 4, process)  # both phones wait for their second reply
             process.send_signal(signal.SIGINT)
-            release.set()
+            # The held replies go out only once the signal has surely been handled: a reply that arrived first
+            # would let that phone finish its task, as it may with a real Ctrl-C at that instant.
+            threading.Timer(1.0, release.set).start()
             out, err = process.communicate(timeout=60)
         finally:
             release.set()
