@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from actions import Device
 from apps_registry import App, Registry, UnknownAppError
-from phone_agent.device.adb import LAUNCH_DIALOGS
+from phone_agent.device.apps import LAUNCH_DIALOGS
 from phone_agent.device.text_input import ADB_KEYBOARD
 from phone_agent.errors import ConfigError
 

@@ -7,7 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from phone_agent.device.adb import _decode_shell_v2, foreground_package
+from phone_agent.device.adb_link import decode_shell_v2
+from phone_agent.device.apps import foreground_package
 from phone_agent.device.capture import frame_from_raw, png_from_screencap
 from phone_agent.errors import DeviceError
 from tests.support import png
@@ -70,13 +71,13 @@ def frame(kind: int, payload: bytes) -> bytes:
 
 
 def test_shell_v2_frames() -> None:
-    result = _decode_shell_v2(frame(1, b"out\n") + frame(2, b"err\n") + frame(3, b"\x07"))
+    result = decode_shell_v2(frame(1, b"out\n") + frame(2, b"err\n") + frame(3, b"\x07"))
     assert result.output == "out\nerr\n" and result.exit_code == 7
 
 
 def test_a_shell_v2_stream_without_an_exit_code_is_a_dropped_connection() -> None:
     with pytest.raises(DeviceError, match="dropped"):
-        _decode_shell_v2(frame(1, b"partial outp"))
+        decode_shell_v2(frame(1, b"partial outp"))
 
 
 @pytest.mark.parametrize(("header", "pixel_format"), [(16, 1), (12, 1), (16, 5)])
