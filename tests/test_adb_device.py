@@ -150,6 +150,26 @@ def test_a_raw_capture_that_fails_is_retried_as_png_which_says_why(adb: AdbServe
     assert failed.secure and "failed to take screenshot" in (failed.failure or "")
 
 
+def test_a_held_capture_tells_a_still_screen_from_a_moving_one_with_one_frame_on_the_cable(adb: AdbServer) -> None:
+    with running_phone(adb) as session:
+        device = AdbDevice.connect(session.phone.serial, port=adb.port, raw_capture=True)
+        still, held = device.screenshot_held(0.05)
+        served = [frame["md5"] for frame in session.phone.frames_served]
+        session.phone.ui.set_animation(True)
+        moving, moving_held = device.screenshot_held(0.05)
+        commands = session.phone.state()["commands"]
+    assert held and served == [still.digest, still.digest]  # the frame, then the phone's digest of a later one
+    assert not moving_held and moving.digest is not None
+    assert commands.count("screencap 2>/dev/null") == 2 and commands.count("screencap 2>/dev/null | md5sum") == 2
+
+
+def test_a_phone_captured_as_png_cannot_tell_held_and_is_not_asked(adb: AdbServer, phone: PhoneSession) -> None:
+    device = AdbDevice.connect(phone.phone.serial, port=adb.port, raw_capture=False)
+    shot, held = device.screenshot_held(0.05)
+    assert not held and shot.digest is None and shot.png == phone.phone.last_screencap
+    assert not any("md5sum" in command for command in phone.phone.state()["commands"])
+
+
 def test_the_keyboard_comes_back_after_every_adb_kill_server(monkeypatch: pytest.MonkeyPatch) -> None:
     with adb_server() as server, running_phone(server) as session:
         for name, value in server.env.items():  # the server restarted here keeps to the test's private home

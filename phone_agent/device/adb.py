@@ -53,6 +53,7 @@ class AdbDevice:
     ) -> None:
         self.serial = serial
         self._client = client
+        self._sleep = sleep
         self._link = AdbLink(client, serial)
         self._text = TextInput(self.shell)
         self._input = ShellInput(serial, self.run_shell)
@@ -62,6 +63,7 @@ class AdbDevice:
         self._reattached = False
         self._capture = ScreenCapture(self._link.read, raw=raw_capture)  # None: time both ways at the first capture
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-front-{serial}")
+        self._capturing = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-capture-{serial}")
         self._front: Future[str] | None = None
 
     @classmethod
@@ -111,6 +113,7 @@ class AdbDevice:
         with contextlib.suppress(DeviceError):
             self.release_input()
         self._background.shutdown(wait=False, cancel_futures=True)
+        self._capturing.shutdown(wait=False, cancel_futures=True)
 
     def release_input(self) -> None:
         """Give the person their own keyboard back (before a hand-off and at the end of a run).
@@ -147,6 +150,24 @@ class AdbDevice:
             width, height = self.screen_size()
             ok, encoded = cv2.imencode(".png", np.zeros((height, width), np.uint8))
             return Frame.from_png(encoded.tobytes(), width, height, failure=f"screencap failed: {exc}")
+
+    def screenshot_held(self, hold: float) -> tuple[Frame, bool]:
+        """A capture, and whether the screen showed exactly the same ``hold`` seconds after the capture began.
+
+        The second look is a raw capture hashed on the phone, taken while the frame crosses the cable, so
+        it costs no time on the host's side. Only a raw frame can be matched against it: a phone captured
+        as PNG answers False (not known), as does one that sent no digest.
+        """
+        if not self._capture.raw:
+            return self.screenshot(), False
+        capturing = self._capturing.submit(self.screenshot)
+        self._sleep(hold)
+        try:
+            later = self._capture.raw_digest()
+        except DeviceError:
+            later = None  # the capture tells whether the phone is gone
+        frame = capturing.result()
+        return frame, later is not None and later == frame.digest
 
     def current_app(self) -> str:
         """The package in front (empty when none is found): as of the last capture if nothing was done since."""

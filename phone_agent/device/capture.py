@@ -3,10 +3,16 @@
 A phone compresses a PNG slowly (0.5–2 s); raw RGBA skips that but is ~10 MB per frame, which a
 USB 2 cable needs ~0.3 s for, and the host must then encode it. Which is faster depends on the phone,
 the cable and this computer, so the first capture times one of each and the faster is used from then on.
+
+A raw frame carries the MD5 of its bytes, and ``raw_digest`` has the phone capture again and send
+only the MD5 of that (``screencap | md5sum``): equal digests mean the screen showed exactly the same
+at both moments, which tells that it is still for the price of one frame on the cable.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import struct
 import time
 from collections.abc import Callable
@@ -26,6 +32,9 @@ _TO_GRAY = {1: cv2.COLOR_RGBA2GRAY, 2: cv2.COLOR_RGBA2GRAY, 5: cv2.COLOR_BGRA2GR
 # Raw goes through sh so that a warning on stderr (several displays) cannot land in the middle of the pixels.
 RAW_COMMAND = "exec:screencap 2>/dev/null"
 PNG_COMMAND = "exec:screencap -p"
+# The same raw capture, hashed on the phone (toybox md5sum prints "HEX  -").
+DIGEST_COMMAND = "exec:screencap 2>/dev/null | md5sum"
+_MD5 = re.compile(rb"([0-9a-f]{32})\s")
 
 
 def png_from_screencap(data: bytes) -> bytes:
@@ -67,7 +76,8 @@ def frame_from_raw(data: bytes) -> Frame:
         raise ValueError(f"not a raw RGBA frame ({len(data)} bytes, {width}x{height}, format {pixel_format})")
     pixels = np.frombuffer(data, np.uint8, offset=header).reshape(height, width, 4)
     small = shrink(cv2.cvtColor(pixels, _TO_GRAY[pixel_format]))
-    return Frame.from_pixels(lambda: cv2.cvtColor(pixels, _TO_BGR[pixel_format]), width, height, small)
+    return Frame.from_pixels(lambda: cv2.cvtColor(pixels, _TO_BGR[pixel_format]), width, height, small,
+                             digest=hashlib.md5(data).hexdigest())
 
 
 class ScreenCapture:
@@ -95,6 +105,15 @@ class ScreenCapture:
             except ValueError:
                 pass  # the PNG capture says why (raw sends its error text to /dev/null)
         return frame_from_png(self._run(PNG_COMMAND))
+
+    def raw_digest(self) -> str | None:
+        """The MD5 of a raw capture the phone takes now, without the picture (None when it sent no digest).
+
+        Raises:
+            DeviceError: the phone cannot be reached.
+        """
+        match = _MD5.match(self._run(DIGEST_COMMAND))
+        return match.group(1).decode() if match else None
 
     def _measure(self) -> Frame:
         """Capture once each way, keep the faster way; the PNG capture is the frame returned.

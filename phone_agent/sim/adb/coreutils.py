@@ -222,17 +222,24 @@ def wc_command(io: CommandIO, args: list[str]) -> int:
     return 0 if ok else 1
 
 
-def sha256sum_command(io: CommandIO, args: list[str]) -> int:
-    """`sha256sum [FILE…]`: toybox's `HEX  NAME` lines (stdin, named `-`, when no file)."""
+def checksum_command(io: CommandIO, args: list[str], algorithm: str) -> int:
+    """`md5sum|sha256sum [FILE…]`: toybox's `HEX  NAME` lines (stdin, named `-`, when no file).
+
+    Hashing takes the phone time in proportion to the bytes (the profile's hashing speed).
+    """
     _, names = _split_flags(args, "bc")
     status = 0
     for name in names or ["-"]:
         try:
             data = io.read_stdin() if name == "-" else io.session.fs.read(_path(io, name))
         except FsError as exc:
-            status = io.fail(f"sha256sum: {name}: {exc.strerror}")
+            status = io.fail(f"{algorithm}sum: {name}: {exc.strerror}")
             continue
-        io.out(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+        started = time.monotonic()
+        digest = hashlib.new(algorithm, data).hexdigest()
+        if io.device is not None and (speed := io.device.profile.hash_bytes_per_s):
+            time.sleep(max(0.0, len(data) / speed - (time.monotonic() - started)))
+        io.out(f"{digest}  {name}\n")
     return status
 
 
@@ -264,7 +271,8 @@ COREUTILS = {name: unlocked(function) for name, function in {
     "tail": lambda io, args: head_tail(io, args, tail=True),
     "wc": wc_command,
     "date": date_command,
-    "sha256sum": sha256sum_command,
+    "md5sum": lambda io, args: checksum_command(io, args, "md5"),
+    "sha256sum": lambda io, args: checksum_command(io, args, "sha256"),
     "true": lambda io, args: 0,
     "false": lambda io, args: 1,
     "id": lambda io, args: (io.out(SHELL_ID), 0)[1],
