@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import struct
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 
 from phone_agent.device.adb_link import decode_shell_v2
 from phone_agent.device.apps import foreground_package
-from phone_agent.device.capture import frame_from_raw, png_from_screencap
+from phone_agent.device.capture import frame_from_deflated, frame_from_raw, png_from_screencap
 from phone_agent.errors import DeviceError
 from tests.support import png
 
@@ -96,3 +98,20 @@ def test_raw_screencap_with_either_header_and_byte_order(header: int, pixel_form
 def test_anything_but_a_complete_4_byte_raw_frame_is_refused(data: bytes) -> None:
     with pytest.raises(ValueError):
         frame_from_raw(data)
+
+
+def test_a_raw_frame_gzipped_on_the_phone_is_the_same_frame_with_the_same_digest() -> None:
+    data = struct.pack("<4I", 4, 8, 1, 1) + bytes(range(128))
+    deflated, raw = frame_from_deflated(gzip.compress(data, 1)), frame_from_raw(data)
+    assert np.array_equal(deflated.pixels(), raw.pixels()) and deflated.digest == raw.digest
+    assert raw.digest == hashlib.md5(data).hexdigest()
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"/system/bin/sh: gzip: not found\n", "gzip: not found"),  # a phone without toybox gzip
+    (b"", "no raw frame came back"),
+    (gzip.compress(b"not a frame"), "no raw frame|not a raw"),
+])
+def test_anything_but_a_gzipped_raw_frame_is_refused_with_what_came(data: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        frame_from_deflated(data)

@@ -25,7 +25,7 @@ from actions.device import ShellResult
 from phone_agent.device.adb_link import AdbLink
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
 from phone_agent.device.apps import Apps, front_package
-from phone_agent.device.capture import ScreenCapture
+from phone_agent.device.capture import PNG, RAW, ScreenCapture
 from phone_agent.device.frames import Frame
 from phone_agent.device.shell_input import ShellInput
 from phone_agent.device.text_input import TextInput
@@ -61,7 +61,9 @@ class AdbDevice:
                           launch_timeout=launch_timeout)
         self._size: tuple[int, int] | None = None
         self._reattached = False
-        self._capture = ScreenCapture(self._link.read, raw=raw_capture)  # None: time both ways at the first capture
+        # None: time each way at the first capture.
+        way = None if raw_capture is None else RAW if raw_capture else PNG
+        self._capture = ScreenCapture(self._link.read, way=way)
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-front-{serial}")
         self._capturing = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-capture-{serial}")
         self._front: Future[str] | None = None
@@ -138,7 +140,7 @@ class AdbDevice:
     # --- the Device protocol ---
 
     def screenshot(self) -> Frame:
-        """Capture the screen in one round trip (PNG or raw, whichever this phone delivers faster).
+        """Capture the screen in one round trip (PNG, raw or deflated raw, whichever this phone delivers fastest).
 
         The app in front is asked for at the same time, for ``current_app``. A capture that fails or
         comes back all black is flagged ``secure``; a failed one also says why in ``failure``.
@@ -158,7 +160,7 @@ class AdbDevice:
         it costs no time on the host's side. Only a raw frame can be matched against it: a phone captured
         as PNG answers False (not known), as does one that sent no digest.
         """
-        if not self._capture.raw:
+        if not self._capture.digests:
             return self.screenshot(), False
         capturing = self._capturing.submit(self.screenshot)
         self._sleep(hold)

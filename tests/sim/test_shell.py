@@ -154,6 +154,15 @@ def test_sha256sum_prints_toybox_lines_and_names_a_missing_file() -> None:
     assert status == 0
 
 
+def test_gzip_deflates_and_inflates_streams_and_files_like_toybox() -> None:
+    fs = FileSystem()
+    status, writes, _ = run("echo -n hello | gzip -1 | gzip -d; echo -n abc > /sdcard/f; gzip /sdcard/f; "
+                            "ls /sdcard/f /sdcard/f.gz; gzip -dc /sdcard/f.gz", fs)
+    assert stdout(writes) == "hello/sdcard/f.gz\nabc" and status == 0
+    status, writes, _ = run("echo plain | gzip -d")
+    assert status == 1 and b"gzip: -: not in gzip format" in b"".join(d for fd, d in writes if fd == 2)
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
