@@ -41,15 +41,23 @@ def open_channel(
 ) -> Iterator[Channel]:
     """The channel for ``adb``'s phone; a scrcpy server started here is stopped on exit.
 
+    The server file found here also lists the phone's apps with their labels, on either channel.
+
     Raises:
         ChannelError: ``choice`` is ``scrcpy`` and the server cannot start (the message says why).
         DeviceError: the phone cannot be reached.
     """
+    try:
+        adb.apps.server = jar = locate(server)
+    except ChannelError as exc:
+        jar, missing = None, exc
     if choice == "adb":
         yield Channel(adb, "adb", "chosen with --channel adb")
         return
     try:
-        scrcpy = _start_scrcpy(adb, server, timeout)
+        if jar is None:
+            raise missing
+        scrcpy = _start_scrcpy(adb, jar, timeout)
     except ChannelError as exc:
         if choice == "scrcpy":
             raise
@@ -61,11 +69,11 @@ def open_channel(
     yield Channel(adb, "adb", reason, fallback=True)
 
 
-def _start_scrcpy(adb: AdbDevice, server: Path | None, timeout: float) -> ScrcpyDevice:
+def _start_scrcpy(adb: AdbDevice, jar: Path, timeout: float) -> ScrcpyDevice:
     """Start the scrcpy device, or say in a ChannelError why it cannot run."""
     try:
         from phone_agent.device.scrcpy.device import ScrcpyDevice  # imports PyAV
     except ImportError as exc:  # PyAV (the H.264 decoder) is missing or broken
         raise ChannelError(f"cannot decode video ({exc}); install PyAV: pip install av") from None
 
-    return ScrcpyDevice.start(adb, locate(server), timeout=timeout)
+    return ScrcpyDevice.start(adb, jar, timeout=timeout)
