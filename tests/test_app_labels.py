@@ -104,6 +104,9 @@ def test_without_the_server_file_packages_still_open_by_a_name_part_and_a_jar_le
     assert launch_app("uiautomator", device, registry) == (
         True, f'"uiautomator" is not in the app list; opened the installed package {ATX}.')
     assert not app_lists(phone)
+    apps = device.launchable_apps()  # the launcher activities: no labels, and no package without an icon
+    assert {app.label for app in apps} == {""} and {ATX, "com.ebay.mobile"} <= {app.package for app in apps}
+    assert "com.android.shell" not in {app.package for app in apps}
     # A scrcpy channel leaves its jar on the phone: a later device lists labels with it, without the file here.
     push_if_changed(device, scrcpy_server_jar)
     device.home()

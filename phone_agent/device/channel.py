@@ -7,7 +7,7 @@ makes that reason an error; ``adb`` never starts the server.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -47,17 +47,13 @@ def open_channel(
         ChannelError: ``choice`` is ``scrcpy`` and the server cannot start (the message says why).
         DeviceError: the phone cannot be reached.
     """
-    try:
-        adb.apps.server = jar = locate(server)
-    except ChannelError as exc:
-        jar, missing = None, exc
+    with suppress(ChannelError):  # without the file, launches find apps by their packages only
+        adb.apps.server = locate(server)
     if choice == "adb":
         yield Channel(adb, "adb", "chosen with --channel adb")
         return
     try:
-        if jar is None:
-            raise missing
-        scrcpy = _start_scrcpy(adb, jar, timeout)
+        scrcpy = _start_scrcpy(adb, server, timeout)
     except ChannelError as exc:
         if choice == "scrcpy":
             raise
@@ -69,11 +65,11 @@ def open_channel(
     yield Channel(adb, "adb", reason, fallback=True)
 
 
-def _start_scrcpy(adb: AdbDevice, jar: Path, timeout: float) -> ScrcpyDevice:
+def _start_scrcpy(adb: AdbDevice, server: Path | None, timeout: float) -> ScrcpyDevice:
     """Start the scrcpy device, or say in a ChannelError why it cannot run."""
     try:
         from phone_agent.device.scrcpy.device import ScrcpyDevice  # imports PyAV
     except ImportError as exc:  # PyAV (the H.264 decoder) is missing or broken
         raise ChannelError(f"cannot decode video ({exc}); install PyAV: pip install av") from None
 
-    return ScrcpyDevice.start(adb, jar, timeout=timeout)
+    return ScrcpyDevice.start(adb, locate(server), timeout=timeout)
