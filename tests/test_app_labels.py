@@ -122,3 +122,13 @@ def test_the_allowlist_refuses_a_label_outside_it(
                          "--scrcpy-server", str(scrcpy_server_jar))
     assert 'Launch "ATX" was refused' in texts[1]
     assert phone.phone.ui.foreground()[0] != ATX
+
+
+def test_the_allowlist_takes_a_label_the_app_list_does_not_know(
+        adb: AdbServer, phone: PhoneSession, tmp_path: Path, scrcpy_server_jar: Path) -> None:
+    install(adb, phone, tmp_path, ATX, "ATX")
+    replies = ['<answer>do(action="Launch", app="atx")</answer>', '<answer>finish(message="open")</answer>']
+    output, texts = run(adb, phone, tmp_path, replies, "--allow-apps", "ATX", "--channel", "adb",
+                        "--scrcpy-server", str(scrcpy_server_jar))
+    assert "refused" not in texts[1] and "finished" in output.lower()
+    assert phone.phone.ui.foreground()[0] == ATX  # in front, and not taken for a foreign app
