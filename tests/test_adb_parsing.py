@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from phone_agent.device.adb_link import decode_shell_v2
-from phone_agent.device.apps import foreground_package
+from phone_agent.device.app_control import foreground_package
 from phone_agent.device.capture import frame_from_deflated, frame_from_raw, png_from_screencap
 from phone_agent.errors import DeviceError
 from tests.support import png

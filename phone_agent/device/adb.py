@@ -2,7 +2,7 @@
 
 Frames come from ``exec:screencap`` (the phone's PNG, or raw pixels where that is faster: see
 :mod:`phone_agent.device.capture`), everything else from shell commands: touches and keys
-(:mod:`~phone_agent.device.shell_input`), apps (:mod:`~phone_agent.device.apps`) and text
+(:mod:`~phone_agent.device.shell_input`), apps (:mod:`~phone_agent.device.app_control`) and text
 (:mod:`~phone_agent.device.text_input`), all over the streams of :mod:`~phone_agent.device.adb_link`.
 """
 
@@ -21,10 +21,11 @@ import adbutils
 import cv2
 import numpy as np
 
-from actions.device import ShellResult
+from actions.device import LaunchableApp, ShellResult
 from phone_agent.device.adb_link import AdbLink
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
-from phone_agent.device.apps import Apps, front_package
+from phone_agent.device.app_control import AppControl, front_package
+from phone_agent.device.app_list import AppList
 from phone_agent.device.capture import PNG, RAW, ScreenCapture
 from phone_agent.device.frames import Frame
 from phone_agent.device.shell_input import ShellInput
@@ -57,8 +58,9 @@ class AdbDevice:
         self._link = AdbLink(client, serial)
         self._text = TextInput(self.shell)
         self._input = ShellInput(serial, self.run_shell)
-        self._apps = Apps(serial, self.run_shell, self.current_app, clock=clock, sleep=sleep,
-                          launch_timeout=launch_timeout)
+        self._apps = AppControl(serial, self.run_shell, self.current_app, clock=clock, sleep=sleep,
+                                launch_timeout=launch_timeout)
+        self.apps = AppList(self)
         self._size: tuple[int, int] | None = None
         self._reattached = False
         # None: time each way at the first capture.
@@ -204,6 +206,10 @@ class AdbDevice:
     def installed_packages(self) -> frozenset[str]:
         """Installed packages, listed once per device object."""
         return self._apps.installed()
+
+    def launchable_apps(self) -> tuple[LaunchableApp, ...]:
+        """The apps with a launcher icon and their labels, listed once (see :mod:`phone_agent.device.app_list`)."""
+        return self.apps.launchable()
 
     def launch(self, package: str, activity: str | None = None) -> bool:
         """Start an app and wait (up to ``launch_timeout``) until it, or a permission prompt it opened, is in front."""

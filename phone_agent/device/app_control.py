@@ -1,4 +1,4 @@
-"""Apps on a phone through its shell: which are installed, which is in front, starting and clearing them."""
+"""Controlling a phone's apps through its shell: which are installed, which is in front, starting and clearing them."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ _COMPONENT = re.compile(r"([\w.]+)/[\w.$]+")
 _PRIORITY = re.compile(r"priority=(-?\d+)")
 
 
-class Apps:
+class AppControl:
     """One phone's apps, through ``run_shell`` (which may change what is in front) and ``current_app``."""
 
     def __init__(
