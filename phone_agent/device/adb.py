@@ -1,9 +1,10 @@
 """``AdbDevice``: the :class:`~actions.device.Device` protocol over an adb server.
 
-Frames come from ``exec:screencap`` (the phone's PNG, or raw pixels where that is faster: see
-:mod:`phone_agent.device.capture`), everything else from shell commands: touches and keys
-(:mod:`~phone_agent.device.shell_input`), apps (:mod:`~phone_agent.device.app_control`) and text
-(:mod:`~phone_agent.device.text_input`), all over the streams of :mod:`~phone_agent.device.adb_link`.
+Frames come from ``exec:screencap`` (the phone's PNG, or raw pixels, plain or gzipped, where that is
+faster: see :mod:`phone_agent.device.capture`), everything else from shell commands: touches and keys
+(:mod:`~phone_agent.device.shell_input`), apps (:mod:`~phone_agent.device.app_control`,
+:mod:`~phone_agent.device.app_list`) and text (:mod:`~phone_agent.device.text_input`), all over the
+streams of :mod:`~phone_agent.device.adb_link`.
 """
 
 from __future__ import annotations
