@@ -104,14 +104,13 @@ def frame_from_deflated(data: bytes) -> Frame:
 class Way:
     """One way to capture: the service that sends the frame, and how it becomes a Frame."""
 
-    name: str
     service: str
     decode: Callable[[bytes], Frame]
 
 
-PNG = Way("png", PNG_COMMAND, frame_from_png)
-RAW = Way("raw", RAW_COMMAND, frame_from_raw)
-DEFLATED = Way("deflated", DEFLATED_COMMAND, frame_from_deflated)
+PNG = Way(PNG_COMMAND, frame_from_png)
+RAW = Way(RAW_COMMAND, frame_from_raw)
+DEFLATED = Way(DEFLATED_COMMAND, frame_from_deflated)
 
 
 class ScreenCapture:

@@ -295,8 +295,7 @@ class VirtualPhone:
         if not png:
             rgba = image.convert("RGBA")
             raw = struct.pack("<4I", rgba.width, rgba.height, 1, 1) + rgba.tobytes()
-            with self.lock:
-                self._log_frame(raw, settled)
+            self._log_frame(raw, settled)  # hashing 10 MB outside the lock; a deque appends atomically
             return raw
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", compress_level=PNG_LEVEL)
