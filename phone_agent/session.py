@@ -227,7 +227,8 @@ def open_session(
     """
     writable_runs_dir(runs_dir)
     with ExitStack() as stack:
-        client = stack.enter_context(open_client(endpoint, settings, cancellation=cancellation))  # first: a key it cannot send is a setup error
+        # First: a key it cannot send is a setup error.
+        client = stack.enter_context(open_client(endpoint, settings, cancellation=cancellation))
         phone, channel, embedded = stack.enter_context(open_phone(settings))
         yield Session(
             phone,
