@@ -121,8 +121,12 @@ def test_ctrl_c_cuts_the_model_requests_in_flight_and_stops_every_phone_in_order
     release = threading.Event()
     # Each phone types (its keyboard is ADB Keyboard then), and its fourth reply is held until the test ends.
     held = [*TYPED_THEN_WAITING[:3], {**TYPED_THEN_WAITING[3], "latency_ms": 600_000}]
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
     script = ReplayScript.model_validate({"replies": held})
-    with ReplayModelServer(script, per_conversation=True, sleep=lambda s: release.wait(s)) as server:
+    with ReplayModelServer(script, per_conversation=True, sleep=held_back) as server:
         args = [sys.executable, "-m", "phone_agent", "run", "search earbuds", "--all-devices", "--channel", "adb",
                 "--adb-port", str(adb.port), "--base-url", server.base_url, "--runs-dir", str(tmp_path / "runs")]
         process = subprocess.Popen(args, env=agent_env(tmp_path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

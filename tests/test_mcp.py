@@ -179,8 +179,8 @@ def test_run_task_runs_the_agent_with_the_replay_model(adb: AdbServer, phone: Ph
         args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model)
 
         async def conversation(client: Client) -> CallToolResult:
-            async def progress(done: float, total: float | None, message: str | None) -> None:
-                steps.append((done, message))
+            async def progress(progress: float, total: float | None, message: str | None) -> None:
+                steps.append((progress, message))
 
             return ok(await client.call_tool("run_task", {"task": "open eBay and search earbuds"},
                                              progress_callback=progress))
@@ -225,8 +225,12 @@ def test_a_cancelled_run_task_ends_as_interrupted_and_the_next_call_is_answered(
     original_ime = phone.phone.state()["ime"]["current"]
     release = threading.Event()
     held = [*TYPED_THEN_WAITING[:3], {**TYPED_THEN_WAITING[3], "latency_ms": 600_000}]  # held until the test ends
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
     script = ReplayScript.model_validate({"replies": held})
-    with ReplayModelServer(script, sleep=lambda seconds: release.wait(seconds)) as model:
+    with ReplayModelServer(script, sleep=held_back) as model:
         args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model,
                            "--channel", "adb")
 
