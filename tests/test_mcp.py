@@ -26,7 +26,7 @@ from PIL import Image, ImageChops, ImageStat
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from phone_agent.trace import read_trace
-from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING
+from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, wait_until
 from tests.test_end_to_end import EBAY_SEARCH
 
 T = TypeVar("T")
@@ -257,6 +257,41 @@ def test_a_cancelled_run_task_ends_as_interrupted_and_the_next_call_is_answered(
     assert len([line for line in trace if line["type"] == "step"]) == 3
     assert (run_dir / "report.html").is_file()
     assert phone.phone.state()["ime"]["current"] == original_ime
+
+
+def test_closing_the_server_during_run_task_ends_the_run_as_interrupted(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path
+) -> None:
+    release = threading.Event()
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
+    script = ReplayScript.model_validate({"replies": [{"reply": EBAY_SEARCH[-1], "latency_ms": 600_000}]})
+    frames: list[dict[str, Any]] = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "run_task", "arguments": {"task": "x"}}},
+    ]
+    with ReplayModelServer(script, sleep=held_back) as model:
+        args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model)
+        process = subprocess.Popen([sys.executable, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=os.environ | server_env(tmp_path), text=True)
+        try:
+            assert process.stdin is not None
+            process.stdin.write("".join(json.dumps(frame) + "\n" for frame in frames))
+            process.stdin.flush()
+            wait_until(lambda: bool(model.requests), process)
+            process.communicate(timeout=60)  # closes stdin; no reply comes to end the run
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert read_trace(run_dir)[-1]["status"] == "interrupted"
+    assert (run_dir / "report.html").is_file()
 
 
 def test_stdout_carries_only_protocol_frames(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
