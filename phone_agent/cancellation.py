@@ -2,8 +2,8 @@
 
 Only the main thread receives Ctrl-C, and an MCP cancel arrives on the server's event loop, while a run
 works in its own thread. A ``Cancellation`` carries the request across: the agent checks it before each
-step, waits on it instead of sleeping, and the model client cuts its connections when it is cancelled,
-so a request the model is still thinking about ends at once.
+step and a wait on the phone wakes, and the model client cuts its connections, so a request the model is
+still thinking about ends at once.
 """
 
 from __future__ import annotations
@@ -51,20 +51,36 @@ class Cancellation:
         if self._event.is_set():
             raise Cancelled(self._reason)
 
-    def sleep(self, seconds: float) -> None:
-        """Sleep, or less once a stop is requested."""
+    def wait(self, seconds: float) -> None:
+        """Wait ``seconds``, or less: not at all once a stop is requested (the caller then checks and stops)."""
         self._event.wait(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``; a stop requested meanwhile wakes it (a Wait action ends early).
+
+        A sleep begun after the stop is whole: settling after the last action polls with short sleeps, which
+        must not become a busy loop.
+        """
+        woken = threading.Event()
+        with self._hooked(woken.set):
+            woken.wait(seconds)
 
     @contextmanager
     def on_cancel(self, hook: Callable[[], None]) -> Iterator[None]:
         """Run ``hook`` (from the cancelling thread) if a stop is requested while inside; at once if it was already."""
+        with self._hooked(hook) as already:
+            if already:
+                hook()
+            yield
+
+    @contextmanager
+    def _hooked(self, hook: Callable[[], None]) -> Iterator[bool]:
+        """Have ``cancel`` run ``hook`` while inside; whether the stop was requested already."""
         with self._lock:
             self._hooks.append(hook)
             already = self._event.is_set()
         try:
-            if already:
-                hook()
-            yield
+            yield already
         finally:
             with self._lock:
                 self._hooks.remove(hook)

@@ -12,6 +12,7 @@ import pytest
 from phone_agent.cancellation import Cancellation, Cancelled
 from phone_agent.errors import ArrearsError, ModelResponseError
 from phone_agent.loop.agent import PhoneAgent
+from phone_agent.loop.results import RunResult
 from phone_agent.model.client import ChatClient
 from phone_agent.model.messages import Assistant, Image, System, Turn, User
 from phone_agent.model.reply import ToolCall
@@ -261,3 +262,22 @@ def test_a_cancel_ends_the_wait_before_a_retry(caplog: pytest.LogCaptureFixture)
             cancellation.cancel("Stopped.")
             assert isinstance(outcome(), Cancelled)
         assert len(server.requests) == 1
+
+
+def test_a_cancel_wakes_a_wait_on_the_phone_and_the_run_keeps_that_step() -> None:
+    cancellation = Cancellation()
+
+    def sleep(seconds: float) -> None:
+        if seconds == 60:  # the Wait: cancel once it has surely begun
+            threading.Timer(0.2, cancellation.cancel, ["Stopped."]).start()
+        cancellation.sleep(seconds)
+
+    steps = ['<answer>do(action="Wait", duration="60 seconds")</answer>', '<answer>finish(message="done")</answer>']
+    with serve(*steps) as server, client(server, cancellation=cancellation) as chat:
+        agent = PhoneAgent(FakeDevice(), chat, sleep=sleep)
+        results: list[RunResult] = []
+        assert in_thread(lambda: results.append(agent.run("wait", cancellation=cancellation)))() is None
+        assert len(server.requests) == 1
+    (result,) = results
+    assert result.status == "interrupted" and result.message == "Stopped."
+    assert [step.action.action for step in result.steps] == ["Wait"]

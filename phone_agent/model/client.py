@@ -96,7 +96,7 @@ class ChatClient:
         self._api_key = api_key or None
         self._redact = Redactor(api_key, *url_secrets(self._endpoint))
         self._cancellation = cancellation or Cancellation()
-        self._sleep = sleep or self._cancellation.sleep
+        self._sleep = sleep or self._cancellation.wait
         self._connections = Connections()
         self._clock = clock
         self._http = httpx.Client(timeout=timeout, transport=transport)
