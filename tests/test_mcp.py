@@ -277,10 +277,10 @@ def test_closing_the_server_during_run_task_ends_the_run_as_interrupted(
     with ReplayModelServer(script, sleep=held_back) as model:
         args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model)
         process = subprocess.Popen([sys.executable, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=os.environ | server_env(tmp_path), text=True)
+                                   stderr=subprocess.PIPE, env=os.environ | server_env(tmp_path))
         try:
             assert process.stdin is not None
-            process.stdin.write("".join(json.dumps(frame) + "\n" for frame in frames))
+            process.stdin.write("".join(json.dumps(frame) + "\n" for frame in frames).encode())
             process.stdin.flush()
             wait_until(lambda: bool(model.requests), process)
             process.communicate(timeout=60)  # closes stdin; no reply comes to end the run
