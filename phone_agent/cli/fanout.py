@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from apps_registry import Registry
+from phone_agent.cancellation import Cancellation
 from phone_agent.cli.common import EXIT_BY_STATUS, EXIT_OK, exit_code
 from phone_agent.config import Endpoint, Settings
 from phone_agent.embedded import EmbeddedPhone, embedded_phones
@@ -81,10 +82,12 @@ def run_on_phones(
     base = writable_runs_dir(runs_dir)
     out_dir = Path(tempfile.mkdtemp(prefix=datetime.now().strftime("fanout-%Y%m%d-%H%M%S-"), dir=base))
 
-    def open_one(target: PhoneTarget, phone_runs: Path, listener: Listener) -> AbstractContextManager[Session]:
+    def open_one(
+        target: PhoneTarget, phone_runs: Path, listener: Listener, cancellation: Cancellation
+    ) -> AbstractContextManager[Session]:
         return open_session(
             on_phone(settings, target), endpoint, registry=registry, handoff=NonInteractiveHandOff(),
-            listeners=[listener], runs_dir=phone_runs,
+            listeners=[listener], runs_dir=phone_runs, cancellation=cancellation,
         )
 
     if not quiet:
