@@ -165,7 +165,7 @@ def test_a_held_capture_tells_a_still_screen_from_a_moving_one_with_one_frame_on
         still, held = device.screenshot_held(0.05)
         served = [frame["md5"] for frame in session.phone.frames_served]
         session.phone.ui.set_animation(True)
-        moving, moving_held = device.screenshot_held(0.05)
+        moving, moving_held = device.screenshot_held(0.2)
         commands = session.phone.state()["commands"]
     assert held and served == [still.digest, still.digest]  # the frame, then the phone's digest of a later one
     assert not moving_held and moving.digest is not None
