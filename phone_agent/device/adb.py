@@ -160,8 +160,8 @@ class AdbDevice:
         """A capture, and whether the screen showed exactly the same ``hold`` seconds after the capture began.
 
         The second look is a raw capture hashed on the phone, taken while the frame crosses the cable, so
-        it costs no time on the host's side. Only a raw frame can be matched against it: a phone captured
-        as PNG answers False (not known), as does one that sent no digest.
+        it adds no time while the capture is the slower of the two. Only a raw frame can be matched against
+        it: a phone captured as PNG answers False (not known), as does one that sent no digest.
         """
         if not self._capture.digests:
             return self.screenshot(), False

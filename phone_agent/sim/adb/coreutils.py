@@ -224,9 +224,9 @@ def wc_command(io: CommandIO, args: list[str]) -> int:
     return 0 if ok else 1
 
 
-def _spend(io: CommandIO, started: float, size: int, bytes_per_s: int) -> None:
+def _spend(started: float, size: int, bytes_per_s: int) -> None:
     """Take as long as the phone needs for `size` bytes at `bytes_per_s` (0: no limit), counting time already spent."""
-    if io.device is not None and bytes_per_s:
+    if bytes_per_s:
         time.sleep(max(0.0, size / bytes_per_s - (time.monotonic() - started)))
 
 
@@ -242,7 +242,7 @@ def checksum_command(io: CommandIO, args: list[str], algorithm: str) -> int:
             continue
         started = time.monotonic()
         digest = hashlib.new(algorithm, data).hexdigest()
-        _spend(io, started, len(data), io.device.profile.hash_bytes_per_s if io.device else 0)
+        _spend(started, len(data), io.device.profile.hash_bytes_per_s if io.device else 0)
         io.out(f"{digest}  {name}\n")
     return status
 
@@ -262,7 +262,7 @@ def gzip_command(io: CommandIO, args: list[str]) -> int:
         except (OSError, EOFError, zlib.error):
             return io.fail(f"gzip: {name}: not in gzip format")
         if "d" not in flags:  # deflating is the slow way
-            _spend(io, started, len(data), io.device.profile.deflate_bytes_per_s if io.device else 0)
+            _spend(started, len(data), io.device.profile.deflate_bytes_per_s if io.device else 0)
         if name == "-" or "c" in flags:
             io.out(result)
             continue
