@@ -11,6 +11,7 @@ import numpy as np
 
 from actions import to_pixels
 from actions.device import Screenshot, SuiteDevice
+from actions.execute import launch_app
 from apps_registry import App, Registry, UnknownAppError
 from phone_agent.device.settle import Settler
 from phone_agent.loop.results import RunResult
@@ -60,10 +61,11 @@ class StepRunner:
         """
         match step:
             case spec.Launch(launch=name):
-                app = self._app(name)
-                if not self.device.launch(self._package(app), app.activity):
-                    raise StepFailed(f"{app.name} did not come to the front after launching it")
-                return f"launched {app.name}"
+                # As the agent's Launch: by the app list's name, else by the label on the phone's home screen.
+                launched, note = launch_app(name, self.device, self.registry)
+                if not launched:
+                    raise StepFailed(note or f"{name} did not come to the front after launching it")
+                return f"launched {name}" + (f" ({note})" if note else "")
             case spec.Clear(clear=name):
                 package = self._package(self._app(name))
                 self.device.clear_app(package)
