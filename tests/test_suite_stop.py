@@ -10,6 +10,7 @@ import sys
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,39 @@ SUITE = """cases:
 """
 
 
+@contextmanager
+def held_back_server() -> Iterator[tuple[ReplayModelServer, threading.Event]]:
+    """The replay server: three replies that leave ADB Keyboard on, then one held until the event is set."""
+    release = threading.Event()
+    held = [*TYPED_THEN_WAITING[:3], {**TYPED_THEN_WAITING[3], "latency_ms": 600_000}]
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
+    try:
+        with ReplayModelServer(ReplayScript.model_validate({"replies": held}), sleep=held_back) as server:
+            yield server, release
+    finally:
+        release.set()
+
+
+def stopped_when_held(args: list[str], server: ReplayModelServer, phones: list[PhoneSession], signum: int,
+                      tmp_path: Path, release: threading.Event) -> tuple[int, str]:
+    """Run ``python ARGS``, send ``signum`` once the held reply is asked for; its exit code and output."""
+    process = subprocess.Popen([sys.executable, *args], env=agent_env(tmp_path), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: len(server.requests) == 4, process)
+        assert ADB_KEYBOARD in [phone.phone.state()["ime"]["current"] for phone in phones]
+        process.send_signal(signum)
+        out, _ = process.communicate(timeout=60)  # no reply comes: only cutting the request ends the case
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, out.decode()
+
+
 @pytest.fixture
 def two_phones(adb: AdbServer) -> Iterator[list[PhoneSession]]:
     with running_phone(adb) as first, running_phone(adb) as second:
@@ -45,25 +79,12 @@ def test_a_stopped_suite_ends_the_running_cases_interrupted_and_reports_every_ca
     originals = [phone.phone.state()["ime"]["current"] for phone in two_phones]
     (tmp_path / "stop.yaml").write_text(SUITE, encoding="utf-8")
     junit, html, runs = tmp_path / "junit.xml", tmp_path / "html", tmp_path / "runs"
-    release = threading.Event()
-    held = [*TYPED_THEN_WAITING[:3], {**TYPED_THEN_WAITING[3], "latency_ms": 600_000}]
-    script = ReplayScript.model_validate({"replies": held})
-    with ReplayModelServer(script, sleep=lambda seconds: release.wait(seconds)) as server:
-        args = [sys.executable, "-m", "phone_agent", "suite", "run", str(tmp_path / "stop.yaml"), "--all-devices",
-                "--adb-port", str(adb.port), "--base-url", server.base_url, "--junit", str(junit), "--html", str(html),
+    with held_back_server() as (server, release):
+        args = ["-m", "phone_agent", "suite", "run", str(tmp_path / "stop.yaml"), "--all-devices", "--adb-port",
+                str(adb.port), "--base-url", server.base_url, "--junit", str(junit), "--html", str(html),
                 "--runs-dir", str(runs)]
-        process = subprocess.Popen(args, env=agent_env(tmp_path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        try:
-            wait_until(lambda: len(server.requests) == 4, process)  # the AI case waits for its fourth reply
-            assert ADB_KEYBOARD in [phone.phone.state()["ime"]["current"] for phone in two_phones]
-            process.send_signal(signum)
-            out, err = process.communicate(timeout=60)  # no reply comes: only cutting the request ends the case
-        finally:
-            release.set()
-            if process.poll() is None:
-                process.kill()
-    assert process.returncode == code, out + err
+        returncode, out = stopped_when_held(args, server, two_phones, signum, tmp_path, release)
+    assert returncode == code, out
     outcomes = {case.get("name"): case for case in ElementTree.parse(junit).getroot().iter("testcase")}
     for name in ("the agent searches", "a long wait"):
         error = outcomes[name].find("error")
@@ -81,3 +102,26 @@ def test_a_stopped_suite_ends_the_running_cases_interrupted_and_reports_every_ca
     trace = read_trace(Path(report).parent)
     assert trace[-1]["status"] == "interrupted" and len([line for line in trace if line["type"] == "step"]) == 3
     assert [phone.phone.state()["ime"]["current"] for phone in two_phones] == originals
+
+
+def test_ctrl_c_stops_pytest_after_writing_the_running_cases_records(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path
+) -> None:
+    original = phone.phone.state()["ime"]["current"]
+    suites, runs = tmp_path / "suites", tmp_path / "runs"
+    suites.mkdir()
+    (suites / "stop.yaml").write_text(
+        "cases:\n  - name: the agent searches\n    task: search earbuds\n  - name: never started\n    steps: [home]\n",
+        encoding="utf-8",
+    )
+    with held_back_server() as (server, release):
+        args = ["-m", "pytest", str(suites), "-p", "no:cacheprovider", "--pa-device", phone.phone.serial,
+                "--pa-adb-port", str(adb.port), "--pa-base-url", server.base_url, "--pa-runs-dir", str(runs)]
+        returncode, out = stopped_when_held(args, server, [phone], signal.SIGINT, tmp_path, release)
+    assert returncode == pytest.ExitCode.INTERRUPTED, out  # pytest stopped: the next case did not run
+    assert "KeyboardInterrupt" in out and "passed" not in out
+    (record,) = [json.loads(path.read_text(encoding="utf-8")) for path in runs.rglob("case.json")]
+    assert (record["case"], record["status"]) == ("the agent searches", "interrupted")
+    trace = read_trace(Path(record["reports"][0]).parent)
+    assert trace[-1]["status"] == "interrupted" and len([line for line in trace if line["type"] == "step"]) == 3
+    assert phone.phone.state()["ime"]["current"] == original

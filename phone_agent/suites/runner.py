@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phone_agent.cancellation import wait_all
 from phone_agent.errors import PhoneAgentError
-from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
+from phone_agent.suites.case import CaseEnvironment, CaseResult, CaseStatus, run_case
 from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
 
 Progress = Callable[[str, Suite, Case, str, CaseResult | None], None]
@@ -128,8 +128,8 @@ def run_all(
     stopped = any(env.cancellation.cancelled for env in environments)
     while not work.empty():  # the suite was stopped before these ran, or every phone was lost
         index, suite, case = work.get_nowait()
-        status, message = ("not_run", "the suite was stopped first") if stopped else (
-            "error", "no phone was left to run this case")
+        status: CaseStatus = "not_run" if stopped else "error"
+        message = "the suite was stopped first" if stopped else "no phone was left to run this case"
         results[index] = CaseResult(suite.name, suite.path, case.name, "-", status, message, 0.0, 0, Path("-"))
     return [results[index] for index in sorted(results)]
 
