@@ -78,9 +78,7 @@ def write_html(results: Sequence[CaseResult], directory: Path) -> Path:
             f"<td>{escape(result.message)}<br>{checks}</td>"
             f"<td>{' · '.join(links)}</td></tr>"
         )
-    counts = _counts(results)
-    passed = sum(r.status == "passed" for r in results)
-    interrupted = sum(r.status == "interrupted" for r in results)
+    statuses = [r.status for r in results]
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>phone-agent suites</title><style>'
         "body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse;width:100%}"
@@ -88,9 +86,9 @@ def write_html(results: Sequence[CaseResult], directory: Path) -> Path:
         "tr.passed td:nth-child(3){color:#1a7f37}tr.failed td:nth-child(3),tr.error td:nth-child(3),"
         "tr.interrupted td:nth-child(3){color:#c62828}tr.not_run td:nth-child(3){color:#777}"
         "</style></head><body>"
-        f"<h1>Suite results</h1><p>{counts['tests']} cases: {passed} passed, {counts['failures']} failed, "
-        f"{counts['errors']} errors (of which {interrupted} interrupted), {counts['skipped']} not run, "
-        f"{counts['time']} s</p>"
+        f"<h1>Suite results</h1><p>{len(results)} cases: {statuses.count('passed')} passed, "
+        f"{statuses.count('failed')} failed, {statuses.count('error')} errors, {statuses.count('interrupted')} "
+        f"interrupted, {statuses.count('not_run')} not run, {_counts(results)['time']} s</p>"
         "<table><tr><th>suite</th><th>case</th><th>result</th><th>device</th><th>time</th>"
         "<th>replayed / healed</th><th>details</th><th>reports</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
