@@ -114,8 +114,8 @@ def run_everywhere(
         thread.start()
     try:
         wait_all(done)
-    except KeyboardInterrupt:
-        cancellation.cancel(STOPPED)
+    except KeyboardInterrupt as exc:  # the CLI names SIGTERM and SIGHUP in the interrupt
+        cancellation.cancel(str(exc) or STOPPED)
         wait_all(done)
     if crashes:
         raise crashes[0]
