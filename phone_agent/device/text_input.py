@@ -35,7 +35,7 @@ Shell = Callable[[str], str]
 
 def _tagged(answer: str) -> str:
     """The input method a script printed after ``_TAG`` (empty when it printed none)."""
-    found = re.search(f"^{_TAG}(.*)$", answer, re.MULTILINE)
+    found = re.search(f"^{re.escape(_TAG)}(.*)$", answer, re.MULTILINE)
     return found.group(1).strip() if found else ""
 
 
