@@ -214,6 +214,11 @@ class AdbDevice:
         """Installed packages, listed once per device object."""
         return self._apps.installed()
 
+    def forget_apps(self) -> None:
+        """Ask the phone afresh for its installed and launchable apps (some may have been installed meanwhile)."""
+        self._apps.forget_installed()
+        self.apps.forget()
+
     def launchable_apps(self) -> tuple[LaunchableApp, ...]:
         """The apps with a launcher icon and their labels, listed once (see :mod:`phone_agent.device.app_list`)."""
         return self.apps.launchable()
