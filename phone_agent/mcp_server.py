@@ -6,11 +6,13 @@ process's) is sent to stderr. Device calls block, so each runs in a worker threa
 a phone does one thing at once, and the server keeps answering while it does. A cancelled ``run_task``
 (the client's ``notifications/cancelled``, or the server closing) stops before its next step, cutting
 a model request in flight, and ends as ``interrupted`` with its report before the next call runs.
+The run's hand-offs ask the person through the client when it takes elicitations (see ``mcp_handoff``).
 """
 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import os
 import sys
 import threading
@@ -22,8 +24,11 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+from anyio.from_thread import BlockingPortal
+from mcp.server.elicitation import AcceptedElicitation
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 from mcp_types import ImageContent, TextContent
 from pydantic import Field
 
@@ -33,7 +38,9 @@ from apps_registry import Registry
 from phone_agent.cancellation import Cancellation
 from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
+from phone_agent.handoff import HandOff, NonInteractiveHandOff
 from phone_agent.loop.results import Listener, StepResult
+from phone_agent.mcp_handoff import Elicit, ElicitingHandOff, M
 from phone_agent.model.images import ImageOptions
 from phone_agent.session import TaskRecord
 from phone_agent.suites.locate import parse_hierarchy
@@ -49,8 +56,8 @@ INSTRUCTIONS = (
     "phone agent's own model."
 )
 CANCELLED = "The MCP client cancelled the task."
-# Runs a task: its text, what stops it, and who hears of each step.
-RunTask = Callable[[str, Cancellation, Listener], TaskRecord]
+# Runs a task: its text, what stops it, who hears of each step, and who answers its hand-offs.
+RunTask = Callable[[str, Cancellation, Listener, HandOff], TaskRecord]
 
 
 class StepProgress(Listener):
@@ -174,7 +181,7 @@ class PhoneTools:
             lines.append(f"{' '.join(p for p in parts if p)} at ({x}, {y})")
         return "\n".join(lines) or "No element with text or an id is on screen."
 
-    def task(self, task: str, cancellation: Cancellation, progress: Listener) -> dict[str, Any]:
+    def task(self, task: str, cancellation: Cancellation, progress: Listener, handoff: HandOff) -> dict[str, Any]:
         """Run the agent loop on a task until it ends or is cancelled: its status, final message, actions and report.
 
         Raises:
@@ -183,7 +190,7 @@ class PhoneTools:
         """
         if not task.strip():
             raise ToolError("The task is empty. Say what to do, e.g. 'open Settings'.")
-        record = self.run_task(task, cancellation, progress)
+        record = self.run_task(task, cancellation, progress, handoff)
         result = record.result
         if result.error is not None:
             raise ToolError(f"{result.error} Report: {record.report}")
@@ -295,8 +302,10 @@ def build_server(phone: PhoneTools) -> MCPServer:
     async def run_task(task: str, ctx: Context) -> dict[str, Any]:
         """Let the phone agent's own model do a whole task, e.g. "open eBay and search earbuds" (can take minutes).
 
-        Sensitive taps are refused and a needed login ends the task (status needs_human). Each step is reported as
-        progress; cancelling the call stops the task.
+        When the client supports elicitation the person is asked to approve sensitive taps, take over for a login,
+        answer the agent's questions and say what to do when it is stuck; otherwise sensitive taps are refused and
+        a needed person ends the task (status needs_human). Each step is reported as progress; cancelling the call
+        stops the task.
         """
         cancellation = Cancellation()
 
@@ -304,7 +313,10 @@ def build_server(phone: PhoneTools) -> MCPServer:
             anyio.from_thread.run(ctx.report_progress, index, None, message)
 
         progress = StepProgress(report, cancellation)
-        return await call(phone.task, task, cancellation, progress, cancellation=cancellation)
+        async with BlockingPortal() as portal:
+            handoff = ElicitingHandOff(elicit_from_thread(portal, ctx, cancellation)) if can_elicit(ctx) else (
+                NonInteractiveHandOff())
+            return await call(phone.task, task, cancellation, progress, handoff, cancellation=cancellation)
 
     return server
 
@@ -330,6 +342,33 @@ async def until_cancelled(fn: Callable[[], T], cancellation: Cancellation) -> T:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(ended.wait)
         raise
+
+
+def can_elicit(ctx: Context) -> bool:
+    """Whether the client takes form elicitations mid-call (declared, and a protocol with server requests)."""
+    capability = ctx.client_capabilities.elicitation if ctx.client_capabilities else None
+    # An empty elicitation capability means form mode (the spec's rule for clients older than url mode).
+    form = capability is not None and (capability.form is not None or capability.url is None)
+    return form and ctx.session.can_send_request
+
+
+def elicit_from_thread(portal: BlockingPortal, ctx: Context, cancellation: Cancellation) -> Elicit:
+    """Elicitation for the run's thread: the form is sent from the event loop, and a cancelled run stops waiting."""
+
+    def elicit(message: str, schema: type[M]) -> M | None:
+        future = portal.start_task_soon(ctx.elicit, message, schema)
+        outcome = None
+        with cancellation.on_cancel(future.cancel):
+            try:
+                outcome = future.result()
+            except concurrent.futures.CancelledError:  # the run, or the whole call, was cancelled meanwhile
+                cancellation.cancel(CANCELLED)
+            except (MCPError, ValueError):  # the client failed the request, or sent a form that does not fit
+                pass
+        cancellation.check()  # a run cancelled while the person was asked stops before acting on the answer
+        return outcome.data if isinstance(outcome, AcceptedElicitation) else None
+
+    return elicit
 
 
 def take_stdout() -> int:
