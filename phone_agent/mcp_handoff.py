@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol, TypeVar
 
+from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from phone_agent.handoff import StuckResponse
@@ -80,3 +81,15 @@ class ElicitingHandOff:
         if choice == "take_over":
             return "take_over" if self.take_over("Fix it on the phone.") else "stop"
         return choice
+
+
+def can_elicit(ctx: Context) -> bool:
+    """Whether the client takes form elicitations mid-call: it declared them, and its protocol has server requests.
+
+    The 2026-07-28 protocol has none (a tool asks by returning ``InputRequiredResult``), so there the run is
+    unattended, as without the capability.
+    """
+    capability = ctx.client_capabilities.elicitation if ctx.client_capabilities else None
+    # An empty elicitation capability means form mode (the spec's rule for clients older than url mode).
+    form = capability is not None and (capability.form is not None or capability.url is None)
+    return form and ctx.session.can_send_request

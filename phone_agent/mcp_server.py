@@ -40,7 +40,7 @@ from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
 from phone_agent.loop.results import Listener, StepResult
-from phone_agent.mcp_handoff import Elicit, ElicitingHandOff, M
+from phone_agent.mcp_handoff import Elicit, ElicitingHandOff, M, can_elicit
 from phone_agent.model.images import ImageOptions
 from phone_agent.session import TaskRecord
 from phone_agent.suites.locate import parse_hierarchy
@@ -133,7 +133,7 @@ class PhoneTools:
         launched, note = launch_app(name, self.device, self.registry)
         if not launched:
             raise ToolError(note or f"{name} did not open.")
-        return note or f"{self.app_label(self.device.current_app())} is in front."
+        return note or f"{self.app_label(self.device.current_app(), on_phone=True)} is in front."
 
     def press_key(self, key: str) -> None:
         """Send one key by name (ENTER, BACK, ...) or Android keycode."""
@@ -143,7 +143,7 @@ class PhoneTools:
         self.adb.press_key(int(name) if name.isdigit() else KEYS[name])
 
     def list_apps(self) -> str:
-        """The apps of the list installed on the phone, one a line."""
+        """The apps of the list installed on the phone, then the phone's other launchable apps, one a line."""
         installed = self.device.installed_packages()
         lines = []
         for app in self.registry.apps:
@@ -151,12 +151,23 @@ class PhoneTools:
             if package is not None:
                 aliases = f" ({', '.join(app.aliases)})" if app.aliases else ""
                 lines.append(f"{app.name}{aliases}: {package}")
-        return "\n".join(lines) or "None of the known apps is installed."
+        others = [app for app in self.device.launchable_apps() if self.registry.by_package(app.package) is None]
+        if others:
+            lines.append("Other apps on this phone (launch them by label or package):")
+            lines += [f"{app.label}: {app.package}" if app.label else app.package for app in others]
+        return "\n".join(lines) or "No launchable app is installed."
 
-    def app_label(self, package: str) -> str:
-        """A package with its app's name when the list knows it."""
+    def app_label(self, package: str, on_phone: bool = False) -> str:
+        """A package with its app's name when the list knows it, or (``on_phone``) the phone's label for it.
+
+        The phone's labels are listed once per device, at a cost: only a launch, which has listed them for an
+        app the list does not know, asks for them.
+        """
         app = self.registry.by_package(package)
-        return f"{app.name} ({package})" if app else package or "unknown app"
+        if app is not None:
+            return f"{app.name} ({package})"
+        labels = {app.package: app.label for app in self.device.launchable_apps()} if on_phone and package else {}
+        return f"{labels[package]} ({package})" if labels.get(package) else package or "unknown app"
 
     def ui_tree(self, pixels: bool) -> str:
         """The elements on screen that show text or have an id, one a line, with the point to tap them."""
@@ -280,12 +291,12 @@ def build_server(phone: PhoneTools) -> MCPServer:
 
     @server.tool()
     async def launch(app: str) -> str:
-        """Open an app by name, e.g. "Settings" or "eBay" (see list_apps)."""
+        """Open an app by name, e.g. "Settings" or "eBay", or by its label or package on the phone (see list_apps)."""
         return await call(phone.act, lambda: phone.launch(app))
 
     @server.tool()
     async def list_apps() -> str:
-        """The apps launch knows that are installed on the phone: name (aliases): package."""
+        """The apps launch knows on the phone: name (aliases): package, then the phone's other apps: label: package."""
         return await call(phone.list_apps)
 
     @server.tool()
@@ -342,14 +353,6 @@ async def until_cancelled(fn: Callable[[], T], cancellation: Cancellation) -> T:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(ended.wait)
         raise
-
-
-def can_elicit(ctx: Context) -> bool:
-    """Whether the client takes form elicitations mid-call (declared, and a protocol with server requests)."""
-    capability = ctx.client_capabilities.elicitation if ctx.client_capabilities else None
-    # An empty elicitation capability means form mode (the spec's rule for clients older than url mode).
-    form = capability is not None and (capability.form is not None or capability.url is None)
-    return form and ctx.session.can_send_request
 
 
 def elicit_from_thread(portal: BlockingPortal, ctx: Context, cancellation: Cancellation) -> Elicit:

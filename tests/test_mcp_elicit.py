@@ -1,4 +1,4 @@
-"""``run_task``'s hand-offs as MCP elicitations: the person answers through the client.
+"""MCP and the person: ``run_task``'s hand-offs as elicitations, and the phone's own apps in list_apps and launch.
 
 A real ``phone-agent mcp`` subprocess spoken to by the mcp SDK's stdio client, whose elicitation callback
 plays the person; the virtual phone behind a real adb server; the replay model server.
@@ -26,8 +26,9 @@ from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
 from tests.test_adb_device import centre
+from tests.test_app_labels import ATX, app_lists, install
 from tests.test_end_to_end import last_text, open_item
-from tests.test_mcp import ok, server_args, server_env, text
+from tests.test_mcp import ok, server_args, server_env, talk, text
 
 SIGN_IN = 'do(action="Take_over", message="Please sign in to eBay")'
 Person = Callable[[ElicitRequestFormParams], ElicitResult]
@@ -212,3 +213,23 @@ def test_stuck_offers_continue_take_over_or_stop_and_no_answer_stops(
 def test_a_blank_or_declined_answer_is_no_answer() -> None:
     handoff = ElicitingHandOff(Forms({"answer": "  "}, None, {"answer": " white "}))
     assert [handoff.ask("Which colour?") for _ in range(3)] == [None, None, "white"]
+
+
+def test_list_apps_adds_the_phones_other_apps_with_labels_and_launch_takes_a_label(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, scrcpy_server_jar: Path
+) -> None:
+    install(adb, phone, tmp_path, ATX, "ATX")
+
+    async def conversation(client: Client) -> tuple[str, str]:
+        listed = text(ok(await client.call_tool("list_apps")))
+        return listed, text(ok(await client.call_tool("launch", {"app": "atx"})))
+
+    args = server_args(adb, phone, tmp_path, "--channel", "adb", "--scrcpy-server", str(scrcpy_server_jar))
+    listed, launched = talk(args, tmp_path, conversation)
+    lines = listed.splitlines()
+    assert any(line.startswith("eBay") and line.endswith(": com.ebay.mobile") for line in lines)
+    others = lines[lines.index("Other apps on this phone (launch them by label or package):") + 1:]
+    assert f"ATX: {ATX}" in others and not any(line.endswith(": com.ebay.mobile") for line in others)
+    assert launched == f"ATX ({ATX}) is in front."
+    assert phone.phone.ui.foreground()[0] == ATX
+    assert len(app_lists(phone)) == 1  # listed once for the server's device
