@@ -11,8 +11,10 @@ The run's hand-offs ask the person through the client when it takes elicitations
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import os
 import sys
 import threading
@@ -24,7 +26,6 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from anyio.from_thread import BlockingPortal
 from mcp.server.elicitation import AcceptedElicitation
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -324,10 +325,10 @@ def build_server(phone: PhoneTools) -> MCPServer:
             anyio.from_thread.run(ctx.report_progress, index, None, message)
 
         progress = StepProgress(report, cancellation)
-        async with BlockingPortal() as portal:
-            handoff = ElicitingHandOff(elicit_from_thread(portal, ctx, cancellation)) if can_elicit(ctx) else (
-                NonInteractiveHandOff())
-            return await call(phone.task, task, cancellation, progress, handoff, cancellation=cancellation)
+        loop = asyncio.get_running_loop()
+        handoff = ElicitingHandOff(elicit_from_thread(loop, ctx, cancellation)) if can_elicit(ctx) else (
+            NonInteractiveHandOff())
+        return await call(phone.task, task, cancellation, progress, handoff, cancellation=cancellation)
 
     return server
 
@@ -355,19 +356,25 @@ async def until_cancelled(fn: Callable[[], T], cancellation: Cancellation) -> T:
         raise
 
 
-def elicit_from_thread(portal: BlockingPortal, ctx: Context, cancellation: Cancellation) -> Elicit:
-    """Elicitation for the run's thread: the form is sent from the event loop, and a cancelled run stops waiting."""
+def elicit_from_thread(loop: asyncio.AbstractEventLoop, ctx: Context, cancellation: Cancellation) -> Elicit:
+    """Elicitation for the run's thread: the form is sent from the event loop, and a cancelled run withdraws it.
+
+    The request runs as a task of its own, outside the call's cancel scope, so only the run's cancellation
+    (which a cancelled call sets) ends it, and the run then stops as ``interrupted``.
+    """
 
     def elicit(message: str, schema: type[M]) -> M | None:
-        future = portal.start_task_soon(ctx.elicit, message, schema)
+        future = asyncio.run_coroutine_threadsafe(ctx.elicit(message, schema), loop)
         outcome = None
-        with cancellation.on_cancel(future.cancel):
-            try:
-                outcome = future.result()
-            except concurrent.futures.CancelledError:  # the run, or the whole call, was cancelled meanwhile
-                cancellation.cancel(CANCELLED)
-            except (MCPError, ValueError):  # the client failed the request, or sent a form that does not fit
-                pass
+
+        def withdraw() -> None:
+            future.cancel()
+
+        # Withdrawn on a cancel, failed by the client, or a form that does not fit: no answer.
+        with cancellation.on_cancel(withdraw), contextlib.suppress(
+            concurrent.futures.CancelledError, MCPError, ValueError
+        ):
+            outcome = future.result()
         cancellation.check()  # a run cancelled while the person was asked stops before acting on the answer
         return outcome.data if isinstance(outcome, AcceptedElicitation) else None
 

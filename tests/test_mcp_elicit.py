@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.session import ClientRequestContext, ElicitationFnT
-from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+from mcp_types import INVALID_REQUEST, ElicitRequestFormParams, ElicitRequestParams, ElicitResult, ErrorData
 
 from phone_agent.device.adb import AdbDevice
 from phone_agent.mcp_handoff import ElicitingHandOff, M
@@ -31,7 +31,7 @@ from tests.test_end_to_end import last_text, open_item
 from tests.test_mcp import ok, server_args, server_env, talk, text
 
 SIGN_IN = 'do(action="Take_over", message="Please sign in to eBay")'
-Person = Callable[[ElicitRequestFormParams], ElicitResult]
+Person = Callable[[ElicitRequestFormParams], ElicitResult | ErrorData]
 
 
 def pay(phone: PhoneSession) -> str:
@@ -46,7 +46,7 @@ def at_checkout(adb: AdbServer, phone: PhoneSession, signed_in: bool) -> None:
 
 
 def answered(person: Person, asked: list[ElicitRequestFormParams]) -> ElicitationFnT:
-    async def elicitation(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+    async def elicitation(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult | ErrorData:
         assert isinstance(params, ElicitRequestFormParams)
         asked.append(params)
         return person(params)
@@ -80,7 +80,7 @@ def test_the_person_answers_the_agents_question_and_allows_the_payment(
     adb: AdbServer, phone: PhoneSession, tmp_path: Path
 ) -> None:
     at_checkout(adb, phone, signed_in=True)
-    answers = {"answer": "white", "allow": True}
+    answers: dict[str, str | bool] = {"answer": "white", "allow": True}
     asked: list[ElicitRequestFormParams] = []
     person = answered(lambda params: ElicitResult(action="accept", content={field(params): answers[field(params)]}),
                       asked)
@@ -96,11 +96,12 @@ def test_the_person_answers_the_agents_question_and_allows_the_payment(
 @pytest.mark.parametrize(
     "answer",
     [ElicitResult(action="accept", content={"allow": False}), ElicitResult(action="decline"),
-     ElicitResult(action="cancel")],
-    ids=["no", "decline", "cancel"],
+     ElicitResult(action="cancel"), ElicitResult(action="accept", content={"allow": "maybe"}),
+     ErrorData(code=INVALID_REQUEST, message="The form could not be shown.")],
+    ids=["no", "decline", "cancel", "not-a-yes", "client-error"],
 )
 def test_a_payment_the_person_does_not_allow_is_not_made(
-    adb: AdbServer, phone: PhoneSession, tmp_path: Path, answer: ElicitResult
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, answer: ElicitResult | ErrorData
 ) -> None:
     at_checkout(adb, phone, signed_in=True)
     asked: list[ElicitRequestFormParams] = []
