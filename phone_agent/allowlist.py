@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from actions import Action, Device, Launch, LaunchableApp
 from actions.labels import find_apps, similar_labels
 from apps_registry import App, Registry, UnknownAppError, fold_name
-from phone_agent.device.adb import LAUNCH_DIALOGS
+from phone_agent.device.app_control import LAUNCH_DIALOGS
 from phone_agent.device.text_input import ADB_KEYBOARD
 from phone_agent.errors import ConfigError
 
