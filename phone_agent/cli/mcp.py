@@ -63,16 +63,16 @@ def mcp(
         )
         registry = registry_from(settings)
         writable_runs_dir(runs_dir)
-        with open_phone(settings) as (phone, channel, embedded):
+        with open_phone(settings) as (phone, opened, embedded):
 
             def run_task(task: str, cancellation: Cancellation, progress: Listener, handoff: HandOff) -> TaskRecord:
                 endpoint = resolve_endpoint(settings)
                 with open_client(endpoint, settings, cancellation=cancellation) as client:
                     session = Session(
-                        phone, channel, client, endpoint, settings, registry=registry, handoff=handoff,
+                        phone, opened, client, endpoint, settings, registry=registry, handoff=handoff,
                         listeners=(progress,), runs_dir=runs_dir, embedded=embedded, cancellation=cancellation,
                     )
                     return session.run(task)
 
             images = ImageOptions(settings.image_format, settings.image_max_side)
-            serve(build_server(PhoneTools(channel.device, phone, registry, run_task, images)), wire)
+            serve(build_server(PhoneTools(opened.device, phone, registry, run_task, images)), wire)
