@@ -22,6 +22,7 @@ from phone_agent.model.client import ChatClient
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
+from tests.support import FakeClock
 from tests.test_adb_device import centre
 
 runner = CliRunner()
@@ -204,7 +205,11 @@ def test_no_device_is_a_one_line_setup_error(adb: AdbServer, tmp_path: Path) -> 
     assert "emulator-5998" in result.output and "is not attached" in result.output
 
 
-def test_unreachable_endpoint_is_a_setup_error(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
+def test_unreachable_endpoint_is_a_setup_error(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()  # the clients the command makes wait on it: the retries' 15 s pass at once
+    monkeypatch.setitem(ChatClient.__init__.__kwdefaults__, "sleep", clock.sleep)
     args = [
         "run",
         "x",
@@ -219,6 +224,7 @@ def test_unreachable_endpoint_is_a_setup_error(adb: AdbServer, phone: PhoneSessi
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "could not reach the model endpoint" in result.output
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]
 
 
 def processes_using(directory: Path) -> list[int]:
