@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from phone_agent.cli import app
 from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.console import ConsolePrinter, printable
 from phone_agent.errors import ConfigError
@@ -23,6 +21,7 @@ from phone_agent.report import write_report
 from phone_agent.session import open_client
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.trace import read_trace
+from tests import support
 from tests.test_trace_report import _browser
 
 ROOT = Path(__file__).parent.parent
@@ -44,12 +43,9 @@ def phone_agent(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -
 
 
 def invoke(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The same command in this process (no interpreter start-up), with the same clean environment."""
+    """The same command in this process, with the same clean environment."""
     unset: dict[str, str | None] = {key: None for key in os.environ if "API_KEY" in key or "ADB" in key}
-    result = CliRunner().invoke(app, list(args), env=unset | home(tmp_path) | (env or {}))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a crash the real command would show as a traceback
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+    return support.invoke(*args, env=unset | home(tmp_path) | (env or {}))
 
 
 def home(tmp_path: Path) -> dict[str, str]:
