@@ -90,6 +90,11 @@ class Registry:
         owner = self._packages.get(package)
         return None if owner is None else self._apps[owner]
 
+    def name_of(self, package: str) -> str:
+        """The display name of the app owning `package`, or the package itself."""
+        app = self.by_package(package)
+        return app.name if app else package
+
     def suggest(self, name: str) -> list[str]:
         """Display names of apps whose name or an alias is close to `name`, best first."""
         matches = difflib.get_close_matches(

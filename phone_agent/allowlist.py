@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from actions import Device
+from actions import Action, Device, Launch
 from apps_registry import App, Registry, UnknownAppError
 from phone_agent.device.adb import LAUNCH_DIALOGS
 from phone_agent.device.text_input import ADB_KEYBOARD
@@ -74,15 +74,17 @@ class AllowList:
         """True for a package of an allowed app or of the system itself (the home app and keyboard aside)."""
         return package in SYSTEM_PACKAGES or any(package in app.packages for app in self.apps)
 
-    def launch_refusal(self, name: str, registry: Registry) -> str | None:
-        """Why launching ``name`` is refused, for the model; None when it names an allowed app."""
+    def refusal(self, action: Action, registry: Registry) -> str | None:
+        """Why the action is refused, for the model: a Launch of an app not allowed; None for any other action."""
+        if not isinstance(action, Launch):
+            return None
         try:
-            if registry.resolve(name) in self.apps:
+            if registry.resolve(action.app) in self.apps:
                 return None
         except UnknownAppError:
             pass
         return (
-            f'Launch "{name}" was refused: this task may only use {self.names}. Do not try to open other apps; '
+            f'Launch "{action.app}" was refused: this task may only use {self.names}. Do not try to open other apps; '
             "continue in an allowed app, or finish and say that the task needs another app."
         )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from actions import Back, Launch
 from apps_registry import default_registry
 from phone_agent.allowlist import AllowList
 from phone_agent.config import load_settings
@@ -81,11 +82,12 @@ def test_the_system_counts_as_allowed_other_apps_do_not() -> None:
 
 def test_launching_is_refused_outside_the_list() -> None:
     allowed, registry = allow("eBay"), default_registry()
-    assert allowed.launch_refusal("ebay", registry) is None
-    assert allowed.launch_refusal("易贝", registry) is None
-    refusal = allowed.launch_refusal("Settings", registry)
+    assert allowed.refusal(Launch(app="ebay"), registry) is None
+    assert allowed.refusal(Launch(app="易贝"), registry) is None
+    refusal = allowed.refusal(Launch(app="Settings"), registry)
     assert refusal is not None and 'Launch "Settings" was refused' in refusal and "only use eBay" in refusal
-    assert allowed.launch_refusal("No Such App", registry) is not None
+    assert allowed.refusal(Launch(app="No Such App"), registry) is not None
+    assert allowed.refusal(Back(), registry) is None  # only launching is refused; the front app is watched
 
 
 def test_the_phone_names_its_home_app_and_keyboard(adb: AdbServer, phone: PhoneSession) -> None:

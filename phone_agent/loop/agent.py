@@ -11,20 +11,17 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
-from actions import Action, ActionParseError, Context, Device, Launch, Outcome, TakeOver, Tap, Wait, execute
+from actions import Action, Context, Device, Outcome, TakeOver, Tap, Wait, execute
 from apps_registry import Registry, default_registry
-from phone_agent.allowlist import FrontApps
 from phone_agent.device.frames import Frame, frame_of
 from phone_agent.device.settle import Settled, Settler
-from phone_agent.errors import PhoneAgentError, RunAborted
+from phone_agent.errors import PhoneAgentError
 from phone_agent.handoff import HandOff, NonInteractiveHandOff
-from phone_agent.loop.dialect import Decision, dialect_for, raw_reply
+from phone_agent.loop.dialect import ask_until_understood
 from phone_agent.loop.environment import LoopEnvironment
 from phone_agent.loop.results import Fanout, Listener, RunResult, StepResult
 from phone_agent.loop.step import AgentSettings, Decided, Observation, PhaseTimer, RunState, Stop, step_result
-from phone_agent.loop.stuck import StuckGuard
-from phone_agent.model.messages import ChatModel, Conversation, Image, screen_text, system_prompt
-from phone_agent.model.reply import Completion
+from phone_agent.model.messages import ChatModel, Image, screen_text
 
 
 class PhoneAgent:
@@ -49,7 +46,9 @@ class PhoneAgent:
         self.listener: Listener = Fanout(listeners)
         self._clock = clock
         self._settler = Settler(self.settings.settle, clock, sleep, max_wait=self.settings.settle_max_wait)
-        self._environment = LoopEnvironment(model, self.handoff, self._release_input, sleep)
+        self._environment = LoopEnvironment(
+            model, self.handoff, self.listener, self._release_input, sleep, self.settings.lang
+        )
 
     def run(self, task: str, *, deadline: float | None = None) -> RunResult:
         """Work on ``task`` until the model finishes, a person is needed, or ``max_steps`` is reached.
@@ -60,7 +59,7 @@ class PhoneAgent:
         """
         start = self._clock()
         self.listener.run_started(task)
-        state = self._new_state()
+        state = RunState.start(self.settings, self.device)
         stop = Stop("max_steps", f"Stopped after {self.settings.max_steps} steps without finishing the task.")
         error: PhoneAgentError | None = None
         try:
@@ -87,13 +86,6 @@ class PhoneAgent:
         self.listener.run_finished(result)
         return result
 
-    def _new_state(self) -> RunState:
-        settings = self.settings
-        state = RunState(Conversation(system_prompt(settings.lang, settings.dialect)), dialect_for(settings.dialect))
-        state.guard = StuckGuard(settings.stuck, settings.lang) if settings.stuck is not None else None
-        state.front = FrontApps(settings.allowed_apps, self.device) if settings.allowed_apps is not None else None
-        return state
-
     def _release_input(self) -> None:
         """Give the person their keyboard back; a phone that is gone cannot need it."""
         with contextlib.suppress(PhoneAgentError):
@@ -115,7 +107,8 @@ class PhoneAgent:
         self._record(step_result(index, seen, decided, outcome, settled, timer.seconds), seen, state)
         if outcome.status is not None:
             return Stop(outcome.status, outcome.message or "")
-        return self._watch_for_loops(state, decided.decision.action, seen.frame)
+        escalation = state.guard.watch(decided.decision.action, seen.frame, state.next_frame) if state.guard else None
+        return self._environment.stuck(escalation, state, decided.decision.action) if escalation else None
 
     def _observe(self, state: RunState, timer: PhaseTimer) -> Observation | Stop:
         """Observe: the screen (the last step's settled frame, if any), the app in front, and the image to send."""
@@ -126,12 +119,13 @@ class PhoneAgent:
             state.next_frame = self._settler.wait(self.device, frame).frame
             frame, package = self._capture(state)
         while state.front is not None and state.front.is_foreign(package):
-            if (stop := self._hand_off_foreign_app(state, package)) is not None:
+            app, allowed = self.registry.name_of(package), state.front.allowed.names
+            if (stop := self._environment.foreign_app(state, package, app, allowed)) is not None:
                 return stop
             timer.restart()
             frame, package = self._capture(state)
         image, mime = self.settings.images.encode(lambda: frame.png, frame.pixels)  # preparing it is part of observing
-        return Observation(frame, package, self._app_name(package), Image(image, mime))
+        return Observation(frame, package, self.registry.name_of(package), Image(image, mime))
 
     def _capture(self, state: RunState) -> tuple[Frame, str]:
         """The frame (the last settled one, or captured now) and the app in front (devices ask for it meanwhile)."""
@@ -143,96 +137,33 @@ class PhoneAgent:
         shot = seen.frame
         text = screen_text(seen.app, task=task, note=state.feedback, secure=shot.secure, failure=shot.failure)
         state.conversation.add_screen(text, seen.image)
-        request_messages = len(state.conversation.turns)
-        return Decided(*self._understood_reply(state, timer), request_messages)
-
-    def _understood_reply(self, state: RunState, timer: PhaseTimer) -> tuple[Decision, Completion, int]:
-        """Ask the model until its reply parses, sending each parse error back; also the number of retries.
-
-        Raises:
-            RunAborted: the reply was malformed more than ``max_parse_retries`` times in a row.
-        """
-        conversation, dialect, retries = state.conversation, state.dialect, 0
-        while True:
-            completion = self.model.complete(conversation.turns, self.listener.model_text, dialect.tools)
-            timer.lap("model")
-            try:
-                decision = dialect.parse(completion)
-            except ActionParseError as exc:
-                timer.lap("parse")
-                reply = raw_reply(completion)
-                self.listener.parse_failed(reply, exc)
-                if retries >= self.settings.max_parse_retries:
-                    raise RunAborted(f"The model's reply could not be understood {retries + 1} times in a row "
-                                     f"({exc}). Its last reply was:\n{reply}") from None
-                retries += 1
-                dialect.reject(conversation, completion, exc)
-                continue
-            timer.lap("parse")
-            dialect.accept(conversation, decision)
-            return decision, completion, retries
+        request_messages, lap = len(state.conversation.turns), timer.lap
+        decided = ask_until_understood(
+            self.model, state.conversation, state.dialect, self.listener, lap, self.settings.max_parse_retries
+        )
+        return Decided(*decided, request_messages)
 
     def _act(self, action: Action, seen: Observation, state: RunState) -> Outcome:
         """Act: carry out the action on the phone, unless the allowlist refuses it."""
         allowed = self.settings.allowed_apps
-        refusal = allowed.launch_refusal(action.app, self.registry) if allowed and isinstance(action, Launch) else None
-        if refusal is not None:
+        if allowed is not None and (refusal := allowed.refusal(action, self.registry)) is not None:
             return Outcome(feedback=refusal)
-        context = Context(seen.frame, self.registry, state.notes)
-        return execute(action, self.device, self._environment, context)
+        return execute(action, self.device, self._environment, Context(seen.frame, self.registry, state.notes))
 
     def _settle(self, action: Action, seen: Observation, outcome: Outcome, state: RunState) -> Settled:
         """Settle: wait until the screen the action moved is still; that frame is the next observation."""
-        settled = self._settled(action, seen.frame, outcome)
+        if outcome.status is not None or isinstance(action, Wait | TakeOver):
+            settled = Settled(None, 0.0, True, 0)  # the run ends, time passed or a person acted: look again
+        elif not action.changes_screen or (isinstance(action, Tap) and not outcome.points):
+            settled = Settled(seen.frame, 0.0, True, 0)  # nothing moved: a Note, an answer, a declined sensitive tap
+        else:
+            settled = self._settler.wait(self.device, seen.frame)
         state.next_frame = settled.frame
         if settled.frame is None and state.guard is not None and outcome.status is None and action.changes_screen:
             state.next_frame = frame_of(self.device.screenshot())  # --settle off/fixed: the stuck guard compares it
         return settled
 
-    def _settled(self, action: Action, frame: Frame, outcome: Outcome) -> Settled:
-        if outcome.status is not None or isinstance(action, Wait | TakeOver):
-            return Settled(None, 0.0, True, 0)  # the run ends, time passed or a person acted: look again
-        if not action.changes_screen or (isinstance(action, Tap) and not outcome.points):
-            return Settled(frame, 0.0, True, 0)  # nothing moved: a Note, an answer, a declined sensitive tap
-        return self._settler.wait(self.device, frame)
-
     def _record(self, step: StepResult, seen: Observation, state: RunState) -> None:
         """Record: keep the step and tell the listeners (the trace among them)."""
         state.steps.append(step)
         self.listener.step_finished(step, seen.frame)
-
-    def _app_name(self, package: str) -> str:
-        """The registry's name for a package, or the package itself."""
-        app = self.registry.by_package(package)
-        return app.name if app else package
-
-    def _hand_off_foreign_app(self, state: RunState, package: str) -> Stop | None:
-        """A foreign app is in front: stop unattended, or let the person go back to an allowed app."""
-        assert self.settings.allowed_apps is not None
-        allowed, app = self.settings.allowed_apps.names, self._app_name(package)
-        self.listener.foreign_app(package, app)
-        self._release_input()
-        situation = f"{app} ({package}) came to the front, but this task may only use {allowed}."
-        if not self.handoff.take_over(f"{situation} Go back to an allowed app on the phone."):
-            return Stop("blocked", f"Stopped: {situation}")
-        state.next_frame = None
-        state.add_feedback(f"{app} is not among the apps this task may use ({allowed}); the person went back and "
-                           "handed the phone back. Look at the screen again and do not open other apps.")
-        return None
-
-    def _watch_for_loops(self, state: RunState, action: Action, before: Frame) -> Stop | None:
-        """After a step: note a loop to the model once, then ask the person (or stop) if it goes on."""
-        escalation = state.guard.watch(action, before, state.next_frame) if state.guard is not None else None
-        if escalation is None:
-            return None
-        response = None
-        if escalation.ask_person:
-            self._release_input()
-            response = self.handoff.stuck(escalation.situation(state.steps[-1].current_app, action))
-        self.listener.stuck_detected(escalation.detection, response or "note")
-        if response == "stop":
-            return Stop("stuck", escalation.stop_message())
-        if response == "take_over":
-            state.next_frame = None  # look again at what the person left
-        state.add_feedback(escalation.feedback(response == "take_over", self.settings.lang))
-        return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,7 +23,9 @@ from actions import (
     tool_call_for,
     tool_definitions,
 )
-from phone_agent.model.messages import Conversation, DialectName, ToolDefinition
+from phone_agent.errors import RunAborted
+from phone_agent.loop.results import Listener
+from phone_agent.model.messages import ChatModel, Conversation, DialectName, ToolDefinition
 from phone_agent.model.reply import Completion, ToolCall
 
 _THINK_TAGS = re.compile(r"</?think>")
@@ -65,6 +68,42 @@ class Dialect(Protocol):
 def dialect_for(name: DialectName) -> Dialect:
     """A fresh dialect for one run."""
     return ToolDialect() if name == "tools" else TextDialect()
+
+
+def ask_until_understood(
+    model: ChatModel,
+    conversation: Conversation,
+    dialect: Dialect,
+    listener: Listener,
+    lap: Callable[[str], None],
+    max_retries: int,
+) -> tuple[Decision, Completion, int]:
+    """Ask the model until its reply parses, sending each parse error back; also the number of retries.
+
+    ``lap`` is told when the model phase and the parse phase end.
+
+    Raises:
+        RunAborted: the reply was malformed more than ``max_retries`` times in a row.
+    """
+    retries = 0
+    while True:
+        completion = model.complete(conversation.turns, listener.model_text, dialect.tools)
+        lap("model")
+        try:
+            decision = dialect.parse(completion)
+        except ActionParseError as exc:
+            lap("parse")
+            reply = raw_reply(completion)
+            listener.parse_failed(reply, exc)
+            if retries >= max_retries:
+                raise RunAborted(f"The model's reply could not be understood {retries + 1} times in a row "
+                                 f"({exc}). Its last reply was:\n{reply}") from None
+            retries += 1
+            dialect.reject(conversation, completion, exc)
+            continue
+        lap("parse")
+        dialect.accept(conversation, decision)
+        return decision, completion, retries
 
 
 def raw_reply(completion: Completion) -> str:

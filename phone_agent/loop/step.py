@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from actions import NoteEntry, Outcome
+from actions import Device, NoteEntry, Outcome
 from phone_agent.allowlist import AllowList, FrontApps
 from phone_agent.device.frames import Frame
 from phone_agent.device.settle import Settled, SettleMode
-from phone_agent.loop.dialect import Decision, Dialect, TextDialect, raw_reply
+from phone_agent.loop.dialect import Decision, Dialect, TextDialect, dialect_for, raw_reply
 from phone_agent.loop.results import RunStatus, StepResult
 from phone_agent.loop.stuck import StuckGuard, StuckSettings
 from phone_agent.model.images import ImageOptions
-from phone_agent.model.messages import Conversation, DialectName, Image, Language
+from phone_agent.model.messages import Conversation, DialectName, Image, Language, system_prompt
 from phone_agent.model.reply import Completion
 
 
@@ -44,6 +44,14 @@ class RunState:
     front: FrontApps | None = None
     next_frame: Frame | None = None
     feedback: str | None = None
+
+    @classmethod
+    def start(cls, settings: AgentSettings, device: Device) -> RunState:
+        """The state of a new run: the system prompt, a fresh dialect, and the run's guards."""
+        state = cls(Conversation(system_prompt(settings.lang, settings.dialect)), dialect_for(settings.dialect))
+        state.guard = StuckGuard(settings.stuck, settings.lang) if settings.stuck is not None else None
+        state.front = FrontApps(settings.allowed_apps, device) if settings.allowed_apps is not None else None
+        return state
 
     def add_feedback(self, text: str) -> None:
         """Add a line to what the next user turn tells the model."""
