@@ -32,7 +32,6 @@ from phone_agent.embedded import embedded_phones
 from phone_agent.errors import ConfigError
 from phone_agent.report import write_report
 from phone_agent.session import SIM_DEVICE
-from phone_agent.sim import serve
 from phone_agent.sim.model_server import ReplayModelServer, load_script
 from phone_agent.sim.profiles import DEFAULT_PROFILE, PROFILES
 from phone_agent.trace import TRACE_FILE
@@ -72,6 +71,8 @@ def sim(
                 server = stack.enter_context(ReplayModelServer(script))
                 typer.echo(f"Replay model: --base-url {server.base_url} --model {script.model} "
                            f"({len(script.replies)} scripted replies)")
+            from phone_agent.sim.server import serve  # the simulator loads only for this command
+
             try:
                 serve(
                     phones=phones, port=port, size=(int(match[1]), int(match[2])), adb_keyboard=not no_adb_keyboard,
