@@ -206,10 +206,8 @@ def test_no_device_is_a_one_line_setup_error(adb: AdbServer, tmp_path: Path) -> 
 
 
 def test_unreachable_endpoint_is_a_setup_error(
-    adb: AdbServer, phone: PhoneSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, model_clock: FakeClock
 ) -> None:
-    clock = FakeClock()  # the clients the command makes wait on it: the retries' 15 s pass at once
-    monkeypatch.setitem(ChatClient.__init__.__kwdefaults__, "sleep", clock.sleep)
     args = [
         "run",
         "x",
@@ -224,7 +222,7 @@ def test_unreachable_endpoint_is_a_setup_error(
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "could not reach the model endpoint" in result.output
-    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]
+    assert model_clock.sleeps == [1.0, 2.0, 4.0, 8.0]  # retried as a real run would, without the 15 s
 
 
 def processes_using(directory: Path) -> list[int]:
