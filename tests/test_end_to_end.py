@@ -186,7 +186,8 @@ SECRET = "sk-e2e-secret-7d1f"
     ],
 )
 def test_model_failures_give_the_documented_exit_code(
-    adb: AdbServer, phone: PhoneSession, tmp_path: Path, steps: list[Any], exit_code: int, expected: str
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, steps: list[Any], exit_code: int, expected: str,
+    model_clock: FakeClock,
 ) -> None:
     with script(*steps) as server:
         result = run_cli(adb, phone, server, tmp_path, "--api-key", SECRET, "--quiet")
