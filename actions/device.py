@@ -35,6 +35,14 @@ class Screenshot:
         return self._png
 
 
+@dataclass(frozen=True)
+class LaunchableApp:
+    """An app with an icon on the home screen: the label shown under it ("" when unknown) and its package."""
+
+    label: str
+    package: str
+
+
 class Device(Protocol):
     """What the agent needs from a phone. Coordinates are pixels of the current screenshot."""
 
@@ -66,6 +74,10 @@ class Device(Protocol):
 
     def installed_packages(self) -> frozenset[str]:
         """Package names installed on the phone (empty when the phone cannot list them)."""
+        ...
+
+    def launchable_apps(self) -> tuple[LaunchableApp, ...]:
+        """The apps with a launcher icon and their labels (empty where the phone cannot tell), listed once."""
         ...
 
     def launch(self, package: str, activity: str | None = None) -> bool:

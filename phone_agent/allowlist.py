@@ -8,11 +8,12 @@ two differ by vendor and are asked of the phone once per run).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from actions import Action, Device, Launch
-from apps_registry import App, Registry, UnknownAppError
+from actions import Action, Device, Launch, LaunchableApp
+from actions.labels import find_apps, similar_labels
+from apps_registry import App, Registry, UnknownAppError, fold_name
 from phone_agent.device.adb import LAUNCH_DIALOGS
 from phone_agent.device.text_input import ADB_KEYBOARD
 from phone_agent.errors import ConfigError
@@ -35,6 +36,8 @@ SYSTEM_PACKAGES = frozenset(
     }
 )
 
+PhoneApps = Callable[[], Sequence[LaunchableApp]]  # the phone's launchable apps, asked for only when needed
+
 
 @dataclass(frozen=True)
 class AllowList:
@@ -43,22 +46,16 @@ class AllowList:
     apps: tuple[App, ...]
 
     @classmethod
-    def resolve(cls, names: Iterable[str], registry: Registry) -> AllowList:
-        """Look every name up in the registry.
+    def resolve(cls, names: Iterable[str], registry: Registry, phone_apps: PhoneApps) -> AllowList:
+        """Look every name up in the registry, else among the phone's launchable apps (label or package).
 
         Raises:
-            ConfigError: a name matches no app (the message offers close matches), or no name is given.
+            ConfigError: a name matches no app (the message offers close matches) or several apps on the
+                phone, or no name is given.
         """
         apps: list[App] = []
         for name in names:
-            try:
-                app = registry.resolve(name)
-            except UnknownAppError as exc:
-                hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-                raise ConfigError(
-                    f'Unknown app "{name}" in the app allowlist (--allow-apps).{hint} '
-                    "`phone-agent apps` lists the names; add a missing app with --apps-file."
-                ) from None
+            app = _app_named(name, registry, phone_apps)
             if app not in apps:
                 apps.append(app)
         if not apps:
@@ -74,19 +71,49 @@ class AllowList:
         """True for a package of an allowed app or of the system itself (the home app and keyboard aside)."""
         return package in SYSTEM_PACKAGES or any(package in app.packages for app in self.apps)
 
-    def refusal(self, action: Action, registry: Registry) -> str | None:
+    def refusal(self, action: Action, registry: Registry, phone_apps: PhoneApps) -> str | None:
         """Why the action is refused, for the model: a Launch of an app not allowed; None for any other action."""
-        if not isinstance(action, Launch):
+        if not isinstance(action, Launch) or self._allows_name(action.app, registry, phone_apps):
             return None
-        try:
-            if registry.resolve(action.app) in self.apps:
-                return None
-        except UnknownAppError:
-            pass
         return (
-            f'Launch "{action.app}" was refused: this task may only use {self.names}. Do not try to open other apps; '
-            "continue in an allowed app, or finish and say that the task needs another app."
+            f'Launch "{action.app}" was refused: this task may only use {self.names}. Do not try to open other '
+            "apps; continue in an allowed app, or finish and say that the task needs another app."
         )
+
+    def _allows_name(self, name: str, registry: Registry, phone_apps: PhoneApps) -> bool:
+        """Whether ``name`` means an allowed app: as the registry knows it, else as the phone labels it."""
+        try:
+            return registry.resolve(name) in self.apps
+        except UnknownAppError:
+            found = find_apps(name, phone_apps())
+            return len(found) == 1 and any(found[0].package in app.packages for app in self.apps)
+
+
+def _app_named(name: str, registry: Registry, phone_apps: PhoneApps) -> App:
+    """The app ``name`` means in the registry, else the one launchable app on the phone it names.
+
+    Raises:
+        ConfigError: no app, or several apps on the phone, carry that name.
+    """
+    try:
+        return registry.resolve(name)
+    except UnknownAppError as exc:
+        suggestions = exc.suggestions
+    apps = phone_apps()
+    found = find_apps(name, apps)
+    if len(found) == 1:
+        (app,) = found
+        return App(name=app.label if fold_name(app.label) else app.package, package=app.package)
+    if found:
+        named = ", ".join(f"{app.label} ({app.package})" for app in found)
+        raise ConfigError(f'"{name}" in the app allowlist (--allow-apps) names several apps on the phone: {named}. '
+                          "Give the package of the one you mean.")
+    close = list(dict.fromkeys([*suggestions, *similar_labels(name, apps)]))
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise ConfigError(
+        f'Unknown app "{name}" in the app allowlist (--allow-apps): neither the app list nor the phone knows it.'
+        f"{hint} `phone-agent apps` lists the names; add a missing app with --apps-file."
+    )
 
 
 @dataclass

@@ -63,7 +63,7 @@ class Session:
         self.embedded = embedded
         self._client = client
         self._registry = registry
-        self._agent_settings = agent_settings(settings, registry)  # an unknown allowed app fails here, at once
+        self._agent_settings = agent_settings(settings, registry, phone)  # an unknown allowed app fails here, at once
         self._handoff = handoff
         self._listeners = list(listeners)
         self._runs_dir = runs_dir
@@ -158,8 +158,8 @@ def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4)
     )
 
 
-def agent_settings(settings: Settings, registry: Registry) -> AgentSettings:
-    """The loop's settings from the user's; app names resolve in ``registry``.
+def agent_settings(settings: Settings, registry: Registry, phone: Device) -> AgentSettings:
+    """The loop's settings from the user's; app names resolve in ``registry``, else among ``phone``'s apps.
 
     Raises:
         ConfigError: the app allowlist names an unknown app.
@@ -171,7 +171,9 @@ def agent_settings(settings: Settings, registry: Registry) -> AgentSettings:
         images=ImageOptions(settings.image_format, settings.image_max_side),
         stuck=StuckSettings(repeat_limit=settings.stuck_limit) if settings.stuck_guard else None,
         dialect=settings.dialect,
-        allowed_apps=AllowList.resolve(settings.allow_apps, registry) if settings.allow_apps is not None else None,
+        allowed_apps=None if settings.allow_apps is None else AllowList.resolve(
+            settings.allow_apps, registry, phone.launchable_apps
+        ),
     )
 
 

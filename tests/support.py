@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 from typer.testing import CliRunner
 
-from actions import Screenshot
+from actions import LaunchableApp, Screenshot
 from phone_agent.cli import app
 from phone_agent.model.messages import ToolDefinition, Turn
 from phone_agent.model.reply import Completion, ToolCall
@@ -91,6 +91,9 @@ class FakeDevice:
 
     def installed_packages(self) -> frozenset[str]:
         return self.packages
+
+    def launchable_apps(self) -> tuple[LaunchableApp, ...]:
+        return tuple(LaunchableApp("", package) for package in sorted(self.packages))  # as without scrcpy's list
 
     def launch(self, package: str, activity: str | None = None) -> bool:
         self._act("launch", package, activity)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import Back, Launch
+from actions import Action, Back, Launch, LaunchableApp
 from apps_registry import default_registry
 from phone_agent.allowlist import AllowList
 from phone_agent.config import load_settings
@@ -35,8 +35,13 @@ def no_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("PHONE_AGENT_ALLOW_APPS", raising=False)
 
 
-def allow(*names: str) -> AllowList:
-    return AllowList.resolve(names, default_registry())
+NO_PHONE_APPS: tuple[LaunchableApp, ...] = ()
+PHONE_APPS = (LaunchableApp("ATX", "com.github.uiautomator"), LaunchableApp("Einstellungen", "com.android.settings"),
+              LaunchableApp("Notes", "org.example.notes"), LaunchableApp("Notes", "com.other.notes"))
+
+
+def allow(*names: str, phone_apps: tuple[LaunchableApp, ...] = NO_PHONE_APPS) -> AllowList:
+    return AllowList.resolve(names, default_registry(), lambda: phone_apps)
 
 
 # --- parsing and resolving -------------------------------------------------------------------------------------
@@ -82,12 +87,30 @@ def test_the_system_counts_as_allowed_other_apps_do_not() -> None:
 
 def test_launching_is_refused_outside_the_list() -> None:
     allowed, registry = allow("eBay"), default_registry()
-    assert allowed.refusal(Launch(app="ebay"), registry) is None
-    assert allowed.refusal(Launch(app="易贝"), registry) is None
-    refusal = allowed.refusal(Launch(app="Settings"), registry)
-    assert refusal is not None and 'Launch "Settings" was refused' in refusal and "only use eBay" in refusal
-    assert allowed.refusal(Launch(app="No Such App"), registry) is not None
-    assert allowed.refusal(Back(), registry) is None  # only launching is refused; the front app is watched
+    def refusal(action: Action) -> str | None:
+        return allowed.refusal(action, registry, lambda: PHONE_APPS)
+
+    assert refusal(Launch(app="ebay")) is None
+    assert refusal(Launch(app="易贝")) is None
+    refused = refusal(Launch(app="Settings"))
+    assert refused is not None and 'Launch "Settings" was refused' in refused and "only use eBay" in refused
+    assert refusal(Launch(app="No Such App")) is not None
+    assert refusal(Launch(app="ATX")) is not None  # on the phone, but not allowed
+    assert refusal(Back()) is None  # only launching is refused; the front app is watched
+
+
+def test_apps_the_list_does_not_know_are_allowed_by_their_label_on_the_phone() -> None:
+    allowed, registry = allow("ATX", "Settings", phone_apps=PHONE_APPS), default_registry()
+    assert allowed.names == "ATX, Settings"
+    assert allowed.allows_package("com.github.uiautomator")
+    for name in ("atx", "com.github.uiautomator", "Einstellungen"):  # Settings as a German phone labels it
+        assert allowed.refusal(Launch(app=name), registry, lambda: PHONE_APPS) is None, name
+    with pytest.raises(ConfigError, match=r'"Notes" .* several apps on the phone: Notes \(org.example.notes\), '
+                                          r"Notes \(com.other.notes\)\. Give the package"):
+        allow("Notes", phone_apps=PHONE_APPS)
+    assert allow("org.example.notes", phone_apps=PHONE_APPS).names == "Notes"
+    with pytest.raises(ConfigError, match=r'Unknown app "ATXX" .*Did you mean: ATX\?'):
+        allow("ATXX", phone_apps=PHONE_APPS)
 
 
 def test_the_phone_names_its_home_app_and_keyboard(adb: AdbServer, phone: PhoneSession) -> None:

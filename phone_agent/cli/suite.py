@@ -109,7 +109,7 @@ def suite_run(
                     CaseEnvironment(
                         phone, registry, client, run_dir,
                         mode="record" if record else "replay" if replay else None,
-                        agent_settings=agent_settings(settings, registry),
+                        agent_settings=agent_settings(settings, registry, phone),
                     )
                 )
             typer.echo(f"on {', '.join(f'{t.label} over {c.name}' for t, c in zip(targets, channels, strict=True))}")

@@ -22,8 +22,9 @@ import adbutils
 import cv2
 import numpy as np
 
-from actions.device import ShellResult
+from actions.device import LaunchableApp, ShellResult
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
+from phone_agent.device.app_list import AppList
 from phone_agent.device.capture import ScreenCapture
 from phone_agent.device.frames import Frame
 from phone_agent.device.text_input import TextInput
@@ -81,6 +82,7 @@ class AdbDevice:
         self._shell_v2 = "shell_v2" in self._features()
         self._text = TextInput(self.shell)
         self._packages: frozenset[str] = frozenset()
+        self.apps = AppList(self)
         self._size: tuple[int, int] | None = None
         self._reattached = False
         self._capture = ScreenCapture(self._run, raw=raw_capture)  # None: time both ways at the first capture
@@ -218,6 +220,10 @@ class AdbDevice:
                 line.removeprefix("package:").strip() for line in lines if line.startswith("package:")
             )
         return self._packages
+
+    def launchable_apps(self) -> tuple[LaunchableApp, ...]:
+        """The apps with a launcher icon and their labels, listed once (see :mod:`phone_agent.device.app_list`)."""
+        return self.apps.launchable()
 
     def launch(self, package: str, activity: str | None = None) -> bool:
         """Start an app and wait (up to ``launch_timeout``) until it, or a permission prompt it opened, is in front."""

@@ -7,7 +7,7 @@ makes that reason an error; ``adb`` never starts the server.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -41,10 +41,14 @@ def open_channel(
 ) -> Iterator[Channel]:
     """The channel for ``adb``'s phone; a scrcpy server started here is stopped on exit.
 
+    The server file found here also lists the phone's apps with their labels, on either channel.
+
     Raises:
         ChannelError: ``choice`` is ``scrcpy`` and the server cannot start (the message says why).
         DeviceError: the phone cannot be reached.
     """
+    with suppress(ChannelError):  # without the file, launches find apps by their packages only
+        adb.apps.server = locate(server)
     if choice == "adb":
         yield Channel(adb, "adb", "chosen with --channel adb")
         return

@@ -145,8 +145,8 @@ class PhoneAgent:
 
     def _act(self, action: Action, seen: Observation, state: RunState) -> Outcome:
         """Act: carry out the action on the phone, unless the allowlist refuses it."""
-        allowed = self.settings.allowed_apps
-        if allowed is not None and (refusal := allowed.refusal(action, self.registry)) is not None:
+        allowed, phone_apps = self.settings.allowed_apps, self.device.launchable_apps
+        if allowed is not None and (refusal := allowed.refusal(action, self.registry, phone_apps)) is not None:
             return Outcome(feedback=refusal)
         return execute(action, self.device, self._environment, Context(seen.frame, self.registry, state.notes))
 

@@ -27,6 +27,7 @@ class Profile:
     screencap_png_ms: int = 0  # the phone compresses the PNG itself
     screencap_raw_ms: int = 0
     app_process_ms: int = 0  # a Java VM for an on-device server such as scrcpy's
+    list_apps_ms: int = 0  # scrcpy's server listing the launchable apps with their labels, after its start
     link_bytes_per_s: int = 0
     gestures_take_time: bool = False  # `input swipe … D` blocks for D ms
 
@@ -46,7 +47,9 @@ class Profile:
             case "pm" | "settings" | "ime" | "wm":
                 return self.service_ms, 0
             case "app_process":
-                return self.app_process_ms, 0
+                # A listing loads every launchable app's resources for its label before it prints the list.
+                listing = any(arg.lower() == "list_apps=true" for arg in args)
+                return self.app_process_ms + (self.list_apps_ms if listing else 0), 0
             case "dumpsys":
                 return 0, self.dumpsys_ms
             case "uiautomator":
@@ -80,13 +83,13 @@ PROFILES: dict[str, Profile] = {
         Profile("instant"),
         Profile("flagship", input_ms=120, am_ms=200, monkey_ms=350, service_ms=120, dumpsys_ms=60,
                 uiautomator_ms=900, screencap_png_ms=450, screencap_raw_ms=120, app_process_ms=300,
-                link_bytes_per_s=100 * MB, gestures_take_time=True),
+                list_apps_ms=600, link_bytes_per_s=100 * MB, gestures_take_time=True),
         Profile("mid-range", input_ms=250, am_ms=350, monkey_ms=600, service_ms=250, dumpsys_ms=150,
                 uiautomator_ms=1500, screencap_png_ms=700, screencap_raw_ms=250, app_process_ms=600,
-                link_bytes_per_s=35 * MB, gestures_take_time=True),
+                list_apps_ms=1500, link_bytes_per_s=35 * MB, gestures_take_time=True),
         Profile("emulator", input_ms=300, am_ms=400, monkey_ms=700, service_ms=300, dumpsys_ms=100,
                 uiautomator_ms=2000, screencap_png_ms=900, screencap_raw_ms=280, app_process_ms=700,
-                link_bytes_per_s=200 * MB, gestures_take_time=True),
+                list_apps_ms=1000, link_bytes_per_s=200 * MB, gestures_take_time=True),
     )
 }
 DEFAULT_PROFILE = "instant"

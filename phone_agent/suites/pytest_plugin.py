@@ -187,6 +187,6 @@ def _environment(config: pytest.Config) -> CaseEnvironment:
     mode: Mode | None = "record" if option("pa_record") else "replay" if option("pa_replay") else None
     runs_dir = option("pa_runs_dir") or home_dir() / "runs" / "pytest"
     registry = Registry.load(settings.apps_files)
-    env = CaseEnvironment(device, registry, client, runs_dir, mode, agent_settings(settings, registry))
+    env = CaseEnvironment(device, registry, client, runs_dir, mode, agent_settings(settings, registry, device))
     config.stash[_ENVIRONMENT] = env
     return env

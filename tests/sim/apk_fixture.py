@@ -33,7 +33,7 @@ class _Strings:
         for value in self.values:
             offsets.append(len(data))
             encoded = value.encode("utf-16-le")
-            data += struct.pack("<H", len(value)) + encoded + b"\0\0"
+            data += struct.pack("<H", len(encoded) // 2) + encoded + b"\0\0"  # the length in UTF-16 units
         data += b"\0" * (-len(data) % 4)
         header_size = 28
         start = header_size + 4 * len(self.values)

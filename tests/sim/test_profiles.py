@@ -29,6 +29,8 @@ MID = PROFILES["mid-range"]
     (["screencap", "/sdcard/s.png"], (0, 700)),
     (["screencap"], (0, 250)),
     (["settings", "get", "global", "x"], (250, 0)),
+    (["app_process", "/", "com.genymobile.scrcpy.Server", "3.3.4", "tunnel_forward=true"], (600, 0)),
+    (["app_process", "/", "com.genymobile.scrcpy.Server", "3.3.4", "list_apps=true"], (600 + 1500, 0)),
     (["getprop", "ro.x"], (0, 0)),
     (["echo", "hi"], (0, 0)),
 ])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from phone_agent.sim.testing import AdbServer, PhoneSession
+from tests.sim.apk_fixture import build_apk
 from tests.sim.helpers import adb, centre
 from tests.sim.scrcpy_client import CONFIG, JAR, KEY_FRAME, difference, mirror, server_command
 
@@ -143,14 +144,29 @@ def test_a_version_other_than_the_jars_is_refused(adb_server: AdbServer, phone: 
 
 
 def test_unknown_options_only_warn_and_listing_apps_exits(adb_server: AdbServer, phone: PhoneSession,
-                                                          scrcpy_server_jar: Path) -> None:
+                                                          scrcpy_server_jar: Path, tmp_path: Path) -> None:
+    for package, label in (("org.example.long", "An Application Label Over Thirty"), ("org.example.smile", "Smile 😀")):
+        (tmp_path / "app.apk").write_bytes(build_apk(package, label))
+        assert adb(adb_server, phone, "install", str(tmp_path / "app.apk")).returncode == 0
     assert adb(adb_server, phone, "push", str(scrcpy_server_jar), JAR).returncode == 0
     result = subprocess.run([adb_server.adb, "-P", str(adb_server.port), "-s", phone.phone.serial, "shell",
                              server_command("3.3.4", "bogus_key=1", "list_apps=true", "log_level=info")],
                             env=adb_server.env, capture_output=True, timeout=30, check=False)
     assert result.returncode == 0
     assert b"[server] WARN: Unknown server option: bogus_key" in result.stderr
-    assert b"com.ebay.mobile" in result.stdout
+    # As LogUtils.buildAppListMessage prints it: system apps (*) first, labels padded to 30 UTF-16 units.
+    assert result.stdout.decode().splitlines()[1:] == [
+        "[server] INFO: Processing Android apps... (this may take some time)",
+        "[server] INFO: List of apps:",
+        " * Clock                          com.android.deskclock",
+        " * Contacts                       com.android.contacts",
+        " * Messages                       com.android.messaging",
+        " * Settings                       com.android.settings",
+        " - An Application Label Over Thirty",
+        " " * 34 + "org.example.long",
+        " - Smile 😀                       org.example.smile",
+        " - eBay                           com.ebay.mobile",
+    ]
 
 
 def test_a_codec_the_phone_cannot_encode_ends_the_server(adb_server: AdbServer, phone: PhoneSession,

@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import adbutils
 
-from phone_agent.device.adb import AdbDevice
 from phone_agent.device.scrcpy import protocol
 from phone_agent.device.scrcpy.server import SHA256, START_TIMEOUT, VERSION
 from phone_agent.device.scrcpy.video import VideoReader, read_exactly
 from phone_agent.errors import ChannelError, DeviceError
+
+if TYPE_CHECKING:  # the adb device lists apps with this module's jar: a run-time import would be a cycle
+    from phone_agent.device.adb import AdbDevice
 
 # Our own name: an official scrcpy client deletes /data/local/tmp/scrcpy-server.jar at every start.
 DEVICE_PATH = f"/data/local/tmp/phone-agent-scrcpy-server-{VERSION}.jar"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import av
 
-from actions.device import ShellResult
+from actions.device import LaunchableApp, ShellResult
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.frames import Frame, encode_png
 from phone_agent.device.scrcpy import protocol
@@ -130,6 +130,9 @@ class ScrcpyDevice:
 
     def home_and_keyboard(self) -> frozenset[str]:
         return self.adb.home_and_keyboard()
+
+    def launchable_apps(self) -> tuple[LaunchableApp, ...]:
+        return self.adb.launchable_apps()
 
     def release_input(self) -> None:
         self.adb.release_input()  # scrcpy never switches the keyboard; this restores one an earlier Type switched

@@ -165,14 +165,26 @@ def pm_command(io: CommandIO, args: list[str]) -> int:
         case ["query-activities", *rest] if "android.intent.category.HOME" in rest:
             # The launcher, and Settings' FallbackHome, which Android lists for HOME at a very low priority.
             launcher = short_component(LAUNCHER, phone.ui.apps()[LAUNCHER])
-            homes = [(0, launcher), (-1000, "com.android.settings/.FallbackHome")]
-            io.out(f"{len(homes)} activities found:\n")
-            for index, (priority, component) in enumerate(homes):
-                io.out(f"  Activity #{index}:\n    priority={priority} preferredOrder=0 match=0x108000 "
-                       f"specificIndex=-1 isDefault=true\n    {component}\n")
+            _activities(io, [(0, True, launcher), (-1000, True, "com.android.settings/.FallbackHome")])
+        case ["query-activities", *rest] if "android.intent.category.LAUNCHER" in rest:
+            # A launcher activity's filter has no DEFAULT category.
+            launchers = phone.ui.apps()
+            _activities(io, [(0, False, short_component(package, launchers[package]))
+                             for _label, package in phone.ui.launchable()])
         case _:
             return io.fail("usage: pm [list packages|path|clear|install|uninstall|resolve-activity] ...", JAVA_FAILURE)
     return 0
+
+
+def _activities(io: CommandIO, found: list[tuple[int, bool, str]]) -> None:
+    """What `query-activities --brief` prints for each (priority, isDefault, component)."""
+    if not found:
+        io.out("No activities found\n")
+        return
+    io.out(f"{len(found)} activities found:\n")
+    for index, (priority, default, component) in enumerate(found):
+        io.out(f"  Activity #{index}:\n    priority={priority} preferredOrder=0 match=0x108000 "
+               f"specificIndex=-1 isDefault={str(default).lower()}\n    {component}\n")
 
 
 def _install(io: CommandIO, path: str) -> int:

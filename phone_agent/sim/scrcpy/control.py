@@ -10,6 +10,7 @@ from collections.abc import Callable
 from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.input_cmds import CHAR_KEYS
 from phone_agent.sim.adb.transport import StreamClosed
+from phone_agent.sim.scrcpy.apps import LISTING, app_list_message
 from phone_agent.sim.scrcpy.options import ServerOptions
 from phone_agent.sim.scrcpy.video import VideoStreamer
 from phone_agent.sim.sockets import LocalSocket
@@ -251,13 +252,13 @@ class Controller:
         with self.phone.lock:
             apps = self.phone.ui.launchable()  # (label, package)
             if name.startswith("?"):
-                wanted = name[1:].lower()
-                found = [package for label, package in apps if label.lower().startswith(wanted)]
+                self.log("INFO", LISTING)
+                found = [(label, package) for label, package in apps if label.lower().startswith(name[1:].lower())]
                 if len(found) != 1:
                     self.log("WARN", f'No app found for name "{name[1:]}"' if not found
-                             else f'No unique app found for name "{name[1:]}"')
+                             else app_list_message(f'No unique app found for name "{name[1:]}":', found))
                     return
-                package = found[0]
+                package = found[0][1]
             elif name in {package for _label, package in apps}:
                 package = name
             elif name in self.phone.system.system_packages():  # installed, without a launcher activity

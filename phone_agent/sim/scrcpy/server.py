@@ -16,6 +16,7 @@ from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.common import phone_of
 from phone_agent.sim.adb.device import ShellPhone
 from phone_agent.sim.adb.fs import FsError
+from phone_agent.sim.scrcpy.apps import LISTING, app_list_message
 from phone_agent.sim.scrcpy.control import Controller
 from phone_agent.sim.scrcpy.options import LOG_LEVELS, JavaError, ServerOptions, parse_options
 from phone_agent.sim.scrcpy.video import VideoStreamer
@@ -100,8 +101,10 @@ class ScrcpyServer:
             with self.phone.lock, contextlib.suppress(FsError):
                 self.phone.system.fs.remove(self.phone.system.fs.normalize(self.jar, self.io.session.cwd))
         if options.list_apps:
-            apps = self.phone.ui.launchable()
-            self.log("INFO", "List of apps:\n" + "".join(f"    {label:<24} {package}\n" for label, package in apps))
+            self.log("INFO", LISTING)
+            with self.phone.lock:
+                apps = self.phone.ui.launchable()
+            self.log("INFO", app_list_message("List of apps:", apps))
             return 0
         if not options.tunnel_forward:
             self.log("ERROR", "Could not connect to the client: the virtual phone supports tunnel_forward=true only")
