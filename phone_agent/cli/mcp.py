@@ -18,11 +18,7 @@ from phone_agent.cli.common import (
     registry_from,
     reported,
 )
-from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.errors import ConfigError
-from phone_agent.handoff import NonInteractiveHandOff
-from phone_agent.model.images import ImageOptions
-from phone_agent.session import SIM_DEVICE, Session, TaskRecord, open_client, open_phone, writable_runs_dir
 
 
 @app.command()
@@ -49,7 +45,11 @@ def mcp(
     Points are on the 0-999 grid of the last screenshot unless a tool is given pixels=true. run_task runs the
     whole agent with the model configured as for `run`; the other tools need no model.
     """
-    from phone_agent.mcp_server import PhoneTools, build_server, serve, take_stdout  # the mcp library is slow to import
+    from phone_agent.config import load_settings, resolve_endpoint
+    from phone_agent.handoff import NonInteractiveHandOff
+    from phone_agent.mcp_server import PhoneTools, build_server, serve, take_stdout
+    from phone_agent.model.images import ImageOptions
+    from phone_agent.session import SIM_DEVICE, Session, TaskRecord, open_client, open_phone, writable_runs_dir
 
     wire = take_stdout()  # from here on stdout is the protocol's alone
     with reported():
