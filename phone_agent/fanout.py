@@ -12,14 +12,17 @@ from html import escape
 from pathlib import Path
 
 from actions import ActionParseError, Screenshot, format_action
+from phone_agent.cancellation import Cancellation
 from phone_agent.console import printable
 from phone_agent.errors import PhoneAgentError
 from phone_agent.loop.results import Listener, RunResult, StepResult
 from phone_agent.phones import PhoneTarget
 from phone_agent.session import Session
 
-# Opens the session of one phone, whose runs go in the given directory, reporting to the listener.
-OpenSession = Callable[[PhoneTarget, Path, Listener], AbstractContextManager[Session]]
+# Opens the session of one phone, whose runs go in the given directory, reporting to the listener, ended by the
+# cancellation.
+OpenSession = Callable[[PhoneTarget, Path, Listener, Cancellation], AbstractContextManager[Session]]
+STOPPED = "Stopped with the other phones (Ctrl-C)."
 
 
 @dataclass(frozen=True)
@@ -43,22 +46,11 @@ class PhoneRun:
 
 
 class PhoneLines(Listener):
-    """One line per step and one at the end, each naming the phone; raises KeyboardInterrupt once told to stop.
+    """One line per step and one at the end, each naming the phone."""
 
-    The agent turns that interrupt into status ``interrupted`` (trace closed, keyboard given back), as
-    Ctrl-C does in a single run: only the main thread receives the real signal.
-    """
-
-    def __init__(self, label: str, write: Callable[[str], None], stop: threading.Event) -> None:
+    def __init__(self, label: str, write: Callable[[str], None]) -> None:
         self._label = label
         self._write = write
-        self._stop = stop
-
-    def step_started(self, index: int) -> None:
-        self._check()
-
-    def model_text(self, piece: str) -> None:
-        self._check()
 
     def parse_failed(self, reply: str, error: ActionParseError) -> None:
         self._line(f"! the reply was not a valid action, asking again: {error}")
@@ -76,21 +68,18 @@ class PhoneLines(Listener):
     def _line(self, text: str) -> None:
         self._write(printable(f"[{self._label}] {text}"))  # model text, shown without control sequences
 
-    def _check(self) -> None:
-        if self._stop.is_set():
-            raise KeyboardInterrupt("Stopped with the other phones (Ctrl-C).")
-
 
 def run_everywhere(
     task: str, targets: Sequence[PhoneTarget], open_one: OpenSession, out_dir: Path, write: Callable[[str], None]
 ) -> list[PhoneRun]:
     """Run ``task`` on every phone at once; results in the order of ``targets``.
 
-    Each phone's runs go in ``out_dir/<phone>``. Ctrl-C stops every phone at its next step (status
-    ``interrupted``) and waits for them to end in order.
+    Each phone's runs go in ``out_dir/<phone>``. Ctrl-C stops every phone before its next step, cutting a model
+    request in flight (status ``interrupted``), and waits for them to end in order: only the main thread receives
+    the signal, so the phones' threads learn of it through a ``Cancellation``.
     """
     lock = threading.Lock()
-    stop = threading.Event()
+    cancellation = Cancellation()
     runs: dict[int, PhoneRun] = {}
     crashes: list[BaseException] = []
     done = [threading.Event() for _ in targets]
@@ -107,7 +96,8 @@ def run_everywhere(
 
     def _run_one(index: int, target: PhoneTarget) -> None:
         try:
-            with open_one(target, out_dir / _slug(target.label), PhoneLines(target.label, say, stop)) as session:
+            phone_runs, lines = out_dir / _slug(target.label), PhoneLines(target.label, say)
+            with open_one(target, phone_runs, lines, cancellation) as session:
                 record = session.run(task)
             runs[index] = PhoneRun(target, record.result, record.result.error, record.report)
         except PhoneAgentError as exc:
@@ -125,7 +115,7 @@ def run_everywhere(
     try:
         _wait(done)
     except KeyboardInterrupt:
-        stop.set()
+        cancellation.cancel(STOPPED)
         _wait(done)
     if crashes:
         raise crashes[0]

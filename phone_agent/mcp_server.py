@@ -3,7 +3,9 @@
 Claude Desktop, Cursor and other MCP clients start this as a subprocess and speak JSON-RPC on its
 stdin and stdout, so stdout belongs to the protocol: everything else (ours, a library's, a child
 process's) is sent to stderr. Device calls block, so each runs in a worker thread, one at a time:
-a phone does one thing at once, and the server keeps answering while it does.
+a phone does one thing at once, and the server keeps answering while it does. A cancelled ``run_task``
+(the client's ``notifications/cancelled``, or the server closing) stops before its next step, cutting
+a model request in flight, and ends as ``interrupted`` with its report before the next call runs.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ImageContent, TextContent
 from pydantic import Field
@@ -26,8 +30,10 @@ from pydantic import Field
 from actions import Device, Screenshot, SuiteDevice, format_action, to_grid, to_pixels
 from actions.execute import LONG_PRESS_MS, launch_app, swipe_duration_ms
 from apps_registry import Registry
+from phone_agent.cancellation import Cancellation
 from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
+from phone_agent.loop.results import Listener, StepResult
 from phone_agent.model.images import ImageOptions
 from phone_agent.session import TaskRecord
 from phone_agent.suites.locate import parse_hierarchy
@@ -42,6 +48,21 @@ INSTRUCTIONS = (
     "screenshot (0,0 top left, 999,999 bottom right) unless pixels=true. run_task hands a whole task to the "
     "phone agent's own model."
 )
+CANCELLED = "The MCP client cancelled the task."
+# Runs a task: its text, what stops it, and who hears of each step.
+RunTask = Callable[[str, Cancellation, Listener], TaskRecord]
+
+
+class StepProgress(Listener):
+    """Tells ``report`` (step number, the action) after each step, until the run is cancelled."""
+
+    def __init__(self, report: Callable[[int, str], None], cancellation: Cancellation) -> None:
+        self._report = report
+        self._cancellation = cancellation
+
+    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
+        if not self._cancellation.cancelled:  # a cancelled request gets no more messages
+            self._report(step.index, f"Step {step.index}: {format_action(step.action)}")
 
 
 @dataclass
@@ -55,7 +76,7 @@ class PhoneTools:
     device: Device
     adb: SuiteDevice
     registry: Registry
-    run_task: Callable[[str], TaskRecord]
+    run_task: RunTask
     images: ImageOptions = ImageOptions()
     settler: Settler = field(default_factory=lambda: Settler(SettleMode("auto"), time.monotonic, time.sleep))
     last: Screenshot | None = field(default=None, init=False)  # the grid's frame
@@ -153,8 +174,8 @@ class PhoneTools:
             lines.append(f"{' '.join(p for p in parts if p)} at ({x}, {y})")
         return "\n".join(lines) or "No element with text or an id is on screen."
 
-    def task(self, task: str) -> dict[str, Any]:
-        """Run the agent loop on a task: its status, final message, actions and report.
+    def task(self, task: str, cancellation: Cancellation, progress: Listener) -> dict[str, Any]:
+        """Run the agent loop on a task until it ends or is cancelled: its status, final message, actions and report.
 
         Raises:
             ToolError: the task is empty, or the run ended on an error (the message says which).
@@ -162,7 +183,7 @@ class PhoneTools:
         """
         if not task.strip():
             raise ToolError("The task is empty. Say what to do, e.g. 'open Settings'.")
-        record = self.run_task(task)
+        record = self.run_task(task, cancellation, progress)
         result = record.result
         if result.error is not None:
             raise ToolError(f"{result.error} Report: {record.report}")
@@ -179,10 +200,12 @@ def build_server(phone: PhoneTools) -> MCPServer:
     server = MCPServer("phone-agent", instructions=INSTRUCTIONS)
     lock = anyio.Lock()
 
-    async def call(fn: Callable[..., T], *args: Any) -> T:
+    async def call(fn: Callable[..., T], *args: Any, cancellation: Cancellation | None = None) -> T:
         async with lock:
             try:
-                return await anyio.to_thread.run_sync(fn, *args)
+                if cancellation is None:
+                    return await anyio.to_thread.run_sync(fn, *args)  # a cancel waits until it has ended
+                return await until_cancelled(lambda: fn(*args), cancellation)
             except PhoneAgentError as exc:  # a message for the person or the calling agent, as the CLI gives it
                 raise ToolError(str(exc)) from None
 
@@ -269,14 +292,44 @@ def build_server(phone: PhoneTools) -> MCPServer:
         return await call(phone.ui_tree, pixels)
 
     @server.tool()
-    async def run_task(task: str) -> dict[str, Any]:
+    async def run_task(task: str, ctx: Context) -> dict[str, Any]:
         """Let the phone agent's own model do a whole task, e.g. "open eBay and search earbuds" (can take minutes).
 
-        Sensitive taps are refused and a needed login ends the task (status needs_human).
+        Sensitive taps are refused and a needed login ends the task (status needs_human). Each step is reported as
+        progress; cancelling the call stops the task.
         """
-        return await call(phone.task, task)
+        cancellation = Cancellation()
+
+        def report(index: int, message: str) -> None:  # from the run's thread
+            anyio.from_thread.run(ctx.report_progress, index, None, message)
+
+        progress = StepProgress(report, cancellation)
+        return await call(phone.task, task, cancellation, progress, cancellation=cancellation)
 
     return server
+
+
+async def until_cancelled(fn: Callable[[], T], cancellation: Cancellation) -> T:
+    """Run ``fn`` in a worker thread; if this call is cancelled, cancel ``cancellation`` and wait for ``fn`` to end.
+
+    A thread cannot be stopped from outside: the cancellation asks the run to end at its next safe point, and the
+    call returns once it has (trace and report written, keyboard given back), so the next call finds the phone free.
+    """
+    ended = threading.Event()
+
+    def run() -> T:
+        try:
+            return fn()
+        finally:
+            ended.set()
+
+    try:
+        return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():  # the client's notifications/cancelled, or the server closing
+        cancellation.cancel(CANCELLED)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(ended.wait)
+        raise
 
 
 def take_stdout() -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from actions import Device
 from apps_registry import Registry
 from phone_agent.allowlist import AllowList
+from phone_agent.cancellation import Cancellation
 from phone_agent.config import Endpoint, Settings
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.channel import Channel, open_channel
@@ -42,7 +43,10 @@ class TaskRecord:
 
 
 class Session:
-    """Runs tasks one after another on an open phone with an open model client."""
+    """Runs tasks one after another on an open phone with an open model client.
+
+    Once ``cancellation`` (the model client's too) is cancelled, a task running ends with status ``interrupted``.
+    """
 
     def __init__(
         self,
@@ -57,6 +61,7 @@ class Session:
         listeners: Sequence[Listener],
         runs_dir: Path | None,
         embedded: EmbeddedPhone | None,
+        cancellation: Cancellation | None = None,
     ) -> None:
         self.phone = phone
         self.channel = channel
@@ -67,6 +72,7 @@ class Session:
         self._handoff = handoff
         self._listeners = list(listeners)
         self._runs_dir = runs_dir
+        self._cancellation = cancellation or Cancellation()
         self._meta = {
             "device": phone.serial,
             "device_model": phone.getprop("ro.product.model"),
@@ -92,6 +98,8 @@ class Session:
             handoff=self._handoff,
             registry=self._registry,
             listeners=self._listeners,
+            sleep=self._cancellation.sleep,  # a wait on the phone ends when the run is cancelled
+            cancellation=self._cancellation,
         )
 
 
@@ -109,6 +117,7 @@ def run_recorded(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     deadline: float | None = None,
+    cancellation: Cancellation | None = None,
 ) -> TaskRecord:
     """Run one task with its trace in ``run_dir`` (its screens folder made), and build its report."""
     agent = PhoneAgent(
@@ -121,7 +130,7 @@ def run_recorded(
         clock=clock,
         sleep=sleep,
     )
-    result = agent.run(task, deadline=deadline)
+    result = agent.run(task, deadline=deadline, cancellation=cancellation)
     return TaskRecord(result, run_dir, write_report(run_dir))
 
 
@@ -143,8 +152,10 @@ def writable_runs_dir(runs_dir: Path | None) -> Path:
     return base
 
 
-def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4) -> ChatClient:
-    """A model client for the endpoint, with the user's stream and timeout settings."""
+def open_client(
+    endpoint: Endpoint, settings: Settings, *, max_retries: int = 4, cancellation: Cancellation | None = None
+) -> ChatClient:
+    """A model client for the endpoint, with the user's stream and timeout settings, cut short by ``cancellation``."""
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
     return ChatClient(
         endpoint.base_url,
@@ -155,6 +166,7 @@ def open_client(endpoint: Endpoint, settings: Settings, *, max_retries: int = 4)
         max_retries=max_retries,
         api_key_env=endpoint.api_key_env,
         api_key_source=endpoint.api_key_source,
+        cancellation=cancellation,
     )
 
 
@@ -205,9 +217,10 @@ def open_session(
     handoff: HandOff,
     listeners: Sequence[Listener] = (),
     runs_dir: Path | None = None,
+    cancellation: Cancellation | None = None,
 ) -> Iterator[Session]:
     """Connect to the phone (``device="sim"`` starts a virtual one) over the chosen channel, and to the model;
-    close them afterwards.
+    close them afterwards. Cancelling ``cancellation`` ends the session's task in progress (status ``interrupted``).
 
     Raises:
         ConfigError: run directories cannot be written, or the API key cannot be sent in a header.
@@ -216,7 +229,8 @@ def open_session(
     """
     writable_runs_dir(runs_dir)
     with ExitStack() as stack:
-        client = stack.enter_context(open_client(endpoint, settings))  # first: a key it cannot send is a setup error
+        # First: a key it cannot send is a setup error.
+        client = stack.enter_context(open_client(endpoint, settings, cancellation=cancellation))
         phone, channel, embedded = stack.enter_context(open_phone(settings))
         yield Session(
             phone,
@@ -229,4 +243,5 @@ def open_session(
             listeners=listeners,
             runs_dir=runs_dir,
             embedded=embedded,
+            cancellation=cancellation,
         )

@@ -26,7 +26,7 @@ from tests.support import invoke
 
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
 # Three steps that leave the phone on ADB Keyboard, then a fourth reply the test holds back.
-TYPED_THEN_WAITING = [
+TYPED_THEN_WAITING: list[Any] = [
     '<answer>do(action="Launch", app="eBay")</answer>',
     '<answer>do(action="Tap", element=[500, 145])</answer>',
     '<answer>do(action="Type", text="earbuds")</answer>',

@@ -23,7 +23,7 @@ from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from phone_agent.trace import read_trace
 from tests.support import invoke
-from tests.test_cli_process import agent_env, agent_home, wait_until
+from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, agent_env, agent_home, wait_until
 
 FINISH = '<answer>finish(message="done")</answer>'
 
@@ -113,31 +113,39 @@ def test_phones_on_two_adb_servers(adb: AdbServer, phone: PhoneSession, tmp_path
     assert "2 of 2 phones finished" in chosen.stdout
 
 
-def test_ctrl_c_stops_every_phone_in_order(adb: AdbServer, two_phones: list[PhoneSession], tmp_path: Path) -> None:
+def test_ctrl_c_cuts_the_model_requests_in_flight_and_stops_every_phone_in_order(
+    adb: AdbServer, two_phones: list[PhoneSession], tmp_path: Path
+) -> None:
+    originals = [phone.phone.state()["ime"]["current"] for phone in two_phones]
     release = threading.Event()
-    script = ReplayScript.model_validate(
-        {"replies": ['<answer>do(action="Home")</answer>', {"reply": FINISH, "latency_ms": 60_000}]}
-    )
-    with ReplayModelServer(script, per_conversation=True, sleep=lambda s: release.wait(s)) as server:
-        args = [sys.executable, "-m", "phone_agent", "run", "go home", "--all-devices", "--adb-port", str(adb.port),
-                "--base-url", server.base_url, "--runs-dir", str(tmp_path / "runs")]
+    # Each phone types (its keyboard is ADB Keyboard then), and its fourth reply is held until the test ends.
+    held = [*TYPED_THEN_WAITING[:3], {**TYPED_THEN_WAITING[3], "latency_ms": 600_000}]
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
+    script = ReplayScript.model_validate({"replies": held})
+    with ReplayModelServer(script, per_conversation=True, sleep=held_back) as server:
+        args = [sys.executable, "-m", "phone_agent", "run", "search earbuds", "--all-devices", "--channel", "adb",
+                "--adb-port", str(adb.port), "--base-url", server.base_url, "--runs-dir", str(tmp_path / "runs")]
         process = subprocess.Popen(args, env=agent_env(tmp_path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
         try:
-            wait_until(lambda: len(server.requests) == 4, process)  # both phones wait for their second reply
+            wait_until(lambda: len(server.requests) == 8, process)  # both phones wait for their fourth reply
+            assert [phone.phone.state()["ime"]["current"] for phone in two_phones] == [ADB_KEYBOARD] * 2
             process.send_signal(signal.SIGINT)
-            # The held replies go out only once the signal has surely been handled: a reply that arrived first
-            # would let that phone finish its task, as it may with a real Ctrl-C at that instant.
-            threading.Timer(1.0, release.set).start()
-            out, err = process.communicate(timeout=60)
+            out, err = process.communicate(timeout=60)  # no reply comes: only cutting the requests ends the run
         finally:
             release.set()
             if process.poll() is None:
                 process.kill()
     assert process.returncode == 130, out + err
-    assert out.count("INTERRUPTED:") == 2
+    assert out.count("INTERRUPTED: Stopped with the other phones (Ctrl-C).") == 2
     _, reports = index_links(out)
-    assert [read_trace(report.parent)[-1]["status"] for report in reports] == ["interrupted", "interrupted"]
+    traces = [read_trace(report.parent) for report in reports]
+    assert [trace[-1]["status"] for trace in traces] == ["interrupted", "interrupted"]
+    assert [len([line for line in trace if line["type"] == "step"]) for trace in traces] == [3, 3]
+    assert [phone.phone.state()["ime"]["current"] for phone in two_phones] == originals
 
 
 def run_with(status: str, error: Exception | None = None) -> PhoneRun:

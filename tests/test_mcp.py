@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import os
@@ -24,6 +25,8 @@ from PIL import Image, ImageChops, ImageStat
 
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+from phone_agent.trace import read_trace
+from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, wait_until
 from tests.test_end_to_end import EBAY_SEARCH
 
 T = TypeVar("T")
@@ -176,10 +179,16 @@ def test_run_task_runs_the_agent_with_the_replay_model(adb: AdbServer, phone: Ph
         args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model)
 
         async def conversation(client: Client) -> CallToolResult:
-            return ok(await client.call_tool("run_task", {"task": "open eBay and search earbuds"}))
+            async def progress(progress: float, total: float | None, message: str | None) -> None:
+                steps.append((progress, message))
 
+            return ok(await client.call_tool("run_task", {"task": "open eBay and search earbuds"},
+                                             progress_callback=progress))
+
+        steps: list[tuple[float, str | None]] = []
         result = talk(args, tmp_path, conversation)
     outcome = json.loads(text(result))
+    assert steps == [(index, f"Step {index}: {action}") for index, action in enumerate(outcome["steps"], 1)]
     assert outcome["status"] == "finished"
     assert outcome["message"] == "Results for earbuds are on screen."
     assert outcome["steps"][0] == 'do(action="Launch", app="eBay")' and len(outcome["steps"]) == 5
@@ -208,6 +217,81 @@ def test_the_server_answers_while_a_task_runs(adb: AdbServer, phone: PhoneSessio
             return text(ok(task.result()))
 
         assert '"status": "finished"' in talk(args, tmp_path, conversation)
+
+
+def test_a_cancelled_run_task_ends_as_interrupted_and_the_next_call_is_answered(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path
+) -> None:
+    original_ime = phone.phone.state()["ime"]["current"]
+    release = threading.Event()
+    held = [*TYPED_THEN_WAITING[:3], {**TYPED_THEN_WAITING[3], "latency_ms": 600_000}]  # held until the test ends
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
+    script = ReplayScript.model_validate({"replies": held})
+    with ReplayModelServer(script, sleep=held_back) as model:
+        args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model,
+                           "--channel", "adb")
+
+        async def conversation(client: Client) -> str:
+            task = asyncio.create_task(client.call_tool("run_task", {"task": "search earbuds"}))
+            while len(model.requests) < 4:
+                await asyncio.sleep(0.05)
+            assert phone.phone.state()["ime"]["current"] == ADB_KEYBOARD  # typing switched keyboards
+            task.cancel()  # the client sends notifications/cancelled
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            # Answered once the task has ended: it runs one call at a time. No reply comes to end it.
+            return text(ok(await client.call_tool("current_app", read_timeout_seconds=30)))
+
+        try:
+            assert talk(args, tmp_path, conversation).endswith("(com.ebay.mobile)")
+        finally:
+            release.set()
+    assert len(model.requests) == 4  # nothing more was asked once cancelled
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    trace = read_trace(run_dir)
+    assert trace[-1]["type"] == "result" and trace[-1]["status"] == "interrupted"
+    assert trace[-1]["message"] == "The MCP client cancelled the task."
+    assert len([line for line in trace if line["type"] == "step"]) == 3
+    assert (run_dir / "report.html").is_file()
+    assert phone.phone.state()["ime"]["current"] == original_ime
+
+
+def test_closing_the_server_during_run_task_ends_the_run_as_interrupted(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path
+) -> None:
+    release = threading.Event()
+
+    def held_back(seconds: float) -> None:
+        release.wait(seconds)
+
+    script = ReplayScript.model_validate({"replies": [{"reply": EBAY_SEARCH[-1], "latency_ms": 600_000}]})
+    frames: list[dict[str, Any]] = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "run_task", "arguments": {"task": "x"}}},
+    ]
+    with ReplayModelServer(script, sleep=held_back) as model:
+        args = server_args(adb, phone, tmp_path, "--base-url", model.base_url, "--model", script.model)
+        process = subprocess.Popen([sys.executable, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=os.environ | server_env(tmp_path))
+        try:
+            assert process.stdin is not None
+            process.stdin.write("".join(json.dumps(frame) + "\n" for frame in frames).encode())
+            process.stdin.flush()
+            wait_until(lambda: bool(model.requests), process)
+            process.communicate(timeout=60)  # closes stdin; no reply comes to end the run
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert read_trace(run_dir)[-1]["status"] == "interrupted"
+    assert (run_dir / "report.html").is_file()
 
 
 def test_stdout_carries_only_protocol_frames(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from phone_agent.cancellation import Cancellation, Cancelled
 from phone_agent.errors import ArrearsError, ModelResponseError
 from phone_agent.loop.agent import PhoneAgent
+from phone_agent.loop.results import RunResult
 from phone_agent.model.client import ChatClient
 from phone_agent.model.messages import Assistant, Image, System, Turn, User
 from phone_agent.model.reply import ToolCall
@@ -187,3 +192,92 @@ def test_per_conversation_serves_an_injected_failure_once() -> None:
 def test_in_order_by_default_whoever_asks() -> None:
     with serve("one", "two") as server, client(server) as chat:
         assert [chat.complete(screen_messages()).text for _ in range(2)] == ["one", "two"]
+
+
+def in_thread(work: Callable[[], object]) -> Callable[[], BaseException | None]:
+    """Start ``work`` in a thread; the returned function waits (30 s at most) and gives what it raised."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def outcome() -> BaseException | None:
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "still running"
+        return raised[0] if raised else None
+
+    return outcome
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_cancel_cuts_a_request_the_model_is_still_thinking_about(stream: bool) -> None:
+    cancellation, release = Cancellation(), threading.Event()
+
+    def think(seconds: float) -> None:  # the server holds the reply: cancel meanwhile, from its thread
+        cancellation.cancel("Stopped.")
+        release.wait(seconds)
+
+    # The first reply opens a connection a non-streamed request reuses: the cut must find that one too.
+    script = ReplayScript.model_validate({"replies": [REPLY, {"reply": REPLY, "latency_ms": 600_000}]})
+    with ReplayModelServer(script, sleep=think) as server, client(server, stream=stream, timeout=600,
+                                                                   cancellation=cancellation) as chat:
+        try:
+            chat.complete(screen_messages())
+            raised = in_thread(lambda: chat.complete(screen_messages()))()
+        finally:
+            release.set()
+    assert isinstance(raised, Cancelled) and str(raised) == "Stopped."
+    assert len(server.requests) == 2  # not asked again
+
+
+def test_a_cancelled_client_stops_reading_a_stream_and_sends_nothing_more() -> None:
+    cancellation, pieces = Cancellation(), []
+
+    def piece(text: str) -> None:
+        pieces.append(text)
+        cancellation.cancel("Stopped.")
+
+    with serve(REPLY, REPLY) as server, client(server, cancellation=cancellation) as chat:
+        with pytest.raises(Cancelled):
+            chat.complete(screen_messages(), on_text=piece)
+        with pytest.raises(Cancelled):
+            chat.complete(screen_messages())
+        assert len(server.requests) == 1
+    assert len(pieces) == 1
+
+
+def test_a_cancel_ends_the_wait_before_a_retry(caplog: pytest.LogCaptureFixture) -> None:
+    cancellation = Cancellation()
+    with serve({"error": {"status": 429, "retry_after": 60}}, REPLY) as server:
+        with ChatClient(server.base_url, "autoglm-phone-multilingual", cancellation=cancellation) as chat:  # real waits
+            outcome = in_thread(lambda: chat.complete(screen_messages()))
+            while "retry 1 of 4 in 60.0 s" not in caplog.text:  # logged as the wait begins
+                time.sleep(0.01)
+            cancellation.cancel("Stopped.")
+            assert isinstance(outcome(), Cancelled)
+        assert len(server.requests) == 1
+
+
+def test_a_cancel_wakes_a_wait_on_the_phone_and_the_run_keeps_that_step() -> None:
+    cancellation = Cancellation()
+
+    def sleep(seconds: float) -> None:
+        if seconds == 60:  # the Wait: cancel once it has surely begun
+            threading.Timer(0.2, cancellation.cancel, ["Stopped."]).start()
+        cancellation.sleep(seconds)
+
+    steps = ['<answer>do(action="Wait", duration="60 seconds")</answer>', '<answer>finish(message="done")</answer>']
+    with serve(*steps) as server, client(server, cancellation=cancellation) as chat:
+        agent = PhoneAgent(FakeDevice(), chat, sleep=sleep)
+        results: list[RunResult] = []
+        assert in_thread(lambda: results.append(agent.run("wait", cancellation=cancellation)))() is None
+        assert len(server.requests) == 1
+    (result,) = results
+    assert result.status == "interrupted" and result.message == "Stopped."
+    assert [step.action.action for step in result.steps] == ["Wait"]

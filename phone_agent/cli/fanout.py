@@ -16,6 +16,7 @@ from phone_agent.errors import ConfigError
 
 if TYPE_CHECKING:
     from apps_registry import Registry
+    from phone_agent.cancellation import Cancellation
     from phone_agent.config import Endpoint, Settings
     from phone_agent.embedded import EmbeddedPhone
     from phone_agent.fanout import PhoneRun
@@ -89,10 +90,12 @@ def run_on_phones(
     base = writable_runs_dir(runs_dir)
     out_dir = Path(tempfile.mkdtemp(prefix=datetime.now().strftime("fanout-%Y%m%d-%H%M%S-"), dir=base))
 
-    def open_one(target: PhoneTarget, phone_runs: Path, listener: Listener) -> AbstractContextManager[Session]:
+    def open_one(
+        target: PhoneTarget, phone_runs: Path, listener: Listener, cancellation: Cancellation
+    ) -> AbstractContextManager[Session]:
         return open_session(
             on_phone(settings, target), endpoint, registry=registry, handoff=NonInteractiveHandOff(),
-            listeners=[listener], runs_dir=phone_runs,
+            listeners=[listener], runs_dir=phone_runs, cancellation=cancellation,
         )
 
     if not quiet:

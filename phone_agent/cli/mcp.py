@@ -45,8 +45,10 @@ def mcp(
     Points are on the 0-999 grid of the last screenshot unless a tool is given pixels=true. run_task runs the
     whole agent with the model configured as for `run`; the other tools need no model.
     """
+    from phone_agent.cancellation import Cancellation
     from phone_agent.config import load_settings, resolve_endpoint
     from phone_agent.handoff import NonInteractiveHandOff
+    from phone_agent.loop.results import Listener
     from phone_agent.mcp_server import PhoneTools, build_server, serve, take_stdout
     from phone_agent.model.images import ImageOptions
     from phone_agent.session import SIM_DEVICE, Session, TaskRecord, open_client, open_phone, writable_runs_dir
@@ -64,12 +66,12 @@ def mcp(
         writable_runs_dir(runs_dir)
         with open_phone(settings) as (phone, channel, embedded):
 
-            def run_task(task: str) -> TaskRecord:
+            def run_task(task: str, cancellation: Cancellation, progress: Listener) -> TaskRecord:
                 endpoint = resolve_endpoint(settings)
-                with open_client(endpoint, settings) as client:
+                with open_client(endpoint, settings, cancellation=cancellation) as client:
                     session = Session(
                         phone, channel, client, endpoint, settings, registry=registry, handoff=NonInteractiveHandOff(),
-                        listeners=(), runs_dir=runs_dir, embedded=embedded,
+                        listeners=(progress,), runs_dir=runs_dir, embedded=embedded, cancellation=cancellation,
                     )
                     return session.run(task)
 

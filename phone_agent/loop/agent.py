@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from actions import Action, Context, Device, Outcome, TakeOver, Tap, Wait, execute
 from apps_registry import Registry, default_registry
+from phone_agent.cancellation import Cancellation
 from phone_agent.device.frames import Frame, frame_of
 from phone_agent.device.settle import Settled, Settler
 from phone_agent.errors import PhoneAgentError
@@ -50,12 +51,13 @@ class PhoneAgent:
             model, self.handoff, self.listener, self._release_input, sleep, self.settings.lang
         )
 
-    def run(self, task: str, *, deadline: float | None = None) -> RunResult:
+    def run(self, task: str, *, deadline: float | None = None, cancellation: Cancellation | None = None) -> RunResult:
         """Work on ``task`` until the model finishes, a person is needed, or ``max_steps`` is reached.
 
         Errors from the phone or the model end the run with status ``failed`` (the error is kept in
         ``RunResult.error``); so does passing ``deadline`` (a time on the agent's clock), checked
-        before each step. Ctrl-C ends it with status ``interrupted``. Steps done so far are kept.
+        before each step. Ctrl-C ends it with status ``interrupted``; so does ``cancellation``, checked before each
+        step (and by a model client given it, during its requests). Steps done so far are kept.
         """
         start = self._clock()
         self.listener.run_started(task)
@@ -64,6 +66,8 @@ class PhoneAgent:
         error: PhoneAgentError | None = None
         try:
             for index in range(1, self.settings.max_steps + 1):
+                if cancellation is not None:
+                    cancellation.check()
                 if deadline is not None and self._clock() >= deadline:
                     stop = Stop("failed", f"Out of time after {index - 1} steps.")
                     break

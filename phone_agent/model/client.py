@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, SSEError
 
+from phone_agent.cancellation import Cancellation
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
@@ -27,6 +28,7 @@ from phone_agent.errors import (
     RateLimitError,
     UnknownModelError,
 )
+from phone_agent.model.connections import Connections
 from phone_agent.model.credentials import Redactor, header_problem, public_url, url_secrets
 from phone_agent.model.messages import ToolDefinition, Turn
 from phone_agent.model.providers import key_hint
@@ -58,16 +60,19 @@ class ChatClient:
         stream: bool = True,
         timeout: float = 60.0,
         max_retries: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
         max_tokens: int = 3000,
         temperature: float = 0.0,
         api_key_env: Sequence[str] = (),
         api_key_source: str | None = None,
+        cancellation: Cancellation | None = None,
     ) -> None:
         """Set up the client; ``api_key_env`` names the provider's key variables for error hints, ``api_key_source``
-        where this key came from (a flag, a variable, a file), when the caller knows.
+        where this key came from (a flag, a variable, a file), when the caller knows. Once ``cancellation`` is
+        cancelled, a request in flight is cut and the next one does not start (both raise ``Cancelled``); waits
+        between retries end early too, unless a ``sleep`` is given.
 
         Raises:
             ConfigError: the key cannot be sent in an HTTP header (a line break, a control or non-ASCII character).
@@ -90,7 +95,9 @@ class ChatClient:
         self.temperature = temperature
         self._api_key = api_key or None
         self._redact = Redactor(api_key, *url_secrets(self._endpoint))
-        self._sleep = sleep
+        self._cancellation = cancellation or Cancellation()
+        self._sleep = sleep or self._cancellation.wait
+        self._connections = Connections()
         self._clock = clock
         self._http = httpx.Client(timeout=timeout, transport=transport)
 
@@ -129,6 +136,7 @@ class ChatClient:
         Raises:
             ModelUnreachableError, AuthenticationError, ArrearsError, UnknownModelError,
             ContentRefusedError, RateLimitError, ModelResponseError.
+            Cancelled: the client's cancellation was cancelled before or during the request.
         """
         payload: dict[str, Any] = {
             "model": self.model,
@@ -144,8 +152,14 @@ class ChatClient:
         started = self._clock()
 
         def attempt() -> Reply:
+            self._cancellation.check()
             reply = Reply(self._clock, started, on_text, stop_at_answer=not tools)
-            self._post_chat(body, reply)
+            with self._cancellation.on_cancel(self._connections.cut):
+                try:
+                    self._post_chat(body, reply)
+                except Exception:
+                    self._cancellation.check()  # the failure is the cut of a cancelled request
+                    raise
             return reply
 
         reply, retries = with_retries(attempt, self.max_retries, self._sleep)
@@ -209,7 +223,9 @@ class ChatClient:
             headers["Content-Type"] = "application/json"
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        request = self._http.build_request(method, self._endpoint + path, content=content, headers=headers)
+        trace = {"trace": self._connections.trace}  # so that a cancel can cut the connection
+        request = self._http.build_request(method, self._endpoint + path, content=content, headers=headers,
+                                           extensions=trace)
         try:
             return self._http.send(request, stream=True)
         except httpx.UnsupportedProtocol as exc:
@@ -232,6 +248,7 @@ class ChatClient:
         response.encoding = "utf-8"  # an event stream is always UTF-8, whatever charset the header claims
         try:
             for event in EventSource(response).iter_sse():
+                self._cancellation.check()
                 if not event.data:
                     continue  # a keep-alive, or an id or retry field on its own
                 if event.data.strip() == "[DONE]":
