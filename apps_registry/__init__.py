@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apps_registry.app import App, fold_name, package_named
-    from apps_registry.errors import AppDataError, UnknownAppError
+    from apps_registry.errors import AmbiguousAppError, AppDataError, UnknownAppError
     from apps_registry.loader import parse_app_file, read_app_file
     from apps_registry.registry import Registry, default_registry
 
 __all__ = [
     "App",
+    "AmbiguousAppError",
     "AppDataError",
     "Registry",
     "UnknownAppError",
@@ -30,6 +31,7 @@ _HOMES = {
     "App": "apps_registry.app",
     "fold_name": "apps_registry.app",
     "package_named": "apps_registry.app",
+    "AmbiguousAppError": "apps_registry.errors",
     "AppDataError": "apps_registry.errors",
     "UnknownAppError": "apps_registry.errors",
     "parse_app_file": "apps_registry.loader",

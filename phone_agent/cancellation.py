@@ -9,7 +9,7 @@ still thinking about ends at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -84,3 +84,12 @@ class Cancellation:
         finally:
             with self._lock:
                 self._hooks.remove(hook)
+
+
+def wait_all(done: Sequence[threading.Event]) -> None:
+    """Wait until every event is set (each thread's work is over); Ctrl-C gets through, as KeyboardInterrupt."""
+    # Events, not Thread.join: a join interrupted by Ctrl-C can leave a running thread looking finished
+    # (CPython 3.11), and the timeout lets Ctrl-C through.
+    for event in done:
+        while not event.wait(timeout=0.2):
+            pass

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from actions import ActionParseError, Screenshot, format_action
-from phone_agent.cancellation import Cancellation
+from phone_agent.cancellation import Cancellation, wait_all
 from phone_agent.console import printable
 from phone_agent.errors import PhoneAgentError
 from phone_agent.loop.results import Listener, RunResult, StepResult
@@ -113,21 +113,13 @@ def run_everywhere(
     for thread in threads:
         thread.start()
     try:
-        _wait(done)
-    except KeyboardInterrupt:
-        cancellation.cancel(STOPPED)
-        _wait(done)
+        wait_all(done)
+    except KeyboardInterrupt as exc:  # the CLI names SIGTERM and SIGHUP in the interrupt
+        cancellation.cancel(str(exc) or STOPPED)
+        wait_all(done)
     if crashes:
         raise crashes[0]
     return [runs[index] for index in sorted(runs)]
-
-
-def _wait(done: Sequence[threading.Event]) -> None:
-    # Events, not Thread.join: a join interrupted by Ctrl-C can leave a running thread looking finished
-    # (CPython 3.11), and the timeout lets Ctrl-C through.
-    for event in done:
-        while not event.wait(timeout=0.2):
-            pass
 
 
 def write_index(task: str, runs: Sequence[PhoneRun], out_dir: Path) -> Path:

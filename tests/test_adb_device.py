@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import struct
+import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.adb_server import is_network_serial
 from phone_agent.errors import NoDeviceError, TextInputError
+from phone_agent.sim.profiles import MB, PROFILES, Profile
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from tests.support import FakeClock
 
@@ -126,15 +129,22 @@ def test_shell_v2_gives_real_exit_codes(adb: AdbServer, phone: PhoneSession) -> 
     assert device.screen_size() == (1080, 2400)
 
 
-def test_a_phone_slow_at_png_is_captured_raw_and_shows_the_same_screen(adb: AdbServer) -> None:
-    with running_phone(adb, profile="mid-range") as session:
+@pytest.mark.parametrize(("profile", "command"), [
+    # USB 2: 10 MB of raw pixels take 0.3 s on the cable, deflating them on the phone less.
+    (PROFILES["mid-range"], "screencap 2>/dev/null | gzip -1"),
+    (replace(PROFILES["mid-range"], deflate_bytes_per_s=20 * MB), "screencap 2>/dev/null"),  # a slow phone CPU
+])
+def test_a_phone_slow_at_png_is_captured_raw_and_shows_the_same_screen(
+    adb: AdbServer, profile: Profile, command: str
+) -> None:
+    with running_phone(adb, profile=profile) as session:
         device = AdbDevice.connect(session.phone.serial, port=adb.port)
-        first = device.screenshot()  # times one PNG and one raw capture
+        first = device.screenshot()  # times one capture each way
         commands = len(session.phone.state()["commands"])
         second = device.screenshot()
         captured = [c for c in session.phone.state()["commands"][commands:] if "screencap" in c]
         assert device.current_app() == "com.android.launcher3"  # asked while capturing
-    assert captured == ["screencap 2>/dev/null"]
+    assert captured == [command]
     assert second.png != first.png and second.same(first) and not second.secure
     png = cv2.imdecode(np.frombuffer(first.png, np.uint8), cv2.IMREAD_COLOR)
     assert np.array_equal(second.pixels(), png)
@@ -148,6 +158,40 @@ def test_a_raw_capture_that_fails_is_retried_as_png_which_says_why(adb: AdbServe
         session.phone.screencap_fails = True
         failed = device.screenshot()
     assert failed.secure and "failed to take screenshot" in (failed.failure or "")
+
+
+def test_a_held_capture_tells_a_still_screen_from_a_moving_one_with_one_frame_on_the_cable(adb: AdbServer) -> None:
+    with running_phone(adb) as session:
+        device = AdbDevice.connect(session.phone.serial, port=adb.port, raw_capture=True)
+        still, held = device.screenshot_held(0.05)
+        served = [frame["md5"] for frame in session.phone.frames_served]
+        session.phone.ui.set_animation(True)
+        moving, moving_held = device.screenshot_held(0.2)
+        commands = session.phone.state()["commands"]
+    assert held and served == [still.digest, still.digest]  # the frame, then the phone's digest of a later one
+    assert not moving_held and moving.digest is not None
+    assert commands.count("screencap 2>/dev/null") == 2 and commands.count("screencap 2>/dev/null | md5sum") == 2
+
+
+def test_the_hold_of_a_held_capture_counts_from_the_phones_capture_not_from_a_thread_starting(adb: AdbServer) -> None:
+    with running_phone(adb) as session:
+        captures_begun: list[int] = []
+
+        def sleep(seconds: float) -> None:  # where the hold starts: the frame's capture must be under way by then
+            captures_begun.append(session.phone.state()["commands"].count("screencap 2>/dev/null"))
+            time.sleep(seconds)
+
+        device = AdbDevice.connect(session.phone.serial, port=adb.port, raw_capture=True, sleep=sleep)
+        for _ in range(5):
+            device.screenshot_held(0.01)
+    assert captures_begun == [1, 2, 3, 4, 5]
+
+
+def test_a_phone_captured_as_png_cannot_tell_held_and_is_not_asked(adb: AdbServer, phone: PhoneSession) -> None:
+    device = AdbDevice.connect(phone.phone.serial, port=adb.port, raw_capture=False)
+    shot, held = device.screenshot_held(0.05)
+    assert not held and shot.digest is None and shot.png == phone.phone.last_screencap
+    assert not any("md5sum" in command for command in phone.phone.state()["commands"])
 
 
 def test_the_keyboard_comes_back_after_every_adb_kill_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import struct
 
 import numpy as np
 import pytest
 
-from phone_agent.device.adb import _decode_shell_v2, foreground_package
-from phone_agent.device.capture import frame_from_raw, png_from_screencap
+from phone_agent.device.adb_link import decode_shell_v2
+from phone_agent.device.app_control import foreground_package
+from phone_agent.device.capture import frame_from_deflated, frame_from_raw, png_from_screencap
 from phone_agent.errors import DeviceError
 from tests.support import png
 
@@ -70,13 +73,13 @@ def frame(kind: int, payload: bytes) -> bytes:
 
 
 def test_shell_v2_frames() -> None:
-    result = _decode_shell_v2(frame(1, b"out\n") + frame(2, b"err\n") + frame(3, b"\x07"))
+    result = decode_shell_v2(frame(1, b"out\n") + frame(2, b"err\n") + frame(3, b"\x07"))
     assert result.output == "out\nerr\n" and result.exit_code == 7
 
 
 def test_a_shell_v2_stream_without_an_exit_code_is_a_dropped_connection() -> None:
     with pytest.raises(DeviceError, match="dropped"):
-        _decode_shell_v2(frame(1, b"partial outp"))
+        decode_shell_v2(frame(1, b"partial outp"))
 
 
 @pytest.mark.parametrize(("header", "pixel_format"), [(16, 1), (12, 1), (16, 5)])
@@ -95,3 +98,20 @@ def test_raw_screencap_with_either_header_and_byte_order(header: int, pixel_form
 def test_anything_but_a_complete_4_byte_raw_frame_is_refused(data: bytes) -> None:
     with pytest.raises(ValueError):
         frame_from_raw(data)
+
+
+def test_a_raw_frame_gzipped_on_the_phone_is_the_same_frame_with_the_same_digest() -> None:
+    data = struct.pack("<4I", 4, 8, 1, 1) + bytes(range(128))
+    deflated, raw = frame_from_deflated(gzip.compress(data, 1)), frame_from_raw(data)
+    assert np.array_equal(deflated.pixels(), raw.pixels()) and deflated.digest == raw.digest
+    assert raw.digest == hashlib.md5(data).hexdigest()
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"/system/bin/sh: gzip: not found\n", "gzip: not found"),  # a phone without toybox gzip
+    (b"", "no raw frame came back"),
+    (gzip.compress(b"not a frame"), "no raw frame|not a raw"),
+])
+def test_anything_but_a_gzipped_raw_frame_is_refused_with_what_came(data: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        frame_from_deflated(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,39 @@ def test_the_allowlist_takes_a_label_the_app_list_does_not_know(
                         "--scrcpy-server", str(scrcpy_server_jar))
     assert "refused" not in texts[1] and "finished" in output.lower()
     assert phone.phone.ui.foreground()[0] == ATX  # in front, and not taken for a foreign app
+
+
+def test_a_suite_launch_step_opens_by_label_and_fails_as_the_agents_launch_does(
+        adb: AdbServer, phone: PhoneSession, tmp_path: Path, scrcpy_server_jar: Path) -> None:
+    for package, label in (("org.example.cafe", "Café Notes"), ("org.example.notes", "Notes"),
+                           ("com.other.notes", "Notes")):
+        install(adb, phone, tmp_path, package, label)
+    suite = tmp_path / "labels.yaml"
+    case = "  - name: {}\n    steps: [home, {{launch: {}}}]\n"
+    suite.write_text("cases:\n" + case.format("by label", "cafe notes") + case.format("near miss", "Cafe Notez")
+                     + case.format("two apps", "Notes") + case.format("by package", "com.other.notes"),
+                     encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    result = CliRunner().invoke(app, ["suite", "run", str(suite), "--device", phone.phone.serial, "--adb-port",
+                                      str(adb.port), "--junit", str(junit), "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 1, result.output
+    failures = {case.get("name"): case.find("failure") for case in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert failures["by label"] is None and failures["by package"] is None
+    near_miss, two_apps = failures["near miss"], failures["two apps"]
+    assert near_miss is not None and two_apps is not None
+    assert near_miss.get("message", "").startswith('Unknown app "Cafe Notez".')
+    assert "similar name: Café Notes." in near_miss.get("message", "")
+    assert two_apps.get("message") == ('Several apps on this phone are named "Notes": Notes (com.other.notes), '
+                                       "Notes (org.example.notes). Launch one by its package name.")
+    assert phone.phone.ui.foreground()[0] == "com.other.notes"
+
+
+def test_apps_installed_after_the_first_listing_are_found_once_the_phone_is_asked_afresh(
+        adb: AdbServer, phone: PhoneSession, tmp_path: Path, scrcpy_server_jar: Path) -> None:
+    device, registry = connect(adb, phone, scrcpy_server_jar), default_registry()
+    assert launch_app("ATX", device, registry)[0] is False  # listed now, without it
+    install(adb, phone, tmp_path, ATX, "ATX")
+    assert launch_app("ATX", device, registry)[0] is False  # the lists are kept for the device object...
+    device.forget_apps()  # ...until a new session (each MCP run_task) asks afresh
+    assert launch_app("ATX", device, registry) == (True, None)
+    assert ATX in device.installed_packages()

@@ -113,8 +113,11 @@ def test_phones_on_two_adb_servers(adb: AdbServer, phone: PhoneSession, tmp_path
     assert "2 of 2 phones finished" in chosen.stdout
 
 
+@pytest.mark.parametrize(("signum", "code", "message"), [
+    (signal.SIGINT, 130, "Stopped with the other phones (Ctrl-C)."), (signal.SIGTERM, 143, "Stopped by SIGTERM."),
+])
 def test_ctrl_c_cuts_the_model_requests_in_flight_and_stops_every_phone_in_order(
-    adb: AdbServer, two_phones: list[PhoneSession], tmp_path: Path
+    adb: AdbServer, two_phones: list[PhoneSession], tmp_path: Path, signum: int, code: int, message: str
 ) -> None:
     originals = [phone.phone.state()["ime"]["current"] for phone in two_phones]
     release = threading.Event()
@@ -133,14 +136,14 @@ def test_ctrl_c_cuts_the_model_requests_in_flight_and_stops_every_phone_in_order
         try:
             wait_until(lambda: len(server.requests) == 8, process)  # both phones wait for their fourth reply
             assert [phone.phone.state()["ime"]["current"] for phone in two_phones] == [ADB_KEYBOARD] * 2
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             out, err = process.communicate(timeout=60)  # no reply comes: only cutting the requests ends the run
         finally:
             release.set()
             if process.poll() is None:
                 process.kill()
-    assert process.returncode == 130, out + err
-    assert out.count("INTERRUPTED: Stopped with the other phones (Ctrl-C).") == 2
+    assert process.returncode == code, out + err
+    assert out.count(f"INTERRUPTED: {message}") == 2
     _, reports = index_links(out)
     traces = [read_trace(report.parent) for report in reports]
     assert [trace[-1]["status"] for trace in traces] == ["interrupted", "interrupted"]

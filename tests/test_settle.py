@@ -165,3 +165,57 @@ def test_a_live_screen_that_keeps_changing_stops_at_the_max_wait() -> None:
     animation = [0.05 * i for i in range(1, 200)]
     result = settler(clock, max_wait=1.0).wait(LiveScreen(clock, animation), before())
     assert not result.settled and 1.0 <= result.seconds <= 1.02
+
+
+class HeldScreen(TimedScreen):
+    """A phone whose captures take ``capture`` seconds and tell whether the screen was the same ``hold`` later."""
+
+    def __init__(self, clock: FakeClock, frames: list[tuple[float, int]], capture: float = 0.5,
+                 tells: bool = True) -> None:
+        super().__init__(clock, frames)
+        self.capture, self.tells = capture, tells
+
+    def shade(self, at: float) -> int:
+        return next((s for until, s in self.frames if at < until), self.frames[-1][1])
+
+    def screenshot_held(self, hold: float) -> tuple[Screenshot, bool]:
+        began = self.clock()
+        shot = self.screenshot()
+        self.clock.advance(self.capture)
+        return shot, self.tells and self.shade(began + hold) == self.shade(began)
+
+
+def test_a_screen_that_holds_still_settles_with_one_capture() -> None:
+    clock = FakeClock()
+    screen = HeldScreen(clock, [(99, NEW)])
+    result = settler(clock).wait(screen, before())
+    assert result.settled and shade_of(result.frame) == NEW and screen.captures == 1 and result.seconds == 0.5
+
+
+def test_a_held_old_screen_is_not_taken_before_the_app_had_time_to_react() -> None:
+    clock = FakeClock()
+    # The old screen holds through the first capture's look, then the app reacts (0.2 s < the 0.4 s grace).
+    screen = HeldScreen(clock, [(0.2, OLD), (99, NEW)])
+    result = settler(clock, reaction_grace=0.4, quiet=0.15).wait(screen, before())
+    assert result.settled and shade_of(result.frame) == NEW and screen.captures == 2
+
+
+def test_a_held_action_with_no_visible_effect_settles_once_the_looks_span_the_grace() -> None:
+    clock = FakeClock()
+    screen = HeldScreen(clock, [(99, OLD)])
+    result = settler(clock, reaction_grace=0.4, quiet=0.15).wait(screen, before())
+    assert result.settled and shade_of(result.frame) == OLD and screen.captures == 2
+
+
+def test_when_the_phone_cannot_tell_two_matching_captures_settle_as_before() -> None:
+    clock = FakeClock()
+    screen = HeldScreen(clock, [(99, NEW)], tells=False)
+    result = settler(clock).wait(screen, before())
+    assert result.settled and shade_of(result.frame) == NEW and screen.captures == 2 and result.seconds == 1.0
+
+
+def test_a_held_screen_that_keeps_moving_returns_after_the_maximum_wait_flagged() -> None:
+    clock = FakeClock()
+    moving = [(0.05 * i + 0.025, 60 + 20 * (i % 8)) for i in range(1000)]  # a new picture every 50 ms
+    result = settler(clock, max_wait=2.0).wait(HeldScreen(clock, moving, capture=0.3), before())
+    assert not result.settled and 2.0 <= result.seconds < 2.4

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from actions import Screenshot
 from phone_agent.device.adb import AdbDevice
 from phone_agent.device.settle import SettleMode
 from phone_agent.loop.agent import AgentSettings, PhoneAgent
+from phone_agent.loop.results import Listener, StepResult
 from phone_agent.model.client import ChatClient
 from phone_agent.model.images import ImageOptions
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
@@ -44,6 +46,35 @@ def test_with_slow_transitions_the_model_only_ever_sees_settled_screens(adb: Adb
     seen = [digest for request in requests for digest in request.image_sha256[-1:]]
     assert len(seen) == len(SEARCH)
     assert all(settled_by_digest[digest] for digest in seen)
+
+
+class SeenDigests(Listener):
+    """The MD5 of the raw capture behind each screen the model saw."""
+
+    def __init__(self) -> None:
+        self.digests: list[str | None] = []
+
+    def step_finished(self, step: StepResult, screenshot: Screenshot) -> None:
+        self.digests.append(getattr(screenshot, "digest", None))
+
+
+def test_raw_captures_settled_by_the_phones_own_digest_show_the_model_only_settled_screens(adb: AdbServer) -> None:
+    script = ReplayScript.model_validate({"replies": SEARCH})
+    seen = SeenDigests()
+    with (
+        running_phone(adb, latency_ms=500) as session,
+        ReplayModelServer(script) as server,
+        AdbDevice.connect(session.phone.serial, port=adb.port, raw_capture=True) as device,
+        ChatClient(server.base_url, "m") as client,
+    ):
+        result = PhoneAgent(device, client, listeners=[seen]).run("search earbuds")
+        served = list(session.phone.frames_served)
+        commands = session.phone.state()["commands"]
+    assert result.status == "finished" and len(seen.digests) == len(SEARCH)
+    settled_by_digest = {frame["md5"]: frame["settled"] for frame in served}
+    assert any(not frame["settled"] for frame in served)  # transition frames really were captured
+    assert all(settled_by_digest[digest] for digest in seen.digests if digest is not None)
+    assert None not in seen.digests[1:] and any("md5sum" in command for command in commands)
 
 
 def test_with_fixed_short_sleeps_the_model_would_see_transition_frames(adb: AdbServer) -> None:

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from phone_agent.cancellation import Cancellation
 from phone_agent.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     AdbPortOption,
     RunsDirOption,
     app,
@@ -63,7 +65,8 @@ def suite_run(
                      "its lossless frames), auto or scrcpy."),
     ] = None,
 ) -> None:
-    """Run regression suites; exit code 0 only when every case passes.
+    """Run regression suites; exit code 0 only when every case passes, 1 when one did not, 130 when stopped by
+    Ctrl-C (143 by SIGTERM): the cases running end interrupted, the others are reported not run.
 
     Example: phone-agent suite run suites/ --sim 2 --replay --junit junit.xml --html suite-report
     """
@@ -106,14 +109,19 @@ def suite_run(
                 for t in targets
             ]
             registry = registry_from(settings)
+            cancellation = Cancellation()  # Ctrl-C or SIGTERM stops every phone's case, and its model request
             environments = []
             for phone in (channel.device for channel in channels):
-                client = stack.enter_context(open_client(endpoint, settings)) if endpoint else None
+                client = None
+                if endpoint is not None:
+                    client = stack.enter_context(open_client(endpoint, settings, cancellation=cancellation))
                 environments.append(
                     CaseEnvironment(
                         phone, registry, client, run_dir,
                         mode="record" if record else "replay" if replay else None,
                         agent_settings=agent_settings(settings, registry, phone),
+                        sleep=cancellation.sleep,
+                        cancellation=cancellation,
                     )
                 )
             typer.echo(f"on {', '.join(f'{t.label} over {c.name}' for t, c in zip(targets, channels, strict=True))}")
@@ -123,6 +131,8 @@ def suite_run(
             typer.echo(f"JUnit: {write_junit(results, junit)}")
         if html is not None:
             typer.echo(f"HTML report: {write_html(results, html)}")
+        if any(result.status in ("interrupted", "not_run") for result in results):
+            raise typer.Exit(EXIT_INTERRUPTED)  # reported() makes it 143 for SIGTERM
         if any(result.status != "passed" for result in results):
             raise typer.Exit(EXIT_FAILED)
 
@@ -152,7 +162,7 @@ def _print_progress(event: str, suite: Suite, case: Case, serial: str, result: C
     if result is None:
         typer.echo(f"▶ [{serial}] {suite.name} / {case.name}")
         return
-    mark = {"passed": "✓", "failed": "✗", "error": "!"}[result.status]
+    mark = {"passed": "✓", "failed": "✗", "error": "!", "interrupted": "■"}[result.status]
     extra = f" (replayed {result.replayed}, healed {result.healed})" if result.replayed or result.healed else ""
     typer.echo(f"{mark} [{serial}] {suite.name} / {case.name}  {result.duration:.1f} s{extra}")
     if result.status != "passed":
@@ -160,11 +170,13 @@ def _print_progress(event: str, suite: Suite, case: Case, serial: str, result: C
 
 
 def _print_summary(results: list[CaseResult]) -> None:
-    typer.echo("\nsuite                case                                     result   device            time")
+    typer.echo("\nsuite                case                                     result      device            time")
     for r in results:
-        typer.echo(f"{r.suite[:20]:<20} {r.case[:40]:<40} {r.status:<8} {r.device[:17]:<17} {r.duration:5.1f} s")
+        typer.echo(f"{r.suite[:20]:<20} {r.case[:40]:<40} {r.status:<11} {r.device[:17]:<17} {r.duration:5.1f} s")
     passed = sum(r.status == "passed" for r in results)
-    typer.echo(f"\n{passed} of {len(results)} cases passed")
+    stopped = [f"{count} {status.replace('_', ' ')}" for status in ("interrupted", "not_run")
+               if (count := sum(r.status == status for r in results))]
+    typer.echo(f"\n{passed} of {len(results)} cases passed" + (f" ({', '.join(stopped)})" if stopped else ""))
 
 
 @suite_app.command("merge")

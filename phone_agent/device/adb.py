@@ -1,9 +1,10 @@
-"""``AdbDevice``: the :class:`~actions.device.Device` protocol over adbutils and an adb server.
+"""``AdbDevice``: the :class:`~actions.device.Device` protocol over an adb server.
 
-Each call opens one stream through the adb server (``host:transport:SERIAL`` then the service):
-``exec:screencap`` for frames (the phone's PNG, or raw pixels where that is faster: see
-:mod:`phone_agent.device.capture`), and ``shell,v2`` for commands when the phone supports it, so
-exit codes are real. adbutils errors are translated to :mod:`phone_agent.errors` here and nowhere else.
+Frames come from ``exec:screencap`` (the phone's PNG, or raw pixels, plain or gzipped, where that is
+faster: see :mod:`phone_agent.device.capture`), everything else from shell commands: touches and keys
+(:mod:`~phone_agent.device.shell_input`), apps (:mod:`~phone_agent.device.app_control`,
+:mod:`~phone_agent.device.app_list`) and text (:mod:`~phone_agent.device.text_input`), all over the
+streams of :mod:`~phone_agent.device.adb_link`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import re
 import shlex
 import socket
-import struct
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,42 +24,21 @@ import cv2
 import numpy as np
 
 from actions.device import LaunchableApp, ShellResult
+from phone_agent.device.adb_link import AdbLink
 from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, QuietAdbClient, list_devices, reattach
+from phone_agent.device.app_control import AppControl, front_package
 from phone_agent.device.app_list import AppList
-from phone_agent.device.capture import ScreenCapture
+from phone_agent.device.capture import PNG, RAW, ScreenCapture
 from phone_agent.device.frames import Frame
+from phone_agent.device.shell_input import ShellInput
 from phone_agent.device.text_input import TextInput
 from phone_agent.errors import DeviceError, DeviceStateError, NoDeviceError
 
-# mCurrentFocus/mFocusedApp from `dumpsys window`; m/top/ResumedActivity (Android 9-15) from `dumpsys activity`.
-_FOCUS = re.compile(r"(?:mCurrentFocus|mFocusedApp|ResumedActivity)[=:].*?\su\d+\s+([\w.]+)/")
-# System dialogs an app may open as it starts (a runtime permission prompt); the launch still worked.
-LAUNCH_DIALOGS = frozenset(
-    {
-        "com.google.android.permissioncontroller",
-        "com.android.permissioncontroller",
-        "com.android.packageinstaller",
-        "com.google.android.packageinstaller",
-    }
-)
-# The default home app (the ResolverActivity of "android" when the person has not chosen one), then the keyboard.
-_HOME_AND_KEYBOARD = (
-    "cmd package resolve-activity --brief -a android.intent.action.MAIN -c android.intent.category.HOME | tail -n 1; "
-    "settings get secure default_input_method"
-)
-_HOME_APPS = "cmd package query-activities --brief -a android.intent.action.MAIN -c android.intent.category.HOME"
-_COMPONENT = re.compile(r"([\w.]+)/[\w.$]+")
-_PRIORITY = re.compile(r"priority=(-?\d+)")
-_INPUT_ADVICE = (
-    "Android refused the input. On Xiaomi/MIUI turn on Developer options > 'USB debugging (Security settings)'; "
-    "on OPPO/OnePlus 'Disable permission monitoring'; on vivo 'USB simulated click'. `phone-agent doctor` checks it."
-)
 _SIZE = re.compile(r"(Physical|Override) size:\s*(\d+)x(\d+)")
 _ORIENTATION = re.compile(r"orientation=(\d)")
 _KEYCODE_HOME = 3
 _KEYCODE_BACK = 4
 _DUMP_FILE = "/sdcard/window_dump.xml"
-
 
 
 class AdbDevice:
@@ -76,17 +56,21 @@ class AdbDevice:
     ) -> None:
         self.serial = serial
         self._client = client
-        self._clock = clock
         self._sleep = sleep
-        self._launch_timeout = launch_timeout
-        self._shell_v2 = "shell_v2" in self._features()
+        self._link = AdbLink(client, serial)
         self._text = TextInput(self.shell)
-        self._packages: frozenset[str] = frozenset()
+        self._input = ShellInput(serial, self.run_shell)
+        self._apps = AppControl(serial, self.run_shell, self.current_app, clock=clock, sleep=sleep,
+                                launch_timeout=launch_timeout)
         self.apps = AppList(self)
         self._size: tuple[int, int] | None = None
         self._reattached = False
-        self._capture = ScreenCapture(self._run, raw=raw_capture)  # None: time both ways at the first capture
+        # None: time each way at the first capture.
+        way = None if raw_capture is None else RAW if raw_capture else PNG
+        self._capture_began = threading.Event()  # set when a capture's stream is open: the phone is capturing
+        self._capture = ScreenCapture(lambda service: self._link.read(service, self._capture_began.set), way=way)
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-front-{serial}")
+        self._capturing = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-capture-{serial}")
         self._front: Future[str] | None = None
 
     @classmethod
@@ -136,6 +120,7 @@ class AdbDevice:
         with contextlib.suppress(DeviceError):
             self.release_input()
         self._background.shutdown(wait=False, cancel_futures=True)
+        self._capturing.shutdown(wait=False, cancel_futures=True)
 
     def release_input(self) -> None:
         """Give the person their own keyboard back (before a hand-off and at the end of a run).
@@ -160,7 +145,7 @@ class AdbDevice:
     # --- the Device protocol ---
 
     def screenshot(self) -> Frame:
-        """Capture the screen in one round trip (PNG or raw, whichever this phone delivers faster).
+        """Capture the screen in one round trip (PNG, raw or deflated raw, whichever this phone delivers fastest).
 
         The app in front is asked for at the same time, for ``current_app``. A capture that fails or
         comes back all black is flagged ``secure``; a failed one also says why in ``failure``.
@@ -173,38 +158,51 @@ class AdbDevice:
             ok, encoded = cv2.imencode(".png", np.zeros((height, width), np.uint8))
             return Frame.from_png(encoded.tobytes(), width, height, failure=f"screencap failed: {exc}")
 
+    def screenshot_held(self, hold: float) -> tuple[Frame, bool]:
+        """A capture, and whether the screen showed exactly the same ``hold`` seconds after the capture began.
+
+        The second look is a raw capture hashed on the phone, taken while the frame crosses the cable, so
+        it adds no time while the capture is the slower of the two. Only a raw frame can be matched against
+        it: a phone captured as PNG answers False (not known), as does one that sent no digest.
+        """
+        if not self._capture.digests:
+            return self.screenshot(), False
+        began = self._capture_began
+        began.clear()
+        capturing = self._capturing.submit(self.screenshot)
+        capturing.add_done_callback(lambda _: began.set())  # a capture that could not start wakes the wait too
+        began.wait()  # the hold counts from the phone's capture, not from a thread that may start late
+        self._sleep(hold)
+        try:
+            later = self._capture.raw_digest()
+        except DeviceError:
+            later = None  # the capture tells whether the phone is gone
+        frame = capturing.result()
+        return frame, later is not None and later == frame.digest
+
     def current_app(self) -> str:
         """The package in front (empty when none is found): as of the last capture if nothing was done since."""
         front, self._front = self._front, None
         return front.result() if front is not None else self._ask_front_app()
 
     def _ask_front_app(self) -> str:
-        """The package in front, from ``dumpsys window`` (``dumpsys activity`` when that names none)."""
-        window = self._execute("dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'").output
-        return foreground_package(window) or foreground_package(
-            self._execute("dumpsys activity activities | grep -E 'ResumedActivity'").output
-        )
+        return front_package(lambda command: self._link.shell(command).output)
 
     def home_and_keyboard(self) -> frozenset[str]:
         """The packages of the default home app and the current keyboard, in one round trip (two without a default)."""
-        lines = self.shell(_HOME_AND_KEYBOARD).splitlines()
-        packages = {match.group(1) for line in lines if (match := _COMPONENT.fullmatch(line.strip()))}
-        if "android" in packages:  # HOME resolved to Android's chooser: no default is set, so every home app counts
-            packages |= home_apps(self.shell(_HOME_APPS))
-        return frozenset(packages)
+        return self._apps.home_and_keyboard()
 
     def tap(self, x: int, y: int) -> None:
-        self._input(f"input tap {int(x)} {int(y)}")
+        self._input.tap(x, y)
 
     def double_tap(self, x: int, y: int) -> None:
-        # Both taps in one shell: two round trips can miss Android's 300 ms double-tap window.
-        self._input(f"input tap {int(x)} {int(y)} && input tap {int(x)} {int(y)}")
+        self._input.double_tap(x, y)
 
     def long_press(self, x: int, y: int, duration_ms: int = 800) -> None:
-        self._input(f"input swipe {int(x)} {int(y)} {int(x)} {int(y)} {int(duration_ms)}")
+        self._input.long_press(x, y, duration_ms)
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int) -> None:
-        self._input(f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}")
+        self._input.swipe(x1, y1, x2, y2, duration_ms)
 
     def back(self) -> None:
         self.press_key(_KEYCODE_BACK)
@@ -214,12 +212,12 @@ class AdbDevice:
 
     def installed_packages(self) -> frozenset[str]:
         """Installed packages, listed once per device object."""
-        if not self._packages:
-            lines = self.shell("pm list packages").splitlines()
-            self._packages = frozenset(
-                line.removeprefix("package:").strip() for line in lines if line.startswith("package:")
-            )
-        return self._packages
+        return self._apps.installed()
+
+    def forget_apps(self) -> None:
+        """Ask the phone afresh for its installed and launchable apps (some may have been installed meanwhile)."""
+        self._apps.forget_installed()
+        self.apps.forget()
 
     def launchable_apps(self) -> tuple[LaunchableApp, ...]:
         """The apps with a launcher icon and their labels, listed once (see :mod:`phone_agent.device.app_list`)."""
@@ -227,29 +225,12 @@ class AdbDevice:
 
     def launch(self, package: str, activity: str | None = None) -> bool:
         """Start an app and wait (up to ``launch_timeout``) until it, or a permission prompt it opened, is in front."""
-        if activity:
-            component = activity if "/" in activity else f"{package}/{activity}"
-            result = self.run_shell(f"am start -n {shlex.quote(component)}")
-        else:
-            # The launcher's intent, limited to the package: as the home screen starts an app (new task, or
-            # the app's task brought back), and one `am` cheaper than `monkey`, which starts its own Java VM.
-            result = self.run_shell(f"am start -a android.intent.action.MAIN -c android.intent.category.LAUNCHER "
-                                    f"-f 0x10200000 -p {shlex.quote(package)}")
-        # `am start` reports a missing activity as "Error: ..." (with exit 0 before Android 11).
-        if result.exit_code not in (0, None) or any(line.startswith("Error") for line in result.output.splitlines()):
-            return False
-        return self.wait_in_front(package)
+        return self._apps.launch(package, activity)
 
     def wait_in_front(self, package: str, failed: Callable[[], bool] | None = None) -> bool:
         """Wait (up to ``launch_timeout``) until ``package``, or a permission prompt it opened, is in front;
         give up at once when ``failed()`` says the start failed."""
-        deadline = self._clock() + self._launch_timeout
-        while True:
-            if self.current_app() in (package, *LAUNCH_DIALOGS):
-                return True
-            if self._clock() >= deadline or (failed is not None and failed()):
-                return False
-            self._sleep(0.1)
+        return self._apps.wait_in_front(package, failed)
 
     def type_text(self, text: str) -> None:
         self._text.type(text)
@@ -275,14 +256,11 @@ class AdbDevice:
         Raises:
             DeviceError: the phone refused (some vendor ROMs forbid clearing over adb).
         """
-        output = self.shell(f"pm clear {shlex.quote(package)}").strip()
-        if output != "Success":
-            raise DeviceError(f"`pm clear {package}` failed on {self.serial}: {output or 'no answer'}")
+        self._apps.clear(package)
 
     def press_key(self, keycode: int) -> None:
         """Send one key event."""
-        self._input(f"input keyevent {int(keycode)}")
-
+        self._input.press_key(keycode)
 
     def screen_size(self) -> tuple[int, int]:
         """The display size in pixels as it is turned now (``wm size``; an override wins over the physical size)."""
@@ -309,39 +287,12 @@ class AdbDevice:
         """
         return self.run_shell(command).output
 
-    def _input(self, command: str) -> None:
-        """Run an ``input`` command; a refusal (e.g. INJECT_EVENTS denied by a vendor ROM) is an error.
-
-        Raises:
-            DeviceError: the phone refused the input.
-        """
-        result = self.run_shell(command)
-        if result.exit_code not in (0, None):
-            detail = result.output.strip().splitlines()[-1] if result.output.strip() else "no output"
-            raise DeviceError(
-                f"`{command}` failed on {self.serial} (exit {result.exit_code}: {detail}). {_INPUT_ADVICE}"
-            )
-
     def run_shell(self, command: str) -> ShellResult:
         """Run a shell command and return its output and, when the phone supports shell v2, its exit code."""
         self._front = None  # the command may change what is in front
-        return self._execute(command)
+        return self._link.shell(command)
 
-    def _execute(self, command: str) -> ShellResult:
-        if not self._shell_v2:
-            return ShellResult(self._run(f"shell:{command}").decode("utf-8", "replace"), None)
-        return _decode_shell_v2(self._run(f"shell,v2,raw:{command}"))
-
-    # --- transport ---
-
-    def _features(self) -> set[str]:
-        try:
-            with self._client.make_connection() as conn:
-                conn.send_command(f"host-serial:{self.serial}:features")
-                conn.check_okay()
-                return set(conn.read_string_block().split(","))
-        except adbutils.AdbError as exc:
-            raise DeviceError(f"Cannot talk to {self.serial} through the adb server: {exc}") from exc
+    # --- streams, for the scrcpy channel ---
 
     def open_stream(self, service: str) -> socket.socket:
         """Open a stream to the phone's ``service`` (``shell:...``, ``localabstract:NAME``); its socket.
@@ -350,16 +301,7 @@ class AdbDevice:
             adbutils.AdbError: the phone refused the service (nothing listens there).
             OSError: the adb server cannot be reached.
         """
-        conn = self._client.make_connection()
-        try:
-            conn.send_command(f"host:transport:{self.serial}")
-            conn.check_okay()
-            conn.send_command(service)
-            conn.check_okay()
-        except BaseException:
-            conn.conn.close()
-            raise
-        return conn.conn
+        return self._link.open_stream(service)
 
     def push(self, local: Path, remote: str) -> None:
         """Copy a file to the phone (mode 0644).
@@ -367,70 +309,4 @@ class AdbDevice:
         Raises:
             DeviceError: the copy failed.
         """
-        try:
-            adbutils.AdbDevice(self._client, self.serial).sync.push(local, remote, mode=0o644)
-        except (adbutils.AdbError, OSError) as exc:
-            raise DeviceError(f"Cannot copy {local.name} to {self.serial}:{remote} ({exc}).") from exc
-
-    def _run(self, service: str) -> bytes:
-        """Open one stream to the phone, send ``service`` and read until the phone closes it."""
-        try:
-            sock = self.open_stream(service)
-            try:
-                return _read_to_end(sock)
-            finally:
-                # The phone has closed the stream: no need for adbutils' shutdown-and-sleep dance.
-                sock.close()
-        except (adbutils.AdbError, OSError) as exc:
-            raise DeviceError(f"Lost contact with {self.serial} ({exc}). Check the cable or `adb devices`.") from exc
-
-
-def home_apps(listing: str) -> set[str]:
-    """The packages in ``query-activities --brief`` output, less those of negative priority.
-
-    Settings' FallbackHome (priority -1000) answers HOME only while the phone boots: it is no home app.
-    """
-    packages, priority = set(), 0
-    for line in listing.splitlines():
-        if found := _PRIORITY.match(line.strip()):
-            priority = int(found.group(1))
-        elif (match := _COMPONENT.fullmatch(line.strip())) and priority >= 0:
-            packages.add(match.group(1))
-    return packages
-
-
-def foreground_package(dumpsys: str) -> str:
-    """The package of the first focus or resumed-activity line in ``dumpsys`` output ("" when none)."""
-    match = _FOCUS.search(dumpsys)
-    return match.group(1) if match else ""
-
-
-def _read_to_end(sock: socket.socket) -> bytes:
-    sock.settimeout(30)
-    chunks = []
-    while chunk := sock.recv(1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decode_shell_v2(data: bytes) -> ShellResult:
-    """Split shell-v2 frames (id byte, uint32 length, payload) into output and exit code.
-
-    Raises:
-        DeviceError: the stream ended without an exit code (the connection dropped mid-command).
-    """
-    output = bytearray()
-    exit_code = None
-    offset = 0
-    while offset + 5 <= len(data):
-        kind, length = struct.unpack_from("<BI", data, offset)
-        payload = data[offset + 5 : offset + 5 + length]
-        offset += 5 + length
-        if kind in (1, 2):
-            output += payload
-        elif kind == 3 and payload:
-            exit_code = payload[0]
-    if exit_code is None:
-        raise DeviceError("The connection to the phone dropped in the middle of a command. Check `adb devices`.")
-    return ShellResult(output.decode("utf-8", "replace"), exit_code)
-
+        self._link.push(local, remote)

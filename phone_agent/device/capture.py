@@ -1,15 +1,26 @@
 """Capturing the screen with ``screencap``: as the phone's PNG, or as raw pixels encoded on the host.
 
 A phone compresses a PNG slowly (0.5–2 s); raw RGBA skips that but is ~10 MB per frame, which a
-USB 2 cable needs ~0.3 s for, and the host must then encode it. Which is faster depends on the phone,
-the cable and this computer, so the first capture times one of each and the faster is used from then on.
+USB 2 cable needs ~0.3 s for, and the host must then encode it. Raw pixels deflated on the phone
+(``gzip -1``, a fast level) cross the cable as a few hundred KB, for the phone's time to deflate
+10 MB. Which is fastest depends on the phone, the cable and this computer, so the first capture
+times each way and the fastest is used from then on.
+
+A raw frame carries the MD5 of its pixels' bytes, and ``raw_digest`` has the phone capture again and
+send only the MD5 of that (``screencap | md5sum``): equal digests mean the screen showed exactly the
+same at both moments, which tells that it is still for the price of one frame on the cable.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import re
 import struct
 import time
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -26,6 +37,10 @@ _TO_GRAY = {1: cv2.COLOR_RGBA2GRAY, 2: cv2.COLOR_RGBA2GRAY, 5: cv2.COLOR_BGRA2GR
 # Raw goes through sh so that a warning on stderr (several displays) cannot land in the middle of the pixels.
 RAW_COMMAND = "exec:screencap 2>/dev/null"
 PNG_COMMAND = "exec:screencap -p"
+DEFLATED_COMMAND = "exec:screencap 2>/dev/null | gzip -1"
+# The same raw capture, hashed on the phone (toybox md5sum prints "HEX  -").
+DIGEST_COMMAND = "exec:screencap 2>/dev/null | md5sum"
+_MD5 = re.compile(rb"([0-9a-f]{32})\s")
 
 
 def png_from_screencap(data: bytes) -> bytes:
@@ -67,18 +82,51 @@ def frame_from_raw(data: bytes) -> Frame:
         raise ValueError(f"not a raw RGBA frame ({len(data)} bytes, {width}x{height}, format {pixel_format})")
     pixels = np.frombuffer(data, np.uint8, offset=header).reshape(height, width, 4)
     small = shrink(cv2.cvtColor(pixels, _TO_GRAY[pixel_format]))
-    return Frame.from_pixels(lambda: cv2.cvtColor(pixels, _TO_BGR[pixel_format]), width, height, small)
+    return Frame.from_pixels(lambda: cv2.cvtColor(pixels, _TO_BGR[pixel_format]), width, height, small,
+                             digest=hashlib.md5(data).hexdigest())
+
+
+def frame_from_deflated(data: bytes) -> Frame:
+    """A frame from raw ``screencap`` output gzipped on the phone.
+
+    Raises:
+        ValueError: the output is no gzip stream of a raw frame (e.g. the phone has no ``gzip``).
+    """
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        said = data[:200].decode("utf-8", "replace").strip()
+        raise ValueError(f"no gzipped frame came back ({said or 'nothing'})") from None
+    return frame_from_raw(raw)
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way to capture: the service that sends the frame, and how it becomes a Frame."""
+
+    service: str
+    decode: Callable[[bytes], Frame]
+
+
+PNG = Way(PNG_COMMAND, frame_from_png)
+RAW = Way(RAW_COMMAND, frame_from_raw)
+DEFLATED = Way(DEFLATED_COMMAND, frame_from_deflated)
 
 
 class ScreenCapture:
-    """Captures one phone's screen the faster way, chosen at the first capture by timing both."""
+    """Captures one phone's screen the fastest way, chosen at the first capture by timing each."""
 
     def __init__(
-        self, run: Callable[[str], bytes], clock: Callable[[], float] = time.perf_counter, *, raw: bool | None = None
+        self, run: Callable[[str], bytes], clock: Callable[[], float] = time.perf_counter, *, way: Way | None = None
     ) -> None:
         self._run = run
         self._clock = clock
-        self.raw = raw  # None until measured
+        self.way = way  # None until measured
+
+    @property
+    def digests(self) -> bool:
+        """Whether frames carry the MD5 of their raw pixels, which ``raw_digest`` can be matched against."""
+        return self.way in (RAW, DEFLATED)
 
     def capture(self) -> Frame:
         """The screen now.
@@ -87,28 +135,39 @@ class ScreenCapture:
             ValueError: the capture failed; the message is what the phone said.
             DeviceError: the phone cannot be reached.
         """
-        if self.raw is None:
+        if self.way is None:
             return self._measure()
-        if self.raw:
+        if self.way is not PNG:
             try:
-                return frame_from_raw(self._run(RAW_COMMAND))
+                return self.way.decode(self._run(self.way.service))
             except ValueError:
                 pass  # the PNG capture says why (raw sends its error text to /dev/null)
         return frame_from_png(self._run(PNG_COMMAND))
 
+    def raw_digest(self) -> str | None:
+        """The MD5 of a raw capture the phone takes now, without the picture (None when it sent no digest).
+
+        Raises:
+            DeviceError: the phone cannot be reached.
+        """
+        match = _MD5.match(self._run(DIGEST_COMMAND))
+        return match.group(1).decode() if match else None
+
     def _measure(self) -> Frame:
-        """Capture once each way, keep the faster way; the PNG capture is the frame returned.
+        """Capture once each way, keep the fastest; the PNG capture is the frame returned.
 
         A raw frame counts with its PNG encoding on the host, which the frame the model sees needs.
         """
         began = self._clock()
         frame = frame_from_png(self._run(PNG_COMMAND))
-        png_seconds = self._clock() - began
-        began = self._clock()
-        try:
-            _ = frame_from_raw(self._run(RAW_COMMAND)).png
-        except ValueError:
-            self.raw = False
-        else:
-            self.raw = self._clock() - began < png_seconds
+        fastest, best = PNG, self._clock() - began
+        for way in (RAW, DEFLATED):
+            began = self._clock()
+            try:
+                _ = way.decode(self._run(way.service)).png
+            except ValueError:
+                continue
+            if (seconds := self._clock() - began) < best:
+                fastest, best = way, seconds
+        self.way = fastest
         return frame

@@ -90,9 +90,11 @@ class Frame(Screenshot):
         secure: bool = False,
         failure: str | None = None,
         pixels: Callable[[], np.ndarray] | None = None,
+        digest: str | None = None,
     ) -> None:
         super().__init__(png, width, height, secure, failure)
         self.thumbnail = thumbnail
+        self.digest = digest  # the MD5 of the bytes the phone sent, when a later capture may be matched against it
         self._pixels = pixels
 
     @classmethod
@@ -104,10 +106,10 @@ class Frame(Screenshot):
 
     @classmethod
     def from_pixels(cls, pixels: Callable[[], np.ndarray], width: int, height: int, small: Thumbnail,
-                    *, black_level: int = _BLACK_LEVEL) -> Frame:
+                    *, black_level: int = _BLACK_LEVEL, digest: str | None = None) -> Frame:
         """A frame that reached the host as pixels (``pixels()`` gives them as BGR): PNG-encoded when first asked."""
         frame = cls(lambda: encode_png(frame.pixels()), width, height, small,
-                    secure=int(small.max()) < black_level, pixels=pixels)
+                    secure=int(small.max()) < black_level, pixels=pixels, digest=digest)
         return frame
 
     @property

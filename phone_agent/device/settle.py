@@ -5,6 +5,8 @@ the old screen (the app has not reacted yet), so a frame identical to the one be
 counts as settled after a short grace period. The settled frame is returned so that it serves as the
 next observation: no extra capture. A device that streams its screen (``LiveScreen``) is not captured
 at all: it counts content changes itself, and the screen is settled once none came for a quiet window.
+A device that can tell whether its screen stayed exactly the same for a quiet window after a capture
+(``HeldScreen``) settles with one capture when it did.
 """
 
 from __future__ import annotations
@@ -57,6 +59,19 @@ class LiveScreen(Protocol):
         ...
 
 
+@runtime_checkable
+class HeldScreen(Protocol):
+    """A device that can tell, with a capture, whether the screen stayed the same for a while after it."""
+
+    def screenshot_held(self, hold: float) -> tuple[Screenshot, bool]:
+        """A capture, and True when the screen was exactly the same ``hold`` seconds after it began."""
+        ...
+
+    def screenshot(self) -> Screenshot:
+        """The screen now."""
+        ...
+
+
 @dataclass(frozen=True)
 class Settled:
     """The frame to observe next (None with ``off``: capture afresh), the wait, and whether it really settled."""
@@ -79,6 +94,7 @@ class Settler:
     interval: float = 0.05
     reaction_grace: float = 0.4
     # A live stream is still once no changed frame came for `quiet` seconds; it is looked at every `poll`.
+    # A held screen is still once it showed exactly the same `quiet` seconds after a capture.
     quiet: float = 0.15
     poll: float = 0.02
 
@@ -113,19 +129,29 @@ class Settler:
             self.sleep(self.poll)
 
     def _until_still(self, device: Device, before: Frame | None, start: float) -> Settled:
-        captured_at, frames = self.clock(), 1
-        previous = frame_of(device.screenshot())
+        """Capture until a frame is still: held for ``quiet`` seconds on the phone, or the same as the last one."""
+        previous: Frame | None = None
+        frames = 0
         while True:
+            captured_at, frames = self.clock(), frames + 1
+            shot, held = self._capture(device)
+            current = frame_of(shot)
+            if held or (previous is not None and previous.same(current)):
+                # Still, but perhaps still the old screen: give the app a moment to react first. The
+                # moment looked at last must be that late: a capture shows when it began, not when it ended.
+                looked = captured_at + (self.quiet if held else 0.0)
+                unchanged = before is not None and before.same(current)
+                if not unchanged or looked - start >= self.reaction_grace:
+                    return Settled(current, self.clock() - start, True, frames)
             elapsed = self.clock() - start
             if elapsed >= self.max_wait:
-                return Settled(previous, elapsed, False, frames)
+                return Settled(current, elapsed, False, frames)
+            previous = current
             # Space capture starts by `interval`: a slow capture already waited that long.
             self.sleep(max(0.0, self.interval - (self.clock() - captured_at)))
-            captured_at, frames = self.clock(), frames + 1
-            current = frame_of(device.screenshot())
-            if previous.same(current):
-                # Still, but perhaps still the old screen: give the app a moment to react first.
-                unchanged = before is not None and before.same(current)
-                if not unchanged or self.clock() - start >= self.reaction_grace:
-                    return Settled(current, self.clock() - start, True, frames)
-            previous = current
+
+    def _capture(self, device: Device) -> tuple[Screenshot, bool]:
+        """A frame, and whether the device saw the screen hold still for ``quiet`` seconds after it."""
+        if isinstance(device, HeldScreen):
+            return device.screenshot_held(self.quiet)
+        return device.screenshot(), False

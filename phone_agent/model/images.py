@@ -34,6 +34,7 @@ class ImageOptions:
         """
         if self.format == "png" and self.max_side is None:
             return (png if isinstance(png, bytes) else png()), _MIME["png"]
+        image: np.ndarray | None
         if bgr is not None:
             image = bgr()
         else:

@@ -294,7 +294,9 @@ class VirtualPhone:
         # Encoding takes tens of milliseconds; other streams may use the phone meanwhile.
         if not png:
             rgba = image.convert("RGBA")
-            return struct.pack("<4I", rgba.width, rgba.height, 1, 1) + rgba.tobytes()
+            raw = struct.pack("<4I", rgba.width, rgba.height, 1, 1) + rgba.tobytes()
+            self._log_frame(raw, settled)  # hashing 10 MB outside the lock; a deque appends atomically
+            return raw
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", compress_level=PNG_LEVEL)
         data = buffer.getvalue()
@@ -305,8 +307,10 @@ class VirtualPhone:
             self._log_frame(data, settled)
         return data
 
-    def _log_frame(self, png: bytes, settled: bool) -> None:
-        self.frames_served.append({"sha256": hashlib.sha256(png).hexdigest(), "settled": settled})
+    def _log_frame(self, data: bytes, settled: bool) -> None:
+        """Remember a frame `screencap` sent (PNG or raw) by its digests, and whether the screen was settled."""
+        self.frames_served.append({"sha256": hashlib.sha256(data).hexdigest(), "md5": hashlib.md5(data).hexdigest(),
+                                   "settled": settled})
 
     def state(self) -> dict[str, Any]:
         """The observable state: the UI's state plus IME, settings, files, logs, faults (JSON-able)."""

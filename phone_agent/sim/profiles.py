@@ -15,7 +15,7 @@ DEFAULT_SWIPE_MS = 300  # what `input swipe` uses without a duration
 
 @dataclass(frozen=True)
 class Profile:
-    """Costs in milliseconds per command kind, and the link speed in bytes per second (0 = unlimited)."""
+    """Costs in milliseconds per command kind; the link's and hashing's speed in bytes per second (0 = no limit)."""
 
     name: str
     input_ms: int = 0  # `input …` (start-up and the injection; a swipe also takes its duration)
@@ -29,6 +29,8 @@ class Profile:
     app_process_ms: int = 0  # a Java VM for an on-device server such as scrcpy's
     list_apps_ms: int = 0  # scrcpy's server listing the launchable apps with their labels, after its start
     link_bytes_per_s: int = 0
+    hash_bytes_per_s: int = 0  # `md5sum`, `sha256sum` (0 = instant)
+    deflate_bytes_per_s: int = 0  # `gzip` compressing (0 = instant)
     gestures_take_time: bool = False  # `input swipe … D` blocks for D ms
 
     def cost_ms(self, argv: list[str]) -> tuple[int, int]:
@@ -83,13 +85,16 @@ PROFILES: dict[str, Profile] = {
         Profile("instant"),
         Profile("flagship", input_ms=120, am_ms=200, monkey_ms=350, service_ms=120, dumpsys_ms=60,
                 uiautomator_ms=900, screencap_png_ms=450, screencap_raw_ms=120, app_process_ms=300,
-                list_apps_ms=600, link_bytes_per_s=100 * MB, gestures_take_time=True),
+                list_apps_ms=600, link_bytes_per_s=100 * MB, hash_bytes_per_s=600 * MB,
+                deflate_bytes_per_s=150 * MB, gestures_take_time=True),
         Profile("mid-range", input_ms=250, am_ms=350, monkey_ms=600, service_ms=250, dumpsys_ms=150,
                 uiautomator_ms=1500, screencap_png_ms=700, screencap_raw_ms=250, app_process_ms=600,
-                list_apps_ms=1500, link_bytes_per_s=35 * MB, gestures_take_time=True),
+                list_apps_ms=1500, link_bytes_per_s=35 * MB, hash_bytes_per_s=250 * MB,
+                deflate_bytes_per_s=80 * MB, gestures_take_time=True),
         Profile("emulator", input_ms=300, am_ms=400, monkey_ms=700, service_ms=300, dumpsys_ms=100,
                 uiautomator_ms=2000, screencap_png_ms=900, screencap_raw_ms=280, app_process_ms=700,
-                list_apps_ms=1000, link_bytes_per_s=200 * MB, gestures_take_time=True),
+                list_apps_ms=1000, link_bytes_per_s=200 * MB, hash_bytes_per_s=800 * MB,
+                deflate_bytes_per_s=200 * MB, gestures_take_time=True),
     )
 }
 DEFAULT_PROFILE = "instant"

@@ -12,6 +12,7 @@ from typing import Literal
 
 from actions import SuiteDevice
 from apps_registry import Registry, UnknownAppError
+from phone_agent.cancellation import Cancellation, Cancelled
 from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
 from phone_agent.handoff import NonInteractiveHandOff
@@ -25,7 +26,8 @@ from phone_agent.suites.spec import Case, Suite, slug
 from phone_agent.suites.steps import CheckResult, StepFailed, StepRunner
 from phone_agent.trace import SCREENS_DIR
 
-CaseStatus = Literal["passed", "failed", "error"]
+# interrupted: stopped while it ran (Ctrl-C, SIGTERM); not_run: the suite was stopped before it began.
+CaseStatus = Literal["passed", "failed", "error", "interrupted", "not_run"]
 
 
 @dataclass
@@ -51,7 +53,11 @@ class CaseResult:
 
 @dataclass
 class CaseEnvironment:
-    """Everything a case needs on one phone; ``model`` is None for scripted-only runs."""
+    """Everything a case needs on one phone; ``model`` is None for scripted-only runs.
+
+    Cancelling ``cancellation`` (give the model client the same one, to cut a request in flight) ends the case
+    running ``interrupted``; ``sleep`` should then be its ``sleep``, so that a Wait action wakes.
+    """
 
     device: SuiteDevice
     registry: Registry
@@ -61,6 +67,7 @@ class CaseEnvironment:
     agent_settings: AgentSettings = AgentSettings()
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    cancellation: Cancellation = field(default_factory=Cancellation)
 
 
 def recording_path(suite: Suite, case: Case) -> Path:
@@ -69,11 +76,11 @@ def recording_path(suite: Suite, case: Case) -> Path:
 
 
 def run_case(suite: Suite, case: Case, env: CaseEnvironment) -> CaseResult:
-    """Run a case, retrying up to ``case.retries`` times; the last attempt's result is kept."""
+    """Run a case, retrying up to ``case.retries`` times (not once interrupted); the last attempt's result is kept."""
     result = None
     for attempt in range(1, case.retries + 2):
         result = _attempt(suite, case, env, attempt)
-        if result.status == "passed":
+        if result.status in ("passed", "interrupted"):
             break
     assert result is not None
     return result
@@ -98,6 +105,7 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
             _ai_runner(env, model, case_dir, result, deadline=began + case.timeout),
             env.clock,
             env.sleep,
+            env.cancellation,
         )
         _check_app(case.app or suite.app, env.registry)
         for step in [*case.setup, *(case.steps or [])]:
@@ -113,6 +121,8 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
         failed = [check for check in result.checks if not check.passed]
         if failed:
             result.status, result.message = "failed", "; ".join(f"{c.name}: {c.detail}" for c in failed)
+    except KeyboardInterrupt as exc:  # the cancellation, or Ctrl-C itself where the case runs in the main thread
+        result.status, result.message = "interrupted", str(exc) or "Stopped by the person (Ctrl-C)."
     except StepFailed as exc:
         result.status, result.message = "failed", str(exc)
     except Exception as exc:  # whatever went wrong, the case must still have a result
@@ -134,9 +144,11 @@ def _attempt(suite: Suite, case: Case, env: CaseEnvironment, attempt: int) -> Ca
 
 
 def _tear_down(case: Case, env: CaseEnvironment, result: CaseResult) -> None:
-    """Put the phone back as the case found it (always run; a failure here only shows if all else passed)."""
+    """Put the phone back as the case found it (always run, even interrupted; a failure here only shows if all else
+    passed)."""
     runner = StepRunner(
-        env.device, env.registry, Settler(SettleMode("auto"), env.clock, env.sleep), _no_ai, env.clock, env.sleep
+        env.device, env.registry, Settler(SettleMode("auto"), env.clock, env.sleep), _no_ai, env.clock, env.sleep,
+        Cancellation(),
     )
     for step in case.teardown:
         try:
@@ -171,11 +183,14 @@ def _ai_runner(
             clock=env.clock,
             sleep=env.sleep,
             deadline=deadline,  # the case's timeout bounds its AI steps too
+            cancellation=env.cancellation,
         )
         run = record.result
         result.reports.append(record.report)
         if run.error is not None:
             raise run.error
+        if run.status == "interrupted":
+            raise Cancelled(run.message)
         return run
 
     return run_ai

@@ -138,6 +138,8 @@ class SuiteCase(pytest.Item):
 
     def runtest(self) -> None:
         result = run_case(self.suite, self.case, _environment(self.config))
+        if result.status == "interrupted":  # Ctrl-C: the case's records are written, now pytest stops
+            raise KeyboardInterrupt(result.message)
         if result.status != "passed":
             raise SuiteCaseFailed(result)
 

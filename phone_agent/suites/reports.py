@@ -47,9 +47,12 @@ def write_junit(results: Sequence[CaseResult], path: Path) -> Path:
             properties = ElementTree.SubElement(case, "properties")
             for key, value in _properties(result):
                 ElementTree.SubElement(properties, "property", name=key, value=_xml_text(value))
-            if result.status != "passed":
+            if result.status == "not_run":
+                ElementTree.SubElement(case, "skipped", message=_xml_text(f"not run: {result.message}"))
+            elif result.status != "passed":
                 kind = "failure" if result.status == "failed" else "error"
-                element = ElementTree.SubElement(case, kind, message=_xml_text(result.message[:500]), type=kind)
+                named = "interrupted" if result.status == "interrupted" else kind  # an error of its own type
+                element = ElementTree.SubElement(case, kind, message=_xml_text(result.message[:500]), type=named)
                 element.text = _xml_text("\n".join([result.message, *_details(result)]))
             ElementTree.SubElement(case, "system-out").text = _xml_text("\n".join(_details(result)))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,16 +78,17 @@ def write_html(results: Sequence[CaseResult], directory: Path) -> Path:
             f"<td>{escape(result.message)}<br>{checks}</td>"
             f"<td>{' · '.join(links)}</td></tr>"
         )
-    counts = _counts(results)
-    passed = sum(r.status == "passed" for r in results)
+    statuses = [r.status for r in results]
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>phone-agent suites</title><style>'
         "body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #ccc;padding:6px;vertical-align:top;font-size:14px}"
-        "tr.passed td:nth-child(3){color:#1a7f37}tr.failed td:nth-child(3),tr.error td:nth-child(3){color:#c62828}"
+        "tr.passed td:nth-child(3){color:#1a7f37}tr.failed td:nth-child(3),tr.error td:nth-child(3),"
+        "tr.interrupted td:nth-child(3){color:#c62828}tr.not_run td:nth-child(3){color:#777}"
         "</style></head><body>"
-        f"<h1>Suite results</h1><p>{counts['tests']} cases: {passed} passed, {counts['failures']} failed, "
-        f"{counts['errors']} errors, {counts['time']} s</p>"
+        f"<h1>Suite results</h1><p>{len(results)} cases: {statuses.count('passed')} passed, "
+        f"{statuses.count('failed')} failed, {statuses.count('error')} errors, {statuses.count('interrupted')} "
+        f"interrupted, {statuses.count('not_run')} not run, {_counts(results)['time']} s</p>"
         "<table><tr><th>suite</th><th>case</th><th>result</th><th>device</th><th>time</th>"
         "<th>replayed / healed</th><th>details</th><th>reports</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
@@ -136,8 +140,8 @@ def _counts(results: Sequence[CaseResult]) -> dict[str, str]:
     return {
         "tests": str(len(results)),
         "failures": str(sum(r.status == "failed" for r in results)),
-        "errors": str(sum(r.status == "error" for r in results)),
-        "skipped": "0",
+        "errors": str(sum(r.status in ("error", "interrupted") for r in results)),
+        "skipped": str(sum(r.status == "not_run" for r in results)),
         "time": f"{sum(r.duration for r in results):.3f}",
     }
 

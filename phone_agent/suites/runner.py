@@ -8,11 +8,13 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from phone_agent.cancellation import wait_all
 from phone_agent.errors import PhoneAgentError
-from phone_agent.suites.case import CaseEnvironment, CaseResult, run_case
+from phone_agent.suites.case import CaseEnvironment, CaseResult, CaseStatus, run_case
 from phone_agent.suites.spec import Case, Suite, SuiteError, is_suite_file, load_suite
 
 Progress = Callable[[str, Suite, Case, str, CaseResult | None], None]
+STOPPED = "Stopped with the rest of the suite (Ctrl-C)."
 
 
 def collect(paths: Sequence[Path], tags: Sequence[str] = ()) -> list[tuple[Suite, Case]]:
@@ -73,54 +75,62 @@ def run_all(
 ) -> list[CaseResult]:
     """Run every case once, each phone taking the next case as soon as it is free; results in input order.
 
-    Ctrl-C stops handing out cases (the ones running finish or die with the process) and is re-raised.
+    Ctrl-C (and SIGTERM, which the CLI turns into it) cancels every environment's cancellation: the cases
+    running end ``interrupted`` (an AI step at once, a scripted one at its next step or poll) with their
+    records written, and the cases not started are ``not_run``. Only the main thread receives the signal.
     """
     work: queue.Queue[tuple[int, Suite, Case]] = queue.Queue()
     for index, (suite, case) in enumerate(items):
         work.put((index, suite, case))
     results: dict[int, CaseResult] = {}
     lock = threading.Lock()  # guards results and keeps progress lines whole
-    stop = threading.Event()
+    crashes: list[BaseException] = []
+    done = [threading.Event() for _ in environments]
 
     def report(event: str, suite: Suite, case: Case, serial: str, result: CaseResult | None) -> None:
         if progress is not None:
             with lock:
                 progress(event, suite, case, serial, result)
 
-    def worker(env: CaseEnvironment) -> None:
-        while not stop.is_set():
-            try:
-                index, suite, case = work.get_nowait()
-            except queue.Empty:
-                return
-            report("started", suite, case, env.device.serial, None)
-            result = run_case(suite, case, env)
-            if result.status == "error" and not _reachable(env):
-                work.put((index, suite, case))  # not the case's fault: another phone takes it
-                report("phone lost", suite, case, env.device.serial, None)
-                return
-            with lock:
-                results[index] = result
-            report("finished", suite, case, env.device.serial, result)
+    def worker(env: CaseEnvironment, finished: threading.Event) -> None:
+        try:
+            while not env.cancellation.cancelled:
+                try:
+                    index, suite, case = work.get_nowait()
+                except queue.Empty:
+                    return
+                report("started", suite, case, env.device.serial, None)
+                result = run_case(suite, case, env)
+                if result.status == "error" and not _reachable(env):
+                    work.put((index, suite, case))  # not the case's fault: another phone takes it
+                    report("phone lost", suite, case, env.device.serial, None)
+                    return
+                with lock:
+                    results[index] = result
+                report("finished", suite, case, env.device.serial, result)
+        except BaseException as exc:  # a bug: surfaces in the main thread once the others are done
+            crashes.append(exc)
+        finally:
+            finished.set()
 
-    threads = [
-        threading.Thread(target=worker, args=(env,), name=f"suite-{env.device.serial}", daemon=True)
-        for env in environments
-    ]
-    for thread in threads:
-        thread.start()
+    for env, finished in zip(environments, done, strict=True):
+        threading.Thread(
+            target=worker, args=(env, finished), name=f"suite-{env.device.serial}", daemon=True
+        ).start()
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(timeout=0.2)  # a bare join() would not let Ctrl-C through
-    except KeyboardInterrupt:
-        stop.set()
-        raise
-    while not work.empty():  # every phone was lost before these ran
+        wait_all(done)
+    except KeyboardInterrupt as exc:
+        for env in environments:
+            env.cancellation.cancel(str(exc) or STOPPED)
+        wait_all(done)
+    if crashes:
+        raise crashes[0]
+    stopped = any(env.cancellation.cancelled for env in environments)
+    while not work.empty():  # the suite was stopped before these ran, or every phone was lost
         index, suite, case = work.get_nowait()
-        results[index] = CaseResult(
-            suite.name, suite.path, case.name, "-", "error", "no phone was left to run this case", 0.0, 0, Path("-")
-        )
+        status: CaseStatus = "not_run" if stopped else "error"
+        message = "the suite was stopped first" if stopped else "no phone was left to run this case"
+        results[index] = CaseResult(suite.name, suite.path, case.name, "-", status, message, 0.0, 0, Path("-"))
     return [results[index] for index in sorted(results)]
 
 

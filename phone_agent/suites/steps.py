@@ -11,7 +11,9 @@ import numpy as np
 
 from actions import to_pixels
 from actions.device import Screenshot, SuiteDevice
+from actions.execute import launch_app
 from apps_registry import App, Registry, UnknownAppError
+from phone_agent.cancellation import Cancellation
 from phone_agent.device.settle import Settler
 from phone_agent.loop.results import RunResult
 from phone_agent.suites import spec
@@ -43,7 +45,10 @@ class CheckResult:
 
 @dataclass
 class StepRunner:
-    """Runs steps on one phone. ``run_ai`` runs a natural-language sub-task with the agent."""
+    """Runs steps on one phone. ``run_ai`` runs a natural-language sub-task with the agent.
+
+    Once ``cancellation`` is cancelled, the next step, check or ``wait_for`` poll raises ``Cancelled``.
+    """
 
     device: SuiteDevice
     registry: Registry
@@ -51,19 +56,23 @@ class StepRunner:
     run_ai: Callable[[str, int], RunResult]
     clock: Callable[[], float]
     sleep: Callable[[float], None]
+    cancellation: Cancellation
 
     def run(self, step: spec.Step) -> str:
         """Carry out one step and describe what was done.
 
         Raises:
             StepFailed: the element, app or text was not found, or the sub-task did not finish.
+            Cancelled: the run was cancelled.
         """
+        self.cancellation.check()
         match step:
             case spec.Launch(launch=name):
-                app = self._app(name)
-                if not self.device.launch(self._package(app), app.activity):
-                    raise StepFailed(f"{app.name} did not come to the front after launching it")
-                return f"launched {app.name}"
+                # As the agent's Launch: by the app list's name, else by the label on the phone's home screen.
+                launched, note = launch_app(name, self.device, self.registry)
+                if not launched:
+                    raise StepFailed(note or f"{name} did not come to the front after launching it")
+                return f"launched {name}" + (f" ({note})" if note else "")
             case spec.Clear(clear=name):
                 package = self._package(self._app(name))
                 self.device.clear_app(package)
@@ -108,7 +117,12 @@ class StepRunner:
         raise AssertionError(f"unhandled step {step!r}")
 
     def check(self, expect: spec.Expect, suite_dir: Path, judge: Callable[[str, bytes], Verdict]) -> list[CheckResult]:
-        """Check every expectation on the device as it is now."""
+        """Check every expectation on the device as it is now.
+
+        Raises:
+            Cancelled: the run was cancelled.
+        """
+        self.cancellation.check()
         checks = []
         if expect.app is not None:
             app, package = self._app(expect.app), self.device.current_app()
@@ -188,6 +202,7 @@ class StepRunner:
             if self.clock() >= deadline:
                 raise StepFailed(f"{wait.text!r} did not show within {wait.timeout:g} s. {on_screen(elements)}")
             self.sleep(_POLL_SECONDS)
+            self.cancellation.check()  # a long wait must not hold up a stop
 
 
 def _checked(elements: list[Element], name: str, wanted: bool) -> CheckResult:

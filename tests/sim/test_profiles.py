@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import re
 import subprocess
 import time
 
@@ -78,3 +81,26 @@ def test_commands_on_one_phone_pay_in_parallel_as_separate_processes(adb_server:
         elapsed, result = timed(adb_server, session, "shell", "getprop", "ro.product.model")
         slow.wait(timeout=30)
         assert result.stdout.strip() == b"SimPhone" and elapsed < 1.0
+
+
+@pytest.mark.parametrize("sim_phone", ["mid-range"], indirect=True)
+def test_hashing_a_frame_on_the_phone_costs_the_capture_and_the_hash_and_sends_only_the_digest(
+    adb_server: AdbServer, phone: PhoneSession
+) -> None:
+    frame_bytes = 16 + 1080 * 2400 * 4
+    elapsed, result = timed(adb_server, phone, "exec-out", "screencap 2>/dev/null | md5sum")
+    digest = result.stdout.decode()
+    assert re.fullmatch(r"[0-9a-f]{32}  -\n", digest) and digest[:32] == phone.phone.frames_served[-1]["md5"]
+    assert MID.hash_bytes_per_s and elapsed >= 0.25 + frame_bytes / MID.hash_bytes_per_s
+
+
+@pytest.mark.parametrize("sim_phone", ["mid-range"], indirect=True)
+def test_deflating_a_frame_on_the_phone_costs_time_per_byte_and_sends_little(
+    adb_server: AdbServer, phone: PhoneSession
+) -> None:
+    frame_bytes = 16 + 1080 * 2400 * 4
+    elapsed, result = timed(adb_server, phone, "exec-out", "screencap 2>/dev/null | gzip -1")
+    raw = gzip.decompress(result.stdout)
+    assert len(raw) == frame_bytes and hashlib.md5(raw).hexdigest() == phone.phone.frames_served[-1]["md5"]
+    assert len(result.stdout) < frame_bytes // 20  # a phone screen is mostly flat colour
+    assert MID.deflate_bytes_per_s and elapsed >= 0.25 + frame_bytes / MID.deflate_bytes_per_s

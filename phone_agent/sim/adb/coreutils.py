@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import time
+import zlib
 
 from phone_agent.sim.adb.command_io import CommandIO, unlocked
 from phone_agent.sim.adb.fs import FsError, Node
@@ -222,18 +224,53 @@ def wc_command(io: CommandIO, args: list[str]) -> int:
     return 0 if ok else 1
 
 
-def sha256sum_command(io: CommandIO, args: list[str]) -> int:
-    """`sha256sum [FILE…]`: toybox's `HEX  NAME` lines (stdin, named `-`, when no file)."""
+def _spend(started: float, size: int, bytes_per_s: int) -> None:
+    """Take as long as the phone needs for `size` bytes at `bytes_per_s` (0: no limit), counting time already spent."""
+    if bytes_per_s:
+        time.sleep(max(0.0, size / bytes_per_s - (time.monotonic() - started)))
+
+
+def checksum_command(io: CommandIO, args: list[str], algorithm: str) -> int:
+    """`md5sum|sha256sum [FILE…]`: toybox's `HEX  NAME` lines (stdin, named `-`, when no file)."""
     _, names = _split_flags(args, "bc")
     status = 0
     for name in names or ["-"]:
         try:
             data = io.read_stdin() if name == "-" else io.session.fs.read(_path(io, name))
         except FsError as exc:
-            status = io.fail(f"sha256sum: {name}: {exc.strerror}")
+            status = io.fail(f"{algorithm}sum: {name}: {exc.strerror}")
             continue
-        io.out(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+        started = time.monotonic()
+        digest = hashlib.new(algorithm, data).hexdigest()
+        _spend(started, len(data), io.device.profile.hash_bytes_per_s if io.device else 0)
+        io.out(f"{digest}  {name}\n")
     return status
+
+
+def gzip_command(io: CommandIO, args: list[str]) -> int:
+    """`gzip [-1…9] [-c] [-d] [-k] [FILE…]`: stdin to stdout, FILE to FILE.gz (or to stdout with -c)."""
+    flags, names = _split_flags(args, "123456789cdfkn")
+    level = max((int(flag) for flag in flags if flag.isdigit()), default=6)
+    for name in names or ["-"]:
+        try:
+            data = io.read_stdin() if name == "-" else io.session.fs.read(_path(io, name))
+        except FsError as exc:
+            return io.fail(f"gzip: {name}: {exc.strerror}")
+        started = time.monotonic()
+        try:
+            result = gzip.decompress(data) if "d" in flags else gzip.compress(data, level, mtime=0)
+        except (OSError, EOFError, zlib.error):
+            return io.fail(f"gzip: {name}: not in gzip format")
+        if "d" not in flags:  # deflating is the slow way
+            _spend(started, len(data), io.device.profile.deflate_bytes_per_s if io.device else 0)
+        if name == "-" or "c" in flags:
+            io.out(result)
+            continue
+        target = name.removesuffix(".gz") if "d" in flags else name + ".gz"
+        io.session.fs.write(_path(io, target), result)
+        if "k" not in flags:
+            io.session.fs.remove(_path(io, name))
+    return 0
 
 
 def date_command(io: CommandIO, args: list[str]) -> int:
@@ -264,7 +301,9 @@ COREUTILS = {name: unlocked(function) for name, function in {
     "tail": lambda io, args: head_tail(io, args, tail=True),
     "wc": wc_command,
     "date": date_command,
-    "sha256sum": sha256sum_command,
+    "md5sum": lambda io, args: checksum_command(io, args, "md5"),
+    "sha256sum": lambda io, args: checksum_command(io, args, "sha256"),
+    "gzip": gzip_command,
     "true": lambda io, args: 0,
     "false": lambda io, args: 1,
     "id": lambda io, args: (io.out(SHELL_ID), 0)[1],

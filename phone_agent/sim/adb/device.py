@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from phone_agent.sim.logs import LogBuffer
+from phone_agent.sim.profiles import Profile
 from phone_agent.sim.sockets import AbstractSockets
 from phone_agent.sim.system import SystemState
 
@@ -50,6 +51,11 @@ class ShellPhone(Protocol):
 
     @property
     def system(self) -> SystemState: ...
+
+    @property
+    def profile(self) -> Profile:
+        """What commands cost on this phone."""
+        ...
 
     @property
     def ui(self) -> PhoneUI: ...
