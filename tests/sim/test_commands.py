@@ -219,7 +219,8 @@ def test_unknown_commands_are_logged_in_the_state(phone: VirtualPhone) -> None:
 
 
 def test_reset_restores_a_fresh_phone(phone: VirtualPhone) -> None:
-    phone.run(f"ime enable {ADB_KEYBOARD}; ime set {ADB_KEYBOARD}; echo x > /sdcard/x; am start -n {SHOP}/.MainActivity; nope")
+    phone.run(f"ime enable {ADB_KEYBOARD}; ime set {ADB_KEYBOARD}; echo x > /sdcard/x; "
+              f"am start -n {SHOP}/.MainActivity; nope")
     phone.secure_screen = True
     phone.reset()
     state = phone.state()
