@@ -91,6 +91,9 @@ class VirtualPhone:
         self.input_log: list[dict[str, Any]] = []
         self.unknown_commands: list[str] = []
         self.commands: deque[str] = deque(maxlen=COMMAND_HISTORY)
+        # Commands are recorded as adbd receives them, on the transport's thread, which must never wait for
+        # `lock` (a server holding it may wait for the host's OKAY that thread delivers): they have their own.
+        self._commands_lock = threading.Lock()
         self.transfers: list[dict[str, str]] = []
         self.last_screencap: bytes | None = None
         # Which PNGs screencap served and whether the screen had settled: tests check what an agent saw.
@@ -163,7 +166,8 @@ class VirtualPhone:
             self.faults = Faults()
             self.input_log.clear()
             self.unknown_commands.clear()
-            self.commands.clear()
+            with self._commands_lock:
+                self.commands.clear()
             self.transfers.clear()
             self.last_screencap = None
             self._png_cache = None
@@ -324,7 +328,7 @@ class VirtualPhone:
                            "secure": self.ui.is_secure(), "keyboard_label": self.keyboard_label()},
                 "input_log": [dict(entry) for entry in self.input_log],
                 "unknown_commands": list(self.unknown_commands),
-                "commands": list(self.commands),
+                "commands": self._command_history(),
                 "transfers": [dict(entry) for entry in self.transfers],
                 "faults": {**asdict(self.faults), "latency_ms": self.latency_ms},
                 "profile": self.profile.name,
@@ -353,8 +357,12 @@ class VirtualPhone:
 
     def record_command(self, command: str) -> None:
         """Remember a shell command a client sent."""
-        with self.lock:
+        with self._commands_lock:
             self.commands.append(command)
+
+    def _command_history(self) -> list[str]:
+        with self._commands_lock:
+            return list(self.commands)
 
     def record_unknown(self, name: str, argv: list[str]) -> None:
         """Remember a command the shell does not know (an agent bug worth seeing)."""
