@@ -130,7 +130,7 @@ def test_shell_v2_gives_real_exit_codes(adb: AdbServer, phone: PhoneSession) -> 
 
 @pytest.mark.parametrize(("profile", "command"), [
     # USB 2: 10 MB of raw pixels take 0.3 s on the cable, deflating them on the phone less.
-    (PROFILES["mid-range"], "screencap 2>/dev/null | gzip -1"),
+    (PROFILES["mid-range"], "(screencap | gzip -1) 2>/dev/null"),
     (replace(PROFILES["mid-range"], deflate_bytes_per_s=20 * MB), "screencap 2>/dev/null"),  # a slow phone CPU
 ])
 def test_a_phone_slow_at_png_is_captured_raw_and_shows_the_same_screen(
@@ -169,7 +169,7 @@ def test_a_held_capture_tells_a_still_screen_from_a_moving_one_with_one_frame_on
         commands = session.phone.state()["commands"]
     assert held and served == [still.digest, still.digest]  # the frame, then the phone's digest of a later one
     assert not moving_held and moving.digest is not None
-    assert commands.count("screencap 2>/dev/null") == 2 and commands.count("screencap 2>/dev/null | md5sum") == 2
+    assert commands.count("screencap 2>/dev/null") == 2 and commands.count("(screencap | md5sum) 2>/dev/null") == 2
 
 
 def test_a_phone_captured_as_png_cannot_tell_held_and_is_not_asked(adb: AdbServer, phone: PhoneSession) -> None:
@@ -208,3 +208,15 @@ def test_the_keyboard_comes_back_after_every_adb_kill_server(monkeypatch: pytest
 )
 def test_network_serials_are_told_from_usb_ones(serial: str, network: bool) -> None:
     assert is_network_serial(serial) is network
+
+
+def test_linker_warnings_on_stderr_break_neither_the_deflated_capture_nor_the_phones_digest(adb: AdbServer) -> None:
+    with running_phone(adb, profile="mid-range") as session:
+        session.phone.linker_warnings = True  # an old phone: every program it starts warns on stderr
+        device = AdbDevice.connect(session.phone.serial, port=adb.port)
+        device.screenshot()  # times one capture each way
+        commands = len(session.phone.state()["commands"])
+        shot, held = device.screenshot_held(0.05)
+        captured = [c for c in session.phone.state()["commands"][commands:] if "screencap" in c]
+    assert held and shot.digest is not None and not shot.secure
+    assert captured == ["(screencap | gzip -1) 2>/dev/null", "(screencap | md5sum) 2>/dev/null"]

@@ -105,6 +105,8 @@ def test_a_raw_frame_gzipped_on_the_phone_is_the_same_frame_with_the_same_digest
     deflated, raw = frame_from_deflated(gzip.compress(data, 1)), frame_from_raw(data)
     assert np.array_equal(deflated.pixels(), raw.pixels()) and deflated.digest == raw.digest
     assert raw.digest == hashlib.md5(data).hexdigest()
+    warned = b"WARNING: linker: /system/bin/gzip: unused DT entry: type 0x6ffffffe arg 0x8a4\n"
+    assert frame_from_deflated(warned + gzip.compress(data, 1)).digest == raw.digest  # text before the stream
 
 
 @pytest.mark.parametrize(("data", "reason"), [

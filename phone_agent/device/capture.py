@@ -34,13 +34,15 @@ _HEADER_SIZES = (16, 12)
 # PIXEL_FORMAT_RGBA_8888 and RGBX_8888 are R,G,B,A in memory; BGRA_8888 is B,G,R,A. Others (RGB_565) use PNG.
 _TO_BGR = {1: cv2.COLOR_RGBA2BGR, 2: cv2.COLOR_RGBA2BGR, 5: cv2.COLOR_BGRA2BGR}
 _TO_GRAY = {1: cv2.COLOR_RGBA2GRAY, 2: cv2.COLOR_RGBA2GRAY, 5: cv2.COLOR_BGRA2GRAY}
-# Raw goes through sh so that a warning on stderr (several displays) cannot land in the middle of the pixels.
+# ``exec:`` sends stderr in the same stream as stdout, so every program of a raw capture has its stderr
+# dropped by sh: a warning (several displays, an old phone's linker) cannot land in the middle of the bytes.
 RAW_COMMAND = "exec:screencap 2>/dev/null"
 PNG_COMMAND = "exec:screencap -p"
-DEFLATED_COMMAND = "exec:screencap 2>/dev/null | gzip -1"
+DEFLATED_COMMAND = "exec:(screencap | gzip -1) 2>/dev/null"
 # The same raw capture, hashed on the phone (toybox md5sum prints "HEX  -").
-DIGEST_COMMAND = "exec:screencap 2>/dev/null | md5sum"
-_MD5 = re.compile(rb"([0-9a-f]{32})\s")
+DIGEST_COMMAND = "exec:(screencap | md5sum) 2>/dev/null"
+_MD5 = re.compile(rb"\b([0-9a-f]{32})  -")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def png_from_screencap(data: bytes) -> bytes:
@@ -92,8 +94,9 @@ def frame_from_deflated(data: bytes) -> Frame:
     Raises:
         ValueError: the output is no gzip stream of a raw frame (e.g. the phone has no ``gzip``).
     """
+    start = data.find(_GZIP_MAGIC)  # text before the stream (a warning sh could not drop) is skipped
     try:
-        raw = gzip.decompress(data)
+        raw = gzip.decompress(data[max(start, 0):])
     except (OSError, EOFError, zlib.error):
         said = data[:200].decode("utf-8", "replace").strip()
         raise ValueError(f"no gzipped frame came back ({said or 'nothing'})") from None
@@ -150,7 +153,7 @@ class ScreenCapture:
         Raises:
             DeviceError: the phone cannot be reached.
         """
-        match = _MD5.match(self._run(DIGEST_COMMAND))
+        match = _MD5.search(self._run(DIGEST_COMMAND))
         return match.group(1).decode() if match else None
 
     def _measure(self) -> Frame:
