@@ -14,7 +14,7 @@ from typing import Literal, Protocol, assert_never
 
 from actions.coords import to_pixels
 from actions.device import Device, Screenshot
-from actions.labels import find_apps, fold_label, similar_labels
+from actions.labels import fold_label, resolve_app
 from actions.models import (
     Action,
     Back,
@@ -33,7 +33,7 @@ from actions.models import (
     TypeName,
     Wait,
 )
-from apps_registry import Registry, UnknownAppError
+from apps_registry import AmbiguousAppError, Registry, UnknownAppError
 
 MAX_WAIT_SECONDS = 60.0
 LONG_PRESS_MS = 800
@@ -151,9 +151,11 @@ def execute(action: Action, device: Device, env: Environment, ctx: Context) -> O
 def launch_app(name: str, device: Device, registry: Registry) -> tuple[bool, str | None]:
     """Open an app by name: whether it came to the front, and what to tell whoever asked (why not, or a guess made)."""
     try:
-        app = registry.resolve(name)
+        app = resolve_app(name, registry, device.launchable_apps)
+    except AmbiguousAppError as exc:
+        return False, f"{exc} Launch one by its package name."
     except UnknownAppError as exc:
-        return _launch_unlisted(name, device, exc)
+        return False, str(exc)
     package = app.installed_package(device.installed_packages())
     if package is None:
         return False, (
@@ -163,26 +165,9 @@ def launch_app(name: str, device: Device, registry: Registry) -> tuple[bool, str
     activity = app.activity if package == app.package else None
     if not device.launch(package, activity):
         return False, _not_in_front(app.name, package)
-    return True, None
-
-
-def _launch_unlisted(name: str, device: Device, unknown: UnknownAppError) -> tuple[bool, str | None]:
-    """Open an app the catalogue does not know: by its label on the phone, its package, or a package part."""
-    apps = device.launchable_apps()
-    found = find_apps(name, apps)
-    if len(found) > 1:
-        named = ", ".join(f"{app.label} ({app.package})" for app in found)
-        return False, f'Several apps on this phone are named "{name}": {named}. Launch one by its package name.'
-    if not found:
-        similar = similar_labels(name, apps)
-        hint = f" Apps on this phone with a similar name: {', '.join(similar)}." if similar else ""
-        return False, f"{unknown}{hint}"
-    (app,) = found
-    if not device.launch(app.package):
-        return False, _not_in_front(app.label or name, app.package)
-    if fold_label(app.label) == fold_label(name) or app.package == name.strip():
+    if name.strip() == package or fold_label(name) in {fold_label(other) for other in app.names}:
         return True, None
-    return True, f'"{name}" is not in the app list; opened the installed package {app.package}.'
+    return True, f'"{name}" is not in the app list; opened the installed package {package}.'
 
 
 def _not_in_front(name: str, package: str) -> str:

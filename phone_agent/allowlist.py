@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from actions import Action, Device, Launch, LaunchableApp
-from actions.labels import find_apps, similar_labels
-from apps_registry import App, Registry, UnknownAppError, fold_name
+from actions.labels import resolve_app
+from apps_registry import AmbiguousAppError, App, Registry, UnknownAppError
 from phone_agent.device.app_control import LAUNCH_DIALOGS
 from phone_agent.device.text_input import ADB_KEYBOARD
 from phone_agent.errors import ConfigError
@@ -81,39 +81,31 @@ class AllowList:
         )
 
     def _allows_name(self, name: str, registry: Registry, phone_apps: PhoneApps) -> bool:
-        """Whether ``name`` means an allowed app: as the registry knows it, else as the phone labels it."""
+        """Whether ``name`` means an allowed app (the catalogue's name, or the label the phone shows)."""
         try:
-            return registry.resolve(name) in self.apps
-        except UnknownAppError:
-            found = find_apps(name, phone_apps())
-            return len(found) == 1 and any(found[0].package in app.packages for app in self.apps)
+            app = resolve_app(name, registry, phone_apps)
+        except (UnknownAppError, AmbiguousAppError):
+            return False
+        return any(package in allowed.packages for allowed in self.apps for package in app.packages)
 
 
 def _app_named(name: str, registry: Registry, phone_apps: PhoneApps) -> App:
-    """The app ``name`` means in the registry, else the one launchable app on the phone it names.
+    """The app ``name`` means, for the allowlist.
 
     Raises:
         ConfigError: no app, or several apps on the phone, carry that name.
     """
     try:
-        return registry.resolve(name)
+        return resolve_app(name, registry, phone_apps)
+    except AmbiguousAppError as exc:
+        raise ConfigError(f"{exc} Give the package of the one you mean in the app allowlist (--allow-apps).") from None
     except UnknownAppError as exc:
-        suggestions = exc.suggestions
-    apps = phone_apps()
-    found = find_apps(name, apps)
-    if len(found) == 1:
-        (app,) = found
-        return App(name=app.label if fold_name(app.label) else app.package, package=app.package)
-    if found:
-        named = ", ".join(f"{app.label} ({app.package})" for app in found)
-        raise ConfigError(f'"{name}" in the app allowlist (--allow-apps) names several apps on the phone: {named}. '
-                          "Give the package of the one you mean.")
-    close = list(dict.fromkeys([*suggestions, *similar_labels(name, apps)]))
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise ConfigError(
-        f'Unknown app "{name}" in the app allowlist (--allow-apps): neither the app list nor the phone knows it.'
-        f"{hint} `phone-agent apps` lists the names; add a missing app with --apps-file."
-    )
+        close = list(dict.fromkeys([*exc.suggestions, *exc.on_phone]))
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ConfigError(
+            f'Unknown app "{name}" in the app allowlist (--allow-apps): neither the app list nor the phone knows it.'
+            f"{hint} `phone-agent apps` lists the names; add a missing app with --apps-file."
+        ) from None
 
 
 @dataclass

@@ -105,10 +105,15 @@ def test_apps_the_list_does_not_know_are_allowed_by_their_label_on_the_phone() -
     assert allowed.allows_package("com.github.uiautomator")
     for name in ("atx", "com.github.uiautomator", "Einstellungen"):  # Settings as a German phone labels it
         assert allowed.refusal(Launch(app=name), registry, lambda: PHONE_APPS) is None, name
-    with pytest.raises(ConfigError, match=r'"Notes" .* several apps on the phone: Notes \(org.example.notes\), '
+    with pytest.raises(ConfigError, match=r'Several apps on this phone are named "Notes": Notes \(org.example.notes\), '
                                           r"Notes \(com.other.notes\)\. Give the package"):
         allow("Notes", phone_apps=PHONE_APPS)
     assert allow("org.example.notes", phone_apps=PHONE_APPS).names == "Notes"
+    # A label the phone gives an app of the list is that app, under either name.
+    german = allow("Einstellungen", phone_apps=PHONE_APPS)
+    assert german.names == "Settings"
+    for name in ("Settings", "设置", "Einstellungen"):
+        assert german.refusal(Launch(app=name), registry, lambda: PHONE_APPS) is None, name
     with pytest.raises(ConfigError, match=r'Unknown app "ATXX" .*Did you mean: ATX\?'):
         allow("ATXX", phone_apps=PHONE_APPS)
 
