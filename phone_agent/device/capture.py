@@ -85,7 +85,7 @@ def frame_from_raw(data: bytes) -> Frame:
     pixels = np.frombuffer(data, np.uint8, offset=header).reshape(height, width, 4)
     small = shrink(cv2.cvtColor(pixels, _TO_GRAY[pixel_format]))
     return Frame.from_pixels(lambda: cv2.cvtColor(pixels, _TO_BGR[pixel_format]), width, height, small,
-                             digest=hashlib.md5(data).hexdigest())
+                             digest=lambda: hashlib.md5(data).hexdigest())
 
 
 def frame_from_deflated(data: bytes) -> Frame:
