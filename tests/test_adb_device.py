@@ -220,3 +220,47 @@ def test_linker_warnings_on_stderr_break_neither_the_deflated_capture_nor_the_ph
         captured = [c for c in session.phone.state()["commands"][commands:] if "screencap" in c]
     assert held and shot.digest is not None and not shot.secure
     assert captured == ["(screencap | gzip -1) 2>/dev/null", "(screencap | md5sum) 2>/dev/null"]
+
+
+def screencaps(session: PhoneSession, since: int) -> list[str]:
+    """The screencap commands the phone ran since the ``since``-th command."""
+    return [command for command in list(session.phone.state()["commands"])[since:] if "screencap" in command]
+
+
+def test_the_way_moves_off_gzip_when_a_photo_screen_makes_it_slower_than_raw(adb: AdbServer) -> None:
+    deflated, raw = "(screencap | gzip -1) 2>/dev/null", "screencap 2>/dev/null"
+    with running_phone(adb, profile="mid-range") as session:
+        device = AdbDevice.connect(session.phone.serial, port=adb.port)
+        device.screenshot()  # times each way on the flat home screen: gzip wins
+        start = len(session.phone.state()["commands"])
+        for _ in range(5):
+            device.screenshot()
+        flat = screencaps(session, start)
+        device.launch("com.google.android.apps.photos")  # a camera photo deflates to ~80 %
+        photo = []
+        for _ in range(6):
+            before = len(session.phone.state()["commands"])
+            device.screenshot()
+            photo.append(screencaps(session, before))
+    assert flat == [deflated] * 5  # a steady way is not timed again
+    timing = photo.index(["screencap -p", raw, deflated])  # once three of the last five captures were slow
+    assert 3 <= timing < 5 and photo[:timing] == [[deflated]] * timing
+    assert photo[timing + 1:] == [[raw]] * (len(photo) - timing - 1)
+
+
+def test_a_way_timed_on_a_black_screen_is_timed_again_once_the_screen_shows_something(
+    adb: AdbServer, phone: PhoneSession
+) -> None:
+    device = AdbDevice.connect(phone.phone.serial, port=adb.port)
+    phone.phone.secure_screen = True  # locked, or a FLAG_SECURE window: every way's capture is black
+    device.screenshot()
+    device.screenshot()  # still black: its time is not what real screens cost
+    start = len(phone.phone.state()["commands"])
+    phone.phone.secure_screen = False
+    device.screenshot()
+    assert len(screencaps(phone, start)) == 1  # the screen seen, then timed again
+    start = len(phone.phone.state()["commands"])
+    device.screenshot()
+    device.screenshot()
+    timed = ["screencap -p", "screencap 2>/dev/null", "(screencap | gzip -1) 2>/dev/null"]
+    assert screencaps(phone, start)[:3] == timed and len(screencaps(phone, start)) == 4  # and kept
