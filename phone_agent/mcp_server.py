@@ -6,11 +6,15 @@ process's) is sent to stderr. Device calls block, so each runs in a worker threa
 a phone does one thing at once, and the server keeps answering while it does. A cancelled ``run_task``
 (the client's ``notifications/cancelled``, or the server closing) stops before its next step, cutting
 a model request in flight, and ends as ``interrupted`` with its report before the next call runs.
+The run's hand-offs ask the person through the client when it takes elicitations (see ``mcp_handoff``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
+import contextlib
 import os
 import sys
 import threading
@@ -22,8 +26,10 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+from mcp.server.elicitation import AcceptedElicitation
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 from mcp_types import ImageContent, TextContent
 from pydantic import Field
 
@@ -33,7 +39,9 @@ from apps_registry import Registry
 from phone_agent.cancellation import Cancellation
 from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import PhoneAgentError
+from phone_agent.handoff import HandOff, NonInteractiveHandOff
 from phone_agent.loop.results import Listener, StepResult
+from phone_agent.mcp_handoff import Elicit, ElicitingHandOff, M, can_elicit
 from phone_agent.model.images import ImageOptions
 from phone_agent.session import TaskRecord
 from phone_agent.suites.locate import parse_hierarchy
@@ -49,8 +57,8 @@ INSTRUCTIONS = (
     "phone agent's own model."
 )
 CANCELLED = "The MCP client cancelled the task."
-# Runs a task: its text, what stops it, and who hears of each step.
-RunTask = Callable[[str, Cancellation, Listener], TaskRecord]
+# Runs a task: its text, what stops it, who hears of each step, and who answers its hand-offs.
+RunTask = Callable[[str, Cancellation, Listener, HandOff], TaskRecord]
 
 
 class StepProgress(Listener):
@@ -126,7 +134,7 @@ class PhoneTools:
         launched, note = launch_app(name, self.device, self.registry)
         if not launched:
             raise ToolError(note or f"{name} did not open.")
-        return note or f"{self.app_label(self.device.current_app())} is in front."
+        return note or f"{self.app_label(self.device.current_app(), on_phone=True)} is in front."
 
     def press_key(self, key: str) -> None:
         """Send one key by name (ENTER, BACK, ...) or Android keycode."""
@@ -136,7 +144,7 @@ class PhoneTools:
         self.adb.press_key(int(name) if name.isdigit() else KEYS[name])
 
     def list_apps(self) -> str:
-        """The apps of the list installed on the phone, one a line."""
+        """The apps of the list installed on the phone, then the phone's other launchable apps, one a line."""
         installed = self.device.installed_packages()
         lines = []
         for app in self.registry.apps:
@@ -144,12 +152,23 @@ class PhoneTools:
             if package is not None:
                 aliases = f" ({', '.join(app.aliases)})" if app.aliases else ""
                 lines.append(f"{app.name}{aliases}: {package}")
-        return "\n".join(lines) or "None of the known apps is installed."
+        others = [app for app in self.device.launchable_apps() if self.registry.by_package(app.package) is None]
+        if others:
+            lines.append("Other apps on this phone (launch them by label or package):")
+            lines += [f"{app.label}: {app.package}" if app.label else app.package for app in others]
+        return "\n".join(lines) or "No launchable app is installed."
 
-    def app_label(self, package: str) -> str:
-        """A package with its app's name when the list knows it."""
+    def app_label(self, package: str, on_phone: bool = False) -> str:
+        """A package with its app's name when the list knows it, or (``on_phone``) the phone's label for it.
+
+        The phone's labels are listed once per device, at a cost: only a launch, which has listed them for an
+        app the list does not know, asks for them.
+        """
         app = self.registry.by_package(package)
-        return f"{app.name} ({package})" if app else package or "unknown app"
+        if app is not None:
+            return f"{app.name} ({package})"
+        labels = {app.package: app.label for app in self.device.launchable_apps()} if on_phone and package else {}
+        return f"{labels[package]} ({package})" if labels.get(package) else package or "unknown app"
 
     def ui_tree(self, pixels: bool) -> str:
         """The elements on screen that show text or have an id, one a line, with the point to tap them."""
@@ -174,7 +193,7 @@ class PhoneTools:
             lines.append(f"{' '.join(p for p in parts if p)} at ({x}, {y})")
         return "\n".join(lines) or "No element with text or an id is on screen."
 
-    def task(self, task: str, cancellation: Cancellation, progress: Listener) -> dict[str, Any]:
+    def task(self, task: str, cancellation: Cancellation, progress: Listener, handoff: HandOff) -> dict[str, Any]:
         """Run the agent loop on a task until it ends or is cancelled: its status, final message, actions and report.
 
         Raises:
@@ -183,7 +202,7 @@ class PhoneTools:
         """
         if not task.strip():
             raise ToolError("The task is empty. Say what to do, e.g. 'open Settings'.")
-        record = self.run_task(task, cancellation, progress)
+        record = self.run_task(task, cancellation, progress, handoff)
         result = record.result
         if result.error is not None:
             raise ToolError(f"{result.error} Report: {record.report}")
@@ -273,12 +292,12 @@ def build_server(phone: PhoneTools) -> MCPServer:
 
     @server.tool()
     async def launch(app: str) -> str:
-        """Open an app by name, e.g. "Settings" or "eBay" (see list_apps)."""
+        """Open an app by name, e.g. "Settings" or "eBay", or by its label or package on the phone (see list_apps)."""
         return await call(phone.act, lambda: phone.launch(app))
 
     @server.tool()
     async def list_apps() -> str:
-        """The apps launch knows that are installed on the phone: name (aliases): package."""
+        """The apps launch knows on the phone: name (aliases): package, then the phone's other apps: label: package."""
         return await call(phone.list_apps)
 
     @server.tool()
@@ -295,8 +314,10 @@ def build_server(phone: PhoneTools) -> MCPServer:
     async def run_task(task: str, ctx: Context) -> dict[str, Any]:
         """Let the phone agent's own model do a whole task, e.g. "open eBay and search earbuds" (can take minutes).
 
-        Sensitive taps are refused and a needed login ends the task (status needs_human). Each step is reported as
-        progress; cancelling the call stops the task.
+        When the client supports elicitation the person is asked to approve sensitive taps, take over for a login,
+        answer the agent's questions and say what to do when it is stuck; otherwise sensitive taps are refused and
+        a needed person ends the task (status needs_human). Each step is reported as progress; cancelling the call
+        stops the task.
         """
         cancellation = Cancellation()
 
@@ -304,7 +325,10 @@ def build_server(phone: PhoneTools) -> MCPServer:
             anyio.from_thread.run(ctx.report_progress, index, None, message)
 
         progress = StepProgress(report, cancellation)
-        return await call(phone.task, task, cancellation, progress, cancellation=cancellation)
+        loop = asyncio.get_running_loop()
+        handoff = ElicitingHandOff(elicit_from_thread(loop, ctx, cancellation)) if can_elicit(ctx) else (
+            NonInteractiveHandOff())
+        return await call(phone.task, task, cancellation, progress, handoff, cancellation=cancellation)
 
     return server
 
@@ -330,6 +354,31 @@ async def until_cancelled(fn: Callable[[], T], cancellation: Cancellation) -> T:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(ended.wait)
         raise
+
+
+def elicit_from_thread(loop: asyncio.AbstractEventLoop, ctx: Context, cancellation: Cancellation) -> Elicit:
+    """Elicitation for the run's thread: the form is sent from the event loop, and a cancelled run withdraws it.
+
+    The request runs as a task of its own, outside the call's cancel scope, so only the run's cancellation
+    (which a cancelled call sets) ends it, and the run then stops as ``interrupted``.
+    """
+
+    def elicit(message: str, schema: type[M]) -> M | None:
+        future = asyncio.run_coroutine_threadsafe(ctx.elicit(message, schema), loop)
+        outcome = None
+
+        def withdraw() -> None:
+            future.cancel()
+
+        # Withdrawn on a cancel, failed by the client, or a form that does not fit: no answer.
+        with cancellation.on_cancel(withdraw), contextlib.suppress(
+            concurrent.futures.CancelledError, MCPError, ValueError
+        ):
+            outcome = future.result()
+        cancellation.check()  # a run cancelled while the person was asked stops before acting on the answer
+        return outcome.data if isinstance(outcome, AcceptedElicitation) else None
+
+    return elicit
 
 
 def take_stdout() -> int:

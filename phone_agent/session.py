@@ -68,6 +68,7 @@ class Session:
         self.embedded = embedded
         self._client = client
         self._registry = registry
+        phone.forget_apps()  # a session's apps are listed afresh: an MCP server outlives installs
         self._agent_settings = agent_settings(settings, registry, phone)  # an unknown allowed app fails here, at once
         self._handoff = handoff
         self._listeners = list(listeners)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 from dataclasses import replace
 
 import cv2
@@ -170,6 +171,20 @@ def test_a_held_capture_tells_a_still_screen_from_a_moving_one_with_one_frame_on
     assert held and served == [still.digest, still.digest]  # the frame, then the phone's digest of a later one
     assert not moving_held and moving.digest is not None
     assert commands.count("screencap 2>/dev/null") == 2 and commands.count("(screencap | md5sum) 2>/dev/null") == 2
+
+
+def test_the_hold_of_a_held_capture_counts_from_the_phones_capture_not_from_a_thread_starting(adb: AdbServer) -> None:
+    with running_phone(adb) as session:
+        captures_begun: list[int] = []
+
+        def sleep(seconds: float) -> None:  # where the hold starts: the frame's capture must be under way by then
+            captures_begun.append(session.phone.state()["commands"].count("screencap 2>/dev/null"))
+            time.sleep(seconds)
+
+        device = AdbDevice.connect(session.phone.serial, port=adb.port, raw_capture=True, sleep=sleep)
+        for _ in range(5):
+            device.screenshot_held(0.01)
+    assert captures_begun == [1, 2, 3, 4, 5]
 
 
 def test_a_phone_captured_as_png_cannot_tell_held_and_is_not_asked(adb: AdbServer, phone: PhoneSession) -> None:

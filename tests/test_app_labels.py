@@ -158,3 +158,14 @@ def test_a_suite_launch_step_opens_by_label_and_fails_as_the_agents_launch_does(
     assert two_apps.get("message") == ('Several apps on this phone are named "Notes": Notes (com.other.notes), '
                                        "Notes (org.example.notes). Launch one by its package name.")
     assert phone.phone.ui.foreground()[0] == "com.other.notes"
+
+
+def test_apps_installed_after_the_first_listing_are_found_once_the_phone_is_asked_afresh(
+        adb: AdbServer, phone: PhoneSession, tmp_path: Path, scrcpy_server_jar: Path) -> None:
+    device, registry = connect(adb, phone, scrcpy_server_jar), default_registry()
+    assert launch_app("ATX", device, registry)[0] is False  # listed now, without it
+    install(adb, phone, tmp_path, ATX, "ATX")
+    assert launch_app("ATX", device, registry)[0] is False  # the lists are kept for the device object...
+    device.forget_apps()  # ...until a new session (each MCP run_task) asks afresh
+    assert launch_app("ATX", device, registry) == (True, None)
+    assert ATX in device.installed_packages()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -23,6 +24,7 @@ from phone_agent.errors import (
     UnknownModelError,
 )
 from phone_agent.model.client import ChatClient
+from phone_agent.model.connections import Connections
 from phone_agent.model.messages import User
 from phone_agent.model.providers import PROVIDERS, Provider, resolve_api_key
 from phone_agent.model.reply import Completion
@@ -802,3 +804,30 @@ def test_resolve_api_key_order() -> None:
     assert resolve_api_key(bigmodel, blank_first) == ("big", "BIGMODEL_API_KEY")
     assert resolve_api_key(PROVIDERS["local"], {"ZAI_API_KEY": "z"}) is None
     assert resolve_api_key(None, {"PHONE_AGENT_API_KEY": "generic"}) == ("generic", "PHONE_AGENT_API_KEY")
+
+
+class _Stream:
+    """The one part of an httpcore network stream that Connections uses."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def get_extra_info(self, name: str) -> object:
+        return self.sock if name == "socket" else None
+
+
+def test_a_cut_reaches_connections_through_a_proxy_and_those_still_connecting() -> None:
+    connections = Connections()
+    pairs = [socket.socketpair() for _ in range(2)]
+    try:
+        proxied, late = (_Stream(ours) for ours, _theirs in pairs)
+        connections.trace("proxy.start_tls.complete", {"return_value": proxied})  # TLS through an HTTPS proxy
+        connections.cut()
+        connections.trace("connection.connect_tcp.complete", {"return_value": late})  # connected after the cut
+        for _ours, theirs in pairs:
+            theirs.settimeout(5)
+            assert theirs.recv(1) == b""  # shut down: the server sees us leave
+    finally:
+        for pair in pairs:
+            for end in pair:
+                end.close()

@@ -21,7 +21,7 @@ from phone_agent.cli.common import (
 )
 from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.errors import ConfigError
-from phone_agent.handoff import NonInteractiveHandOff
+from phone_agent.handoff import HandOff
 from phone_agent.loop.results import Listener
 from phone_agent.mcp_server import PhoneTools, build_server, serve, take_stdout
 from phone_agent.model.images import ImageOptions
@@ -65,11 +65,11 @@ def mcp(
         writable_runs_dir(runs_dir)
         with open_phone(settings) as (phone, channel, embedded):
 
-            def run_task(task: str, cancellation: Cancellation, progress: Listener) -> TaskRecord:
+            def run_task(task: str, cancellation: Cancellation, progress: Listener, handoff: HandOff) -> TaskRecord:
                 endpoint = resolve_endpoint(settings)
                 with open_client(endpoint, settings, cancellation=cancellation) as client:
                     session = Session(
-                        phone, channel, client, endpoint, settings, registry=registry, handoff=NonInteractiveHandOff(),
+                        phone, channel, client, endpoint, settings, registry=registry, handoff=handoff,
                         listeners=(progress,), runs_dir=runs_dir, embedded=embedded, cancellation=cancellation,
                     )
                     return session.run(task)

@@ -13,6 +13,7 @@ import contextlib
 import re
 import shlex
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -66,7 +67,8 @@ class AdbDevice:
         self._reattached = False
         # None: time each way at the first capture.
         way = None if raw_capture is None else RAW if raw_capture else PNG
-        self._capture = ScreenCapture(self._link.read, way=way)
+        self._capture_began = threading.Event()  # set when a capture's stream is open: the phone is capturing
+        self._capture = ScreenCapture(lambda service: self._link.read(service, self._capture_began.set), way=way)
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-front-{serial}")
         self._capturing = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"adb-capture-{serial}")
         self._front: Future[str] | None = None
@@ -165,7 +167,11 @@ class AdbDevice:
         """
         if not self._capture.digests:
             return self.screenshot(), False
+        began = self._capture_began
+        began.clear()
         capturing = self._capturing.submit(self.screenshot)
+        capturing.add_done_callback(lambda _: began.set())  # a capture that could not start wakes the wait too
+        began.wait()  # the hold counts from the phone's capture, not from a thread that may start late
         self._sleep(hold)
         try:
             later = self._capture.raw_digest()
@@ -207,6 +213,11 @@ class AdbDevice:
     def installed_packages(self) -> frozenset[str]:
         """Installed packages, listed once per device object."""
         return self._apps.installed()
+
+    def forget_apps(self) -> None:
+        """Ask the phone afresh for its installed and launchable apps (some may have been installed meanwhile)."""
+        self._apps.forget_installed()
+        self.apps.forget()
 
     def launchable_apps(self) -> tuple[LaunchableApp, ...]:
         """The apps with a launcher icon and their labels, listed once (see :mod:`phone_agent.device.app_list`)."""

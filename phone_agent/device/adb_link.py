@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import adbutils
@@ -35,14 +36,17 @@ class AdbLink:
             return ShellResult(self.read(f"shell:{command}").decode("utf-8", "replace"), None)
         return decode_shell_v2(self.read(f"shell,v2,raw:{command}"))
 
-    def read(self, service: str) -> bytes:
-        """Open one stream to the phone, send ``service`` and read until the phone closes it.
+    def read(self, service: str, opened: Callable[[], None] | None = None) -> bytes:
+        """Open one stream to the phone, send ``service`` (then call ``opened``: it runs) and read until the phone
+        closes it.
 
         Raises:
             DeviceError: the phone or the adb server cannot be reached.
         """
         try:
             sock = self.open_stream(service)
+            if opened is not None:
+                opened()
             try:
                 return _read_to_end(sock)
             finally:

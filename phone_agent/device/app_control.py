@@ -51,6 +51,10 @@ class AppControl:
         self._launch_timeout = launch_timeout
         self._packages: frozenset[str] = frozenset()
 
+    def forget_installed(self) -> None:
+        """List the installed packages afresh when next asked."""
+        self._packages = frozenset()
+
     def installed(self) -> frozenset[str]:
         """Installed packages, listed once."""
         if not self._packages:

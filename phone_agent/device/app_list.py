@@ -42,6 +42,10 @@ class AppList:
         self.server: Path | None = None  # the genuine scrcpy server on this computer, when the channel found one
         self._apps: tuple[LaunchableApp, ...] | None = None
 
+    def forget(self) -> None:
+        """List the apps afresh when next asked."""
+        self._apps = None
+
     def launchable(self) -> tuple[LaunchableApp, ...]:
         """The apps with a launcher icon, labelled when the scrcpy server could list them.
 

@@ -14,8 +14,9 @@ import threading
 import weakref
 from typing import Any
 
-# The trace events whose return value is a network stream the connection then reads and writes.
-_OPENED = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
+# The trace events whose return value is a network stream the connection then reads and writes; each is
+# prefixed by what opens it ("connection.", "proxy." through an HTTPS proxy, "socks.").
+_OPENED = (".connect_tcp.complete", ".start_tls.complete")
 
 
 class Connections:
@@ -24,20 +25,30 @@ class Connections:
     def __init__(self) -> None:
         self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._cut = False
 
     def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's trace callback: keep each stream a connection opens."""
-        if event in _OPENED:
+        """httpcore's trace callback: keep each stream a connection opens (shut at once after a cut)."""
+        if event.endswith(_OPENED):
+            stream = info["return_value"]
             with self._lock:
-                self._streams.add(info["return_value"])
+                self._streams.add(stream)
+                cut = self._cut
+            if cut:  # it was still connecting when the cut came
+                _shut(stream)
 
     def cut(self) -> None:
-        """Shut every open connection down, waking any thread blocked on one with a transport error."""
+        """Shut every open connection down, and any opened later, waking threads blocked on one with an error."""
         with self._lock:
+            self._cut = True
             streams = list(self._streams)
         for stream in streams:
-            sock = stream.get_extra_info("socket")
-            if isinstance(sock, socket.socket):
-                # The base class's shutdown: a TLS socket's own would also drop its TLS state under a reading thread.
-                with contextlib.suppress(OSError):  # closed already, or a plain socket TLS has taken over
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            _shut(stream)
+
+
+def _shut(stream: Any) -> None:
+    sock = stream.get_extra_info("socket")
+    if isinstance(sock, socket.socket):
+        # The base class's shutdown: a TLS socket's own would also drop its TLS state under a reading thread.
+        with contextlib.suppress(OSError):  # closed already, or a plain socket TLS has taken over
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)

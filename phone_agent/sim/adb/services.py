@@ -110,6 +110,9 @@ class Services:
         """The handler for an OPEN, or None (the transport then answers CLSE)."""
         kind, _, rest = name.partition(":")
         options = kind.split(",")
+        if options[0] in ("shell", "exec") and rest.strip():
+            # adbd starts the process before it answers the OPEN: the host's OKAY means the command runs.
+            self.phone.record_command(rest)
         match options[0]:
             case "shell" if "v2" in options[1:]:
                 return lambda stream: self._shell_v2(stream, rest, pty="pty" in options)
@@ -177,7 +180,6 @@ class Services:
         return self.phone.new_session()
 
     def _run(self, stream: Stream, command: str, framed: bool, stdin: Stdin) -> tuple[bytes, int]:
-        self.phone.record_command(command)
         output = OutputBuffer(framed)
         session = self._session()
         # A long-running command (app_process) ends when the host closes the stream, as SIGHUP ends it.
