@@ -211,7 +211,8 @@ class ScreenCapture:
                 continue
             fetched = self._clock()
             _ = decoded.png
-            self._timed[way], encoding[way] = self._clock() - began, self._clock() - fetched
+            done = self._clock()
+            self._timed[way], encoding[way] = done - began, done - fetched
         self.way = min(self._timed, key=self._timed.__getitem__)
         self._encoding, self._black, self._kept, self._due = encoding[self.way], frame.secure, 0, False
         self._recent.clear()

@@ -47,9 +47,9 @@ def open_channel(
         ChannelError: ``choice`` is ``scrcpy`` and the server cannot start (the message says why).
         DeviceError: the phone cannot be reached.
     """
+    found: Path | ChannelError
     try:  # found once for both uses: finding it reads and hashes the file
-        found: Path | ChannelError = locate(server)
-        adb.apps.server = found
+        found = adb.apps.server = locate(server)
     except ChannelError as exc:  # without the file, launches find apps by their packages only
         found = exc
     if choice == "adb":
