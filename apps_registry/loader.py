@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,12 +51,19 @@ def read_app_file(path: Path) -> list[App]:
     return _apps_from(data, str(path))
 
 
-def shipped_app_files() -> Iterator[tuple[str, list[App]]]:
-    """Yield `(file name, apps)` for each data file shipped in `apps_registry/data`, in name order."""
+@cache
+def shipped_app_files() -> tuple[tuple[str, tuple[App, ...]], ...]:
+    """`(file name, apps)` for each data file shipped in `apps_registry/data`, in name order.
+
+    Read once per process: the files are part of the package, and the strict YAML reader takes a noticeable
+    part of a second over them, which every command (and every MCP task) that loads the registry would pay.
+    """
     data_dir = resources.files("apps_registry") / "data"
-    for item in sorted(data_dir.iterdir(), key=lambda entry: entry.name):
-        if item.name.endswith((".yaml", ".yml")):
-            yield item.name, parse_app_file(item.read_text(encoding="utf-8"), item.name)
+    return tuple(
+        (item.name, tuple(parse_app_file(item.read_text(encoding="utf-8"), item.name)))
+        for item in sorted(data_dir.iterdir(), key=lambda entry: entry.name)
+        if item.name.endswith((".yaml", ".yml"))
+    )
 
 
 def _parse_entry(entry: Any, source: str, number: int) -> App:

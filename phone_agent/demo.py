@@ -7,11 +7,14 @@ replies from a real local HTTP server, and runs the real loop (adbutils, HTTP, p
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import yaml
 
 from phone_agent.sim.model_server import ReplayScript
-from phone_agent.sim.phone import VirtualPhone
+
+if TYPE_CHECKING:
+    from phone_agent.sim.phone import VirtualPhone
 
 DEMO_TASK = "open eBay and search earbuds"
 DEMO_SCRIPT = "sim/scripts/ebay_search.yaml"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phone_agent.errors import DeviceError
-from phone_agent.sim.phone import VirtualPhone
-from phone_agent.sim.testing import adb_server, running_phone
+
+if TYPE_CHECKING:
+    from phone_agent.sim.phone import VirtualPhone
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ def embedded_phones(count: int = 1, **phone_options: Any) -> Iterator[list[Embed
     Raises:
         DeviceError: the adb server or a phone could not be started.
     """
+    from phone_agent.sim.testing import adb_server, running_phone  # the simulator only when a command wants it
+
     with ExitStack() as stack:
         try:
             server = stack.enter_context(adb_server())

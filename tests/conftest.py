@@ -7,7 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from phone_agent.model.client import ChatClient
 from phone_agent.sim.testing import AdbServer, PhoneSession, genuine_scrcpy_server
+from tests.support import FakeClock
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -53,3 +55,12 @@ def adb(sim_adb_server: AdbServer) -> AdbServer:
 def phone(sim_phone: PhoneSession) -> PhoneSession:
     """A fresh virtual phone attached to the session's adb server."""
     return sim_phone
+
+
+@pytest.fixture
+def model_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The clock every model client made during the test waits on between retries: a command's retries pass at
+    once, and the test can see how long they would have waited."""
+    clock = FakeClock()
+    monkeypatch.setitem(ChatClient.__init__.__kwdefaults__, "sleep", clock.sleep)
+    return clock

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from PIL import Image
+from typer.testing import CliRunner
 
 from actions import LaunchableApp, Screenshot
+from phone_agent.cli import app
 from phone_agent.model.messages import ToolDefinition, Turn
 from phone_agent.model.reply import Completion, ToolCall
 from phone_agent.model.wire import wire_messages
@@ -171,3 +174,11 @@ def assert_valid_tool_history(messages: list[dict[str, Any]]) -> None:
                 assert isinstance(call["function"]["arguments"], str)
             pending = [call["id"] for call in message["tool_calls"]]
             assert len(set(pending)) == len(pending)
+
+
+def invoke(*args: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """``phone-agent ARGS`` run in this process (no interpreter start-up), with ``env`` on top of ours."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a crash, which the real command would show as a traceback
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)

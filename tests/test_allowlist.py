@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from phone_agent.sim.adb import system_cmds
 from phone_agent.sim.adb.shell import CommandIO
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
-from tests.support import FakeDevice, ScriptedModel
+from tests.support import FakeDevice, ScriptedModel, invoke
 from tests.test_adb_device import centre
 from tests.test_end_to_end import last_text, only_run_dir, run_cli, script
 
@@ -198,14 +195,10 @@ def test_a_forbidden_launch_is_refused_to_the_model(adb: AdbServer, phone: Phone
 def test_a_tap_into_a_foreign_app_blocks_an_unattended_run(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
     x, y = centre(phone, "Settings")  # the icon on the home screen, where the run starts
     tap = f'do(action="Tap", element=[{x * 1000 // 1080}, {y * 1000 // 2400}])'
-    env = {key: value for key, value in os.environ.items() if "API_KEY" not in key}
-    env["PHONE_AGENT_ALLOW_APPS"] = "eBay"
     with script(tap, FINISH) as server:
-        completed = subprocess.run(
-            [sys.executable, "-m", "phone_agent", "run", "open eBay", "--device", phone.phone.serial,
-             "--adb-port", str(adb.port), "--base-url", server.base_url, "--runs-dir", str(tmp_path)],
-            env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        )
+        completed = invoke("run", "open eBay", "--device", phone.phone.serial, "--adb-port", str(adb.port),
+                           "--base-url", server.base_url, "--runs-dir", str(tmp_path),
+                           env={"PHONE_AGENT_ALLOW_APPS": "eBay"})
         asked = len(server.requests)
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "! Settings (com.android.settings) is in front: it is not an allowed app" in completed.stdout

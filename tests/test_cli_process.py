@@ -22,6 +22,7 @@ import pytest
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from phone_agent.trace import read_trace
+from tests.support import invoke
 
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
 # Three steps that leave the phone on ADB Keyboard, then a fourth reply the test holds back.
@@ -34,9 +35,12 @@ TYPED_THEN_WAITING: list[Any] = [
 
 
 def agent_env(tmp_path: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(base if base is not None else os.environ)
-    env |= {"PHONE_AGENT_HOME": str(tmp_path / "home"), "PHONE_AGENT_CONFIG": str(tmp_path / "no-config.yaml")}
-    return env
+    return dict(base if base is not None else os.environ) | agent_home(tmp_path)
+
+
+def agent_home(tmp_path: Path) -> dict[str, str]:
+    """A home and no config file of the test's own."""
+    return {"PHONE_AGENT_HOME": str(tmp_path / "home"), "PHONE_AGENT_CONFIG": str(tmp_path / "no-config.yaml")}
 
 
 def start_run(
@@ -205,14 +209,14 @@ def test_bad_suite_and_apps_files_give_one_line_and_exit_2(
 ) -> None:
     bad = write(tmp_path / "bad.yaml", content)
     args = ["suite", "run", str(bad)] if command == "suite" else ["apps", "--apps-file", str(bad)]
-    completed = run_cli(tmp_path, *args)
+    completed = invoke(*args, env=agent_home(tmp_path))  # in this process: parsing is no matter of processes
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert expected in completed.stderr and "Traceback" not in completed.stderr
 
 
 def test_a_config_file_with_a_repeated_key_is_a_setup_error(adb: AdbServer, tmp_path: Path) -> None:
     config = write(tmp_path / "config.yaml", "max_steps: 10\nlang: en\nmax_steps: 20\n")
-    completed = run_cli(tmp_path, "apps", env=agent_env(tmp_path) | {"PHONE_AGENT_CONFIG": str(config)})
+    completed = invoke("apps", env=agent_home(tmp_path) | {"PHONE_AGENT_CONFIG": str(config)})
     assert completed.returncode == 2
     assert "config.yaml:3: the key 'max_steps' is given twice (first on line 1)" in completed.stderr
 

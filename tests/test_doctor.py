@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from phone_agent.cli import app
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
+from tests.support import FakeClock
 
 runner = CliRunner()
 MODEL = "autoglm-phone-multilingual"
@@ -123,10 +124,11 @@ def test_an_unknown_model_name(adb: AdbServer, phone: PhoneSession) -> None:
     assert f"✗ model name: '{MODEL}' is not served here" in result.output and "some-other-model" in result.output
 
 
-def test_an_unreachable_endpoint(adb: AdbServer, phone: PhoneSession) -> None:
+def test_an_unreachable_endpoint(adb: AdbServer, phone: PhoneSession, model_clock: FakeClock) -> None:
     result = doctor(adb, "http://127.0.0.1:9/v1", "--device", phone.phone.serial)
     assert result.exit_code == 1
     assert "✗ endpoint: could not reach the model endpoint http://127.0.0.1:9/v1" in result.output
+    assert model_clock.sleeps == [1.0]  # one retry, without its second
 
 
 def test_json_lists_every_check(adb: AdbServer, phone: PhoneSession, model: ReplayModelServer) -> None:
@@ -152,7 +154,7 @@ def test_doctor_can_check_a_virtual_phone_of_its_own(model: ReplayModelServer) -
     ],
 )
 def test_each_model_failure_gets_its_own_line(
-    adb: AdbServer, phone: PhoneSession, error: dict[str, Any], line: str
+    adb: AdbServer, phone: PhoneSession, error: dict[str, Any], line: str, model_clock: FakeClock
 ) -> None:
     script = ReplayScript.model_validate({"model": MODEL, "replies": [{"error": error}] * 3})
     with ReplayModelServer(script) as server:

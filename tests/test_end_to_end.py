@@ -22,6 +22,7 @@ from phone_agent.model.client import ChatClient
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession
 from phone_agent.trace import read_trace
+from tests.support import FakeClock
 from tests.test_adb_device import centre
 
 runner = CliRunner()
@@ -185,7 +186,8 @@ SECRET = "sk-e2e-secret-7d1f"
     ],
 )
 def test_model_failures_give_the_documented_exit_code(
-    adb: AdbServer, phone: PhoneSession, tmp_path: Path, steps: list[Any], exit_code: int, expected: str
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, steps: list[Any], exit_code: int, expected: str,
+    model_clock: FakeClock,
 ) -> None:
     with script(*steps) as server:
         result = run_cli(adb, phone, server, tmp_path, "--api-key", SECRET, "--quiet")
@@ -204,7 +206,9 @@ def test_no_device_is_a_one_line_setup_error(adb: AdbServer, tmp_path: Path) -> 
     assert "emulator-5998" in result.output and "is not attached" in result.output
 
 
-def test_unreachable_endpoint_is_a_setup_error(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
+def test_unreachable_endpoint_is_a_setup_error(
+    adb: AdbServer, phone: PhoneSession, tmp_path: Path, model_clock: FakeClock
+) -> None:
     args = [
         "run",
         "x",
@@ -219,6 +223,7 @@ def test_unreachable_endpoint_is_a_setup_error(adb: AdbServer, phone: PhoneSessi
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "could not reach the model endpoint" in result.output
+    assert model_clock.sleeps == [1.0, 2.0, 4.0, 8.0]  # retried as a real run would, without the 15 s
 
 
 def processes_using(directory: Path) -> list[int]:

@@ -1,5 +1,5 @@
-"""One task on several phones: ``python -m phone_agent run/demo`` as real processes, virtual phones behind real
-adb servers, the replay model server answering each phone's conversation from its own place."""
+"""One task on several phones: ``phone-agent run/demo`` (in-process, and as a real process for Ctrl-C), virtual
+phones behind real adb servers, the replay model server answering each phone's conversation from its own place."""
 
 from __future__ import annotations
 
@@ -22,15 +22,14 @@ from phone_agent.phones import AdbServerAddress, PhoneTarget
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from phone_agent.trace import read_trace
-from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, agent_env, wait_until
+from tests.support import invoke
+from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, agent_env, agent_home, wait_until
 
 FINISH = '<answer>finish(message="done")</answer>'
 
 
-def agent(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "phone_agent", *args, "--runs-dir", str(tmp_path / "runs")],
-                          env=agent_env(tmp_path), capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, check=False)
+def agent(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return invoke(*args, "--runs-dir", str(tmp_path / "runs"), env=agent_home(tmp_path))
 
 
 @pytest.fixture

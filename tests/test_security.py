@@ -21,6 +21,7 @@ from phone_agent.report import write_report
 from phone_agent.session import open_client
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.trace import read_trace
+from tests import support
 from tests.test_trace_report import _browser
 
 ROOT = Path(__file__).parent.parent
@@ -35,24 +36,29 @@ def replay(*steps: Any) -> ReplayModelServer:
 def phone_agent(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m phone_agent`` as a person would, with a clean environment and no config file."""
     clean = {key: value for key, value in os.environ.items() if "API_KEY" not in key and "ADB" not in key}
-    clean |= {
-        "PYTHONPATH": str(ROOT),
-        "PHONE_AGENT_HOME": str(tmp_path),
-        "PHONE_AGENT_CONFIG": str(tmp_path / "none.yaml"),
-        "TMPDIR": str(tmp_path),
-        **(env or {}),
-    }
+    clean |= {"PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path), **home(tmp_path), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "phone_agent", *args], env=clean, capture_output=True, text=True, timeout=120
     )
 
 
+def invoke(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The same command in this process, with the same clean environment."""
+    unset: dict[str, str | None] = {key: None for key in os.environ if "API_KEY" in key or "ADB" in key}
+    return support.invoke(*args, env=unset | home(tmp_path) | (env or {}))
+
+
+def home(tmp_path: Path) -> dict[str, str]:
+    return {"PHONE_AGENT_HOME": str(tmp_path), "PHONE_AGENT_CONFIG": str(tmp_path / "none.yaml")}
+
+
 def run_on_sim(
-    tmp_path: Path, server: ReplayModelServer, *args: str, **kwargs: Any
+    tmp_path: Path, server: ReplayModelServer, *args: str, process: bool = False, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
-    """``phone-agent run`` on a virtual phone started for the purpose, against the replay model."""
+    """``phone-agent run`` on a virtual phone started for the purpose, against the replay model; in a real
+    process where the test is about the terminal."""
     runs = ["run", "open Settings", "--device", "sim", "--base-url", server.base_url, "--runs-dir", str(tmp_path)]
-    return phone_agent(tmp_path, *runs, *args, **kwargs)
+    return (phone_agent if process else invoke)(tmp_path, *runs, *args, **kwargs)
 
 
 def run_files(tmp_path: Path) -> str:
@@ -128,7 +134,7 @@ def test_a_key_that_cannot_go_in_a_header_is_a_setup_error_naming_its_source(
         source = str(config)
     else:
         env[source] = key
-    completed = phone_agent(tmp_path, *args, env=env)
+    completed = invoke(tmp_path, *args, env=env)
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert source in completed.stderr and problem in completed.stderr
     assert "Traceback" not in completed.stderr
@@ -139,7 +145,7 @@ def test_credentials_in_the_base_url_stay_out_of_messages_traces_and_reports(tmp
     with replay({"error": {"status": 401, "message": "bad credentials"}}) as server:
         base_url = server.base_url.replace("http://", f"http://user:pw-{SECRET}@")
         runs = ["run", "open Settings", "--device", "sim", "--base-url", base_url, "--runs-dir", str(tmp_path)]
-        completed = phone_agent(tmp_path, *runs)
+        completed = invoke(tmp_path, *runs)
     assert completed.returncode == 2 and "API key" in completed.stdout
     assert SECRET not in completed.stdout + completed.stderr + run_files(tmp_path)
     assert server.base_url in completed.stdout  # the endpoint is still named, without its userinfo
@@ -161,7 +167,7 @@ def test_a_key_echoed_across_the_quoting_limit_shows_no_part_of_itself(tmp_path:
     [f"htps://bob:pw-{SECRET}@models.test/v1", f"http://[::1/v1?key={SECRET}", f"http://bob:{SECRET}@host:abc/v1"],
 )
 def test_a_bad_base_url_is_a_setup_error_that_shows_no_credentials(tmp_path: Path, base_url: str) -> None:
-    completed = phone_agent(tmp_path, "run", "open Settings", "--device", "sim", "--base-url", base_url)
+    completed = invoke(tmp_path, "run", "open Settings", "--device", "sim", "--base-url", base_url)
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert "base_url" in completed.stderr and "Traceback" not in completed.stderr
     assert SECRET not in completed.stdout + completed.stderr
@@ -178,7 +184,7 @@ ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def test_escape_sequences_from_the_model_never_reach_the_terminal_but_stay_in_the_trace(tmp_path: Path) -> None:
     reply = f'<think>{HOSTILE}</think><answer>finish(message="done\x1b]0;title\x07 \x1b[31mred")</answer>'
     with replay(reply) as server:
-        completed = run_on_sim(tmp_path, server)
+        completed = run_on_sim(tmp_path, server, process=True)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert ESCAPES.search(completed.stdout + completed.stderr) is None
     for payload in ("52;c", "owned title", "[2J"):  # dropped whole, not just disarmed
@@ -285,7 +291,7 @@ def crafted_trace(run_dir: Path) -> None:
 def test_a_crafted_trace_gives_a_report_without_live_markup(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     crafted_trace(run_dir)
-    completed = phone_agent(tmp_path, "report", str(run_dir))
+    completed = invoke(tmp_path, "report", str(run_dir))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     markup = Markup()

@@ -1,5 +1,5 @@
-"""Suites across machines: ``suite run --shard K/N`` and ``suite merge`` as real processes on virtual phones,
-and phones on more than one adb server."""
+"""Suites across machines: ``suite run --shard K/N`` and ``suite merge`` as real processes on virtual phones
+(each with its own hash seed), and phones on more than one adb server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from phone_agent.suites.runner import collect, shard_of
-from tests.test_cli_process import agent_env
+from tests.support import invoke
+from tests.test_cli_process import agent_env, agent_home
 
 CASE = "  - name: {name}\n    steps: [home]\n    expect: {{app: {app}}}\n"
 NAMES = ["alpha", "bravo", "charlie", "delta", "echo"]
@@ -77,18 +78,18 @@ def test_three_shards_on_three_machines_merge_into_one_report(tmp_path: Path) ->
 
 def test_merge_without_results_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    done = agent(tmp_path, "suite", "merge", str(tmp_path / "merged"), str(tmp_path / "empty"))
+    done = invoke("suite", "merge", str(tmp_path / "merged"), str(tmp_path / "empty"), env=agent_home(tmp_path))
     assert done.returncode == 2 and "results.json: cannot read it" in done.stderr
-    bad = agent(tmp_path, "suite", "run", str(suite_dir(tmp_path)), "--shard", "4/3", "--sim", "1")
+    bad = invoke("suite", "run", str(suite_dir(tmp_path)), "--shard", "4/3", "--sim", "1", env=agent_home(tmp_path))
     assert bad.returncode == 2 and "--shard '4/3': give K/N" in bad.stderr
 
 
 def test_cases_spread_over_phones_of_two_adb_servers(adb: AdbServer, phone: PhoneSession, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     with adb_server(isolate_env=False) as other, running_phone(other) as remote:
-        done = agent(tmp_path, "suite", "run", str(suite_dir(tmp_path)), "--all-devices",
-                     "--adb-host", f"127.0.0.1:{adb.port}", "--adb-host", f"127.0.0.1:{other.port}",
-                     "--junit", str(junit), "--runs-dir", str(tmp_path / "runs"))
+        done = invoke("suite", "run", str(suite_dir(tmp_path)), "--all-devices",
+                      "--adb-host", f"127.0.0.1:{adb.port}", "--adb-host", f"127.0.0.1:{other.port}",
+                      "--junit", str(junit), "--runs-dir", str(tmp_path / "runs"), env=agent_home(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"on {phone.phone.serial} over adb, {remote.phone.serial} over adb" in done.stdout
     devices = {p.get("value") for p in ElementTree.parse(junit).getroot().iter("property") if p.get("name") == "device"}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import shlex
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -14,85 +17,93 @@ from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from tests.test_adb_device import centre
 
 GBOARD = "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME"
+FIELD = "com.ebay.mobile:id/search_src_text"
 
 
-class Shell:
-    """A phone's IME settings, answering the few commands TextInput sends."""
+class Recorded:
+    """A phone's shell through the real adb server, remembering each script sent."""
 
-    def __init__(self, installed: bool = True, enabled: bool = False, current: str = GBOARD) -> None:
-        self.installed, self.enabled, self.current = installed, enabled, current
-        self.commands: list[str] = []  # each simple command
-        self.scripts: list[str] = []  # each call
+    def __init__(self, device: AdbDevice) -> None:
+        self.device = device
+        self.scripts: list[str] = []
 
     def __call__(self, script: str) -> str:
-        """Run `a; b && c & d` in order (good enough for what TextInput sends); output of the unredirected ones."""
         self.scripts.append(script)
-        lexer = shlex.shlex(script, posix=True, punctuation_chars=";&>")
-        lexer.wordchars += "+"  # base64
-        commands: list[list[str]] = [[]]
-        for token in lexer:
-            if token in (";", "&", "&&"):
-                commands.append([])
-            else:
-                commands[-1].append(token)
-        output = []
-        for words in filter(None, commands):
-            quiet = ">" in words
-            answer = self.run(shlex.join(words[: words.index(">")] if quiet else words))
-            output += [] if quiet else [answer]
-        return "\n".join(line for line in output if line)
-
-    def run(self, command: str) -> str:
-        if command == "wait":
-            return ""
-        self.commands.append(command)
-        words = shlex.split(command)
-        if command == "ime list -a -s":
-            return "\n".join([GBOARD] + ([ADB_KEYBOARD] if self.installed else []))
-        if command == "ime list -s":
-            return "\n".join([GBOARD] + ([ADB_KEYBOARD] if self.enabled else []))
-        if words[:2] == ["ime", "enable"]:
-            self.enabled = self.installed
-        elif words[:2] == ["ime", "set"] and (words[2] != ADB_KEYBOARD or self.enabled):
-            self.current = words[2]
-        elif command == "settings get secure default_input_method":
-            return self.current
-        return ""
+        return self.device.shell(script)
 
 
-def test_adb_keyboard_is_enabled_selected_used_and_restored() -> None:
-    shell = Shell()
-    typing = TextInput(shell)
-    typing.type('他说 "hi" 🎧\nline2')
-    assert shell.current == ADB_KEYBOARD
-    sent = [c for c in shell.commands if c.startswith("am broadcast")]
-    assert sent[0] == "am broadcast -a ADB_CLEAR_TEXT"
-    payload = sent[1].rsplit(" ", 1)[1]
-    assert base64.b64decode(payload).decode("utf-8") == '他说 "hi" 🎧\nline2'
-    typing.type("again")
-    assert shell.commands.count(f"ime enable {ADB_KEYBOARD}") == 1  # switched once per run
-    typing.restore()
-    assert shell.current == GBOARD
+@contextlib.contextmanager
+def typing_on(adb: AdbServer, **phone: Any) -> Iterator[tuple[TextInput, Recorded, PhoneSession]]:
+    """TextInput on a virtual phone with eBay's search field focused; its recorded shell; the phone."""
+    with running_phone(adb, **phone) as session, AdbDevice.connect(session.phone.serial, port=adb.port) as device:
+        device.launch("com.ebay.mobile")
+        device.tap(*centre(session, FIELD))
+        shell = Recorded(device)
+        yield TextInput(shell), shell, session
 
 
-def test_empty_text_only_clears() -> None:
-    shell = Shell(enabled=True, current=ADB_KEYBOARD)
-    TextInput(shell).type("")
-    assert [c for c in shell.commands if c.startswith("am broadcast")] == ["am broadcast -a ADB_CLEAR_TEXT"]
+def keyboard_broadcasts(session: PhoneSession) -> list[tuple[str, str | None]]:
+    """The ADB Keyboard broadcasts the phone received: (action, decoded text)."""
+    return [(e["action"], e["text"]) for e in session.phone.state()["input_log"] if e["kind"] == "adb_keyboard"]
 
 
-def test_restore_does_nothing_when_adb_keyboard_was_already_current() -> None:
-    shell = Shell(enabled=True, current=ADB_KEYBOARD)
-    typing = TextInput(shell)
-    typing.type("x")
-    typing.restore()
-    assert not any(c.startswith("ime set") for c in shell.commands)
+def test_adb_keyboard_is_enabled_selected_used_and_restored(adb: AdbServer) -> None:
+    text = '他说 "hi" 🎧\nline2'
+    with typing_on(adb) as (typing, shell, session):
+        typing.type(text)
+        assert session.phone.state()["ime"]["current"] == ADB_KEYBOARD
+        assert session.phone.state()["text_fields"][FIELD] == text
+        sent = keyboard_broadcasts(session)
+        assert sent == [("ADB_CLEAR_TEXT", None), ("ADB_INPUT_B64", text)]
+        payload = next(c for c in shell.scripts if "ADB_INPUT_B64" in c).split("--es msg ")[1].split()[0]
+        assert base64.b64decode(payload).decode("utf-8") == text
+        typing.type("again")
+        assert sum(c.count(f"ime enable {ADB_KEYBOARD}") for c in shell.scripts) == 1  # switched once per run
+        typing.restore()
+        assert session.phone.state()["ime"]["current"] == GBOARD
 
 
-def test_without_adb_keyboard_ascii_goes_through_escaped_input_text() -> None:
-    shell = Shell(installed=False)
-    TextInput(shell).type("it's $(id) & `ls`\nnext line")
-    command = shell.scripts[-1]
+def test_the_first_type_is_two_round_trips_and_the_person_s_keyboard_is_known_before_the_switch(
+    adb: AdbServer,
+) -> None:
+    with typing_on(adb) as (typing, shell, session):
+        typing.type("耳机")
+        assert session.phone.state()["text_fields"][FIELD] == "耳机"
+        assert len(shell.scripts) == 2
+        assert "ime set" not in shell.scripts[0] and "ime set" in shell.scripts[1]
+
+
+def test_shell_metacharacters_reach_the_field_as_typed(adb: AdbServer) -> None:
+    text = "it's $(id) & `ls`; \"$HOME\" | x > /sdcard/y\n* ~"
+    with typing_on(adb) as (typing, shell, session):
+        typing.type(text)
+        state = session.phone.state()
+    assert state["text_fields"][FIELD] == text
+    assert state["unknown_commands"] == [] and "/sdcard/y" not in state["files"]
+
+
+def test_empty_text_only_clears(adb: AdbServer) -> None:
+    with typing_on(adb) as (typing, shell, session):
+        session.device.shell(f"ime enable {ADB_KEYBOARD}; ime set {ADB_KEYBOARD}")
+        typing.type("")
+        assert keyboard_broadcasts(session) == [("ADB_CLEAR_TEXT", None)]
+
+
+def test_restore_does_nothing_when_adb_keyboard_was_already_current(adb: AdbServer) -> None:
+    with typing_on(adb) as (typing, shell, session):
+        session.device.shell(f"ime enable {ADB_KEYBOARD}; ime set {ADB_KEYBOARD}")
+        typing.type("x")
+        typing.restore()
+        assert not any("ime set" in c for c in shell.scripts)
+        assert session.phone.state()["text_fields"][FIELD] == "x"
+
+
+def test_without_adb_keyboard_ascii_goes_through_escaped_input_text(adb: AdbServer) -> None:
+    with typing_on(adb, adb_keyboard=False) as (typing, shell, session):
+        typing.type("it's $(id) & `ls`\nnext line")
+        command = shell.scripts[-1]
+        typing.type("again")
+        assert len(shell.scripts) == 3  # ADB Keyboard is looked for once
     parts = [shlex.split(part) for part in command.split(" && ")]
     assert parts[0][:2] == ["input", "keyevent"]
     assert parts[1] == ["input", "text", "it's%s$(id)%s&%s`ls`"]
@@ -100,39 +111,42 @@ def test_without_adb_keyboard_ascii_goes_through_escaped_input_text() -> None:
     assert parts[3] == ["input", "text", "next%sline"]
 
 
-def test_without_adb_keyboard_non_ascii_is_a_clear_error() -> None:
-    shell = Shell(installed=False)
-    with pytest.raises(TextInputError, match="ADB Keyboard"):
-        TextInput(shell).type("café")
-    assert not any(c.startswith("input text") for c in shell.commands)
+def test_without_adb_keyboard_non_ascii_is_a_clear_error(adb: AdbServer) -> None:
+    with (
+        typing_on(adb, adb_keyboard=False) as (typing, shell, _),
+        pytest.raises(TextInputError, match="ADB Keyboard"),
+    ):
+        typing.type("café")
+    assert not any("input text" in c for c in shell.scripts)
 
 
-def test_a_keyboard_switched_by_the_person_is_selected_again_before_typing() -> None:
-    shell = Shell()
-    typing = TextInput(shell)
-    typing.type("one")
-    shell.current = GBOARD  # the person picked their keyboard during a hand-off
-    typing.type("two")
-    assert shell.current == ADB_KEYBOARD
-    assert [c for c in shell.commands if c.startswith("am broadcast -a ADB_INPUT_B64")][-1].endswith("dHdv")
-    typing.restore()
-    assert shell.current == GBOARD
+def test_a_keyboard_switched_by_the_person_is_selected_again_before_typing(adb: AdbServer) -> None:
+    with typing_on(adb) as (typing, shell, session):
+        typing.type("one")
+        session.device.shell(f"ime set {GBOARD}")  # the person picked their keyboard during a hand-off
+        typing.type("two")
+        assert session.phone.state()["ime"]["current"] == ADB_KEYBOARD
+        assert [c for c in shell.scripts if "ADB_INPUT_B64" in c][-1].split("--es msg ")[1].startswith("dHdv")
+        assert session.phone.state()["text_fields"][FIELD] == "two"
+        typing.restore()
+        assert session.phone.state()["ime"]["current"] == GBOARD
 
 
-def test_the_persons_keyboard_is_remembered_before_switching() -> None:
-    class Interrupted(Shell):
-        def run(self, command: str) -> str:
-            if command == f"ime set {ADB_KEYBOARD}":
-                self.current = ADB_KEYBOARD
-                raise KeyboardInterrupt  # Ctrl-C right after the switch
-            return super().run(command)
+def test_the_persons_keyboard_is_remembered_before_switching(adb: AdbServer) -> None:
+    class Interrupted(Recorded):
+        def __call__(self, script: str) -> str:
+            answer = super().__call__(script)
+            if f"ime set {ADB_KEYBOARD}" in script:
+                raise KeyboardInterrupt  # Ctrl-C while the switch's answer was on its way
+            return answer
 
-    shell = Interrupted()
-    typing = TextInput(shell)
-    with pytest.raises(KeyboardInterrupt):
-        typing.type("x")
-    typing.restore()
-    assert shell.current == GBOARD
+    with typing_on(adb) as (typing, shell, session):
+        interrupted = TextInput(Interrupted(shell.device))
+        with pytest.raises(KeyboardInterrupt):
+            interrupted.type("x")
+        assert session.phone.state()["ime"]["current"] == ADB_KEYBOARD
+        interrupted.restore()
+        assert session.phone.state()["ime"]["current"] == GBOARD
 
 
 def field_after_typing(adb: AdbServer, session: PhoneSession, text: str) -> tuple[str, list[str], list[int]]:

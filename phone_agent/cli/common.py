@@ -1,4 +1,8 @@
-"""What every ``phone-agent`` command shares: the app, common options, and errors turned into exit codes."""
+"""What every ``phone-agent`` command shares: the app, common options, and errors turned into exit codes.
+
+The ``cli`` modules import the rest of the project inside their commands: ``phone-agent --help`` (and every
+command's start-up) then loads only what the command given runs.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from apps_registry import AppDataError, Registry
-from phone_agent.config import Settings
-from phone_agent.console import printable
+from apps_registry import AppDataError
 from phone_agent.errors import (
     ArrearsError,
     AuthenticationError,
@@ -27,6 +29,10 @@ from phone_agent.errors import (
     TextInputError,
     UnknownModelError,
 )
+
+if TYPE_CHECKING:
+    from apps_registry import Registry
+    from phone_agent.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEEDS_HUMAN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BY_STATUS = {
@@ -85,6 +91,8 @@ def exit_code(error: BaseException) -> int:
 
 
 def fail(error: PhoneAgentError | AppDataError) -> NoReturn:
+    from phone_agent.console import printable
+
     typer.echo(f"Error: {printable(str(error))}", err=True)  # an error can quote the model or a server
     raise typer.Exit(exit_code(error))
 
@@ -144,6 +152,8 @@ def _signals_interrupt(received: list[int]) -> Iterator[None]:
 
 
 def registry_from(settings: Settings) -> Registry:
+    from apps_registry import Registry
+
     return Registry.load(settings.apps_files)
 
 

@@ -7,21 +7,22 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apps_registry import Registry
-from phone_agent.cancellation import Cancellation
 from phone_agent.cli.common import EXIT_BY_STATUS, EXIT_OK, exit_code
-from phone_agent.config import Endpoint, Settings
-from phone_agent.embedded import EmbeddedPhone, embedded_phones
 from phone_agent.errors import ConfigError
-from phone_agent.fanout import PhoneRun, run_everywhere, write_index
-from phone_agent.handoff import NonInteractiveHandOff
-from phone_agent.loop.results import Listener
-from phone_agent.phones import AdbServerAddress, PhoneTarget, choose_phones
-from phone_agent.session import Session, open_session, writable_runs_dir
+
+if TYPE_CHECKING:
+    from apps_registry import Registry
+    from phone_agent.cancellation import Cancellation
+    from phone_agent.config import Endpoint, Settings
+    from phone_agent.embedded import EmbeddedPhone
+    from phone_agent.fanout import PhoneRun
+    from phone_agent.loop.results import Listener
+    from phone_agent.phones import PhoneTarget
+    from phone_agent.session import Session
 
 AllDevicesOption = Annotated[bool, typer.Option("--all-devices", help="Use every ready phone.")]
 SimOption = Annotated[int, typer.Option("--sim", help="Start this many virtual phones and use them.", min=0)]
@@ -48,6 +49,9 @@ def phone_targets(
         ConfigError: the phones are chosen more than one way, or an --adb-host is not an address.
         NoDeviceError, DeviceError: see ``choose_phones``.
     """
+    from phone_agent.embedded import embedded_phones
+    from phone_agent.phones import AdbServerAddress, choose_phones
+
     if sum((bool(devices), all_devices, sim > 0)) > 1:
         raise ConfigError("Choose the phones one way: --device, --all-devices or --sim.")
     if sim:
@@ -79,6 +83,10 @@ def run_on_phones(
     quiet: bool,
 ) -> list[PhoneRun]:
     """Run ``task`` on every phone at once, unattended, printing a line per step and phone, then a summary."""
+    from phone_agent.fanout import run_everywhere, write_index
+    from phone_agent.handoff import NonInteractiveHandOff
+    from phone_agent.session import open_session, writable_runs_dir
+
     base = writable_runs_dir(runs_dir)
     out_dir = Path(tempfile.mkdtemp(prefix=datetime.now().strftime("fanout-%Y%m%d-%H%M%S-"), dir=base))
 

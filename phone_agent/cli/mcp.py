@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from phone_agent.cancellation import Cancellation
 from phone_agent.cli.common import (
     AdbPortOption,
     AppsFileOption,
@@ -19,13 +18,7 @@ from phone_agent.cli.common import (
     registry_from,
     reported,
 )
-from phone_agent.config import load_settings, resolve_endpoint
 from phone_agent.errors import ConfigError
-from phone_agent.handoff import HandOff
-from phone_agent.loop.results import Listener
-from phone_agent.mcp_server import PhoneTools, build_server, serve, take_stdout
-from phone_agent.model.images import ImageOptions
-from phone_agent.session import SIM_DEVICE, Session, TaskRecord, open_client, open_phone, writable_runs_dir
 
 
 @app.command()
@@ -52,6 +45,14 @@ def mcp(
     Points are on the 0-999 grid of the last screenshot unless a tool is given pixels=true. run_task runs the
     whole agent with the model configured as for `run`; the other tools need no model.
     """
+    from phone_agent.cancellation import Cancellation
+    from phone_agent.config import load_settings, resolve_endpoint
+    from phone_agent.handoff import HandOff
+    from phone_agent.loop.results import Listener
+    from phone_agent.mcp_server import PhoneTools, build_server, serve, take_stdout
+    from phone_agent.model.images import ImageOptions
+    from phone_agent.session import SIM_DEVICE, Session, TaskRecord, open_client, open_phone, writable_runs_dir
+
     wire = take_stdout()  # from here on stdout is the protocol's alone
     with reported():
         if sim and device not in (None, SIM_DEVICE):
@@ -63,16 +64,16 @@ def mcp(
         )
         registry = registry_from(settings)
         writable_runs_dir(runs_dir)
-        with open_phone(settings) as (phone, channel, embedded):
+        with open_phone(settings) as (phone, opened, embedded):
 
             def run_task(task: str, cancellation: Cancellation, progress: Listener, handoff: HandOff) -> TaskRecord:
                 endpoint = resolve_endpoint(settings)
                 with open_client(endpoint, settings, cancellation=cancellation) as client:
                     session = Session(
-                        phone, channel, client, endpoint, settings, registry=registry, handoff=handoff,
+                        phone, opened, client, endpoint, settings, registry=registry, handoff=handoff,
                         listeners=(progress,), runs_dir=runs_dir, embedded=embedded, cancellation=cancellation,
                     )
                     return session.run(task)
 
             images = ImageOptions(settings.image_format, settings.image_max_side)
-            serve(build_server(PhoneTools(channel.device, phone, registry, run_task, images)), wire)
+            serve(build_server(PhoneTools(opened.device, phone, registry, run_task, images)), wire)

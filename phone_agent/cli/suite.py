@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,16 +20,11 @@ from phone_agent.cli.common import (
     reported,
 )
 from phone_agent.cli.fanout import AdbHostOption, AllDevicesOption, SimOption, phone_targets
-from phone_agent.config import load_settings, resolve_endpoint
-from phone_agent.console import printable
-from phone_agent.device.adb import AdbDevice
-from phone_agent.device.channel import open_channel
 from phone_agent.errors import ConfigError
-from phone_agent.session import agent_settings, open_client, writable_runs_dir
-from phone_agent.suites.case import CaseEnvironment, CaseResult
-from phone_agent.suites.reports import read_results, write_html, write_junit
-from phone_agent.suites.runner import collect, run_all, shard_of
-from phone_agent.suites.spec import Case, Suite, SuiteError
+
+if TYPE_CHECKING:
+    from phone_agent.suites.case import CaseResult
+    from phone_agent.suites.spec import Case, Suite
 
 suite_app = typer.Typer(help="Regression suites per app: YAML cases checked on the device.", no_args_is_help=True)
 app.add_typer(suite_app, name="suite")
@@ -75,6 +70,15 @@ def suite_run(
 
     Example: phone-agent suite run suites/ --sim 2 --replay --junit junit.xml --html suite-report
     """
+    from phone_agent.config import load_settings, resolve_endpoint
+    from phone_agent.device.adb import AdbDevice
+    from phone_agent.device.channel import open_channel
+    from phone_agent.session import agent_settings, open_client, writable_runs_dir
+    from phone_agent.suites.case import CaseEnvironment
+    from phone_agent.suites.reports import write_html, write_junit
+    from phone_agent.suites.runner import collect, run_all, shard_of
+    from phone_agent.suites.spec import SuiteError
+
     with reported():
         if record and replay:
             raise ConfigError("Choose --record or --replay, not both.")
@@ -150,6 +154,8 @@ def _suite_stamp() -> str:
 
 
 def _print_progress(event: str, suite: Suite, case: Case, serial: str, result: CaseResult | None) -> None:
+    from phone_agent.console import printable
+
     if event == "phone lost":
         typer.echo(f"! [{serial}] stopped answering; {suite.name} / {case.name} goes to another phone")
         return
@@ -182,6 +188,8 @@ def suite_merge(
 
     Example: phone-agent suite merge reports/merged reports/shard-1 reports/shard-2 reports/shard-3
     """
+    from phone_agent.suites.reports import read_results, write_html, write_junit
+
     with reported():
         merged = [result for folder in results for result in read_results(folder)]
         typer.echo(f"{len(merged)} cases from {len(results)} shards")

@@ -8,7 +8,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
-import adbutils
 import typer
 
 from phone_agent.cli.common import (
@@ -23,19 +22,8 @@ from phone_agent.cli.common import (
     registry_from,
     reported,
 )
-from phone_agent.config import load_settings
-from phone_agent.console import printable
-from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, list_devices
-from phone_agent.doctor import as_json as checks_as_json
-from phone_agent.doctor import run_checks
-from phone_agent.embedded import embedded_phones
 from phone_agent.errors import ConfigError
-from phone_agent.report import write_report
-from phone_agent.session import SIM_DEVICE
-from phone_agent.sim import serve
-from phone_agent.sim.model_server import ReplayModelServer, load_script
 from phone_agent.sim.profiles import DEFAULT_PROFILE, PROFILES
-from phone_agent.trace import TRACE_FILE
 
 
 @app.command()
@@ -56,6 +44,10 @@ def sim(
     adb_port: AdbPortOption = None,
 ) -> None:
     """Start virtual phones (and optionally a replay model) in the foreground until Ctrl-C."""
+    from phone_agent.config import load_settings
+    from phone_agent.sim.model_server import ReplayModelServer, load_script
+    from phone_agent.sim.server import serve
+
     with reported():
         match = re.fullmatch(r"(\d+)x(\d+)", size)
         if match is None:
@@ -99,6 +91,13 @@ def doctor(
 
     Exit code 0 when nothing fails (warnings allowed), 1 otherwise.
     """
+    from phone_agent.config import load_settings
+    from phone_agent.console import printable
+    from phone_agent.doctor import as_json as checks_as_json
+    from phone_agent.doctor import run_checks
+    from phone_agent.embedded import embedded_phones
+    from phone_agent.session import SIM_DEVICE
+
     with reported():
         settings = load_settings(
             device=device, provider=provider, base_url=base_url, model=model, api_key=api_key, adb_port=adb_port,
@@ -126,6 +125,9 @@ def doctor(
 @app.command()
 def report(run_dir: Annotated[Path, typer.Argument(help="A run directory (it holds trace.jsonl).")]) -> None:
     """Rebuild report.html of a run directory and print its path."""
+    from phone_agent.report import write_report
+    from phone_agent.trace import TRACE_FILE
+
     if not (run_dir / TRACE_FILE).is_file():
         typer.echo(f"Error: {run_dir} has no {TRACE_FILE}; give a directory that `phone-agent run` printed.", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -138,6 +140,11 @@ def devices(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
     """List the devices the adb server sees, with their model and state."""
+    import adbutils
+
+    from phone_agent.config import load_settings
+    from phone_agent.device.adb_server import DEVICE_STATE_ADVICE, list_devices
+
     with reported():
         settings = load_settings(adb_port=adb_port)
         infos = list_devices(adbutils.AdbClient(host=settings.adb_host, port=settings.adb_port))
@@ -160,6 +167,8 @@ def apps(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
     """List the apps the agent can launch by name, with their aliases and packages."""
+    from phone_agent.config import load_settings
+
     with reported():
         registry = registry_from(load_settings(apps_files=apps_file))
         if as_json:

@@ -28,7 +28,15 @@ _KEY_FOR = {"\n": _KEYCODE_ENTER, "\t": _KEYCODE_TAB}
 # an "s" (Android reads "%s" as a space, so the two go in separate commands).
 _PIECES = re.compile(r"([\n\t])|(?<=%)(?=s)")
 
+_CURRENT = "settings get secure default_input_method"
+_TAG = "current input method: "
 Shell = Callable[[str], str]
+
+
+def _tagged(answer: str) -> str:
+    """The input method a script printed after ``_TAG`` (empty when it printed none)."""
+    found = re.search(f"^{re.escape(_TAG)}(.*)$", answer, re.MULTILINE)
+    return found.group(1).strip() if found else ""
 
 
 class TextInput:
@@ -44,7 +52,7 @@ class TextInput:
         """Replace the focused field's content with ``text``.
 
         Raises:
-            TextInputError: the text is not printable ASCII and ADB Keyboard is not installed.
+            TextInputError: the text is not printable ASCII and ADB Keyboard is not installed (or not selectable).
         """
         broadcasts = "am broadcast -a ADB_CLEAR_TEXT >/dev/null"
         if text:
@@ -54,13 +62,11 @@ class TextInput:
         if self._selected:
             # Each command is a Java start-up on the phone: check the keyboard while the broadcasts go out. Sent
             # to another keyboard they reach no one, and are sent again once ADB Keyboard is back.
-            if self._shell(f"settings get secure default_input_method & {broadcasts}; wait").strip() == ADB_KEYBOARD:
+            if self._shell(f"{_CURRENT} & {broadcasts}; wait").strip() == ADB_KEYBOARD:
                 return
             self._selected = False  # the person switched keyboards
-        if self.select_adb_keyboard():
-            self._shell(broadcasts)
-            return
-        self._type_with_input_text(text)
+        if not self._switch(then=broadcasts):
+            self._type_with_input_text(text)
 
     def restore(self) -> None:
         """Give the person their own keyboard back, if we switched it."""
@@ -71,22 +77,34 @@ class TextInput:
 
     def select_adb_keyboard(self) -> bool:
         """Select ADB Keyboard if it is installed (and find out whether it is on)."""
-        if self._installed is None:
-            self._installed = ADB_KEYBOARD in self._shell("ime list -a -s").split()
+        return self._switch(then=None)
+
+    def _switch(self, then: str | None) -> bool:
+        """Enable and select ADB Keyboard, then run ``then`` on the phone once it is on; whether it is on."""
+        if self._installed is False:
+            return False
+        # Enabling an enabled keyboard changes nothing, and costs no more than asking whether it is enabled:
+        # the person's keyboard is read meanwhile. Its answer tells whether ADB Keyboard is installed.
+        answer = self._shell(f'ime enable {ADB_KEYBOARD} 2>&1 & echo "{_TAG}$({_CURRENT})"; wait')
+        self._installed = f"Unknown input method {ADB_KEYBOARD}" not in answer
         if not self._installed:
             return False
-        current = self._current()
-        if current != ADB_KEYBOARD:
-            if ADB_KEYBOARD not in self._shell("ime list -s").split():
-                self._shell(f"ime enable {ADB_KEYBOARD}")
+        current = _tagged(answer)
+        if current == ADB_KEYBOARD:
+            if then:
+                self._shell(then)
+        else:
             if self._restore_ime is None and current not in ("", "null"):
                 self._restore_ime = current  # remembered before switching, so an interruption can still restore it
-            current = self._shell(f"ime set {ADB_KEYBOARD} >/dev/null; settings get secure default_input_method")
-        self._selected = current.strip() == ADB_KEYBOARD
+            # ADB Keyboard listens for broadcasts only once its view is up, after the switch: reading the setting
+            # back confirms the switch and gives it that time. Text goes out only to ADB Keyboard.
+            answer = self._shell(
+                f'ime set {ADB_KEYBOARD} >/dev/null 2>&1; now=$({_CURRENT}); echo "{_TAG}$now"'
+                + (f'; [ "$now" = {ADB_KEYBOARD} ] && {then}' if then else "")
+            )
+            current = _tagged(answer)
+        self._selected = current == ADB_KEYBOARD
         return self._selected
-
-    def _current(self) -> str:
-        return self._shell("settings get secure default_input_method").strip()
 
     def _type_with_input_text(self, text: str) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings are Enter too

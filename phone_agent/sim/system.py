@@ -149,10 +149,13 @@ class SystemState:
         return previously
 
     def select_ime(self, ime: str) -> bool:
-        """Make an installed IME the current one (enabling it, as Android's `ime set` does)."""
-        if ime not in self.installed_imes():
+        """Make an enabled IME the current one; False for one that is not installed or not enabled.
+
+        Android's `ime set` refuses a disabled IME as it refuses an unknown one (InputMethodManagerService's
+        switchToInputMethodLocked); it enables nothing.
+        """
+        if ime not in self.enabled_imes():
             return False
-        self.enable_ime(ime)
         self.settings["secure"]["default_input_method"] = ime
         return True
 

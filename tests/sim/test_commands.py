@@ -110,6 +110,14 @@ def test_ime_commands_and_settings_share_one_state(phone: VirtualPhone) -> None:
     assert unknown.stderr == "Unknown input method com.example/.Nope cannot be selected for user #0\n"
 
 
+def test_ime_set_refuses_an_installed_ime_that_is_not_enabled(phone: VirtualPhone) -> None:
+    refused = phone.run(f"ime set {ADB_KEYBOARD}")
+    assert refused.status == 255
+    assert refused.stderr == f"Unknown input method {ADB_KEYBOARD} cannot be selected for user #0\n"
+    assert phone.run("settings get secure default_input_method").stdout == f"{DEFAULT_IME}\n"
+    assert phone.run("ime list -s").stdout == f"{DEFAULT_IME}\n"
+
+
 def test_a_phone_without_adb_keyboard_does_not_list_or_select_it() -> None:
     phone = VirtualPhone(adb_keyboard=False)
     assert ADB_KEYBOARD not in phone.run("ime list -a -s").stdout
@@ -211,7 +219,8 @@ def test_unknown_commands_are_logged_in_the_state(phone: VirtualPhone) -> None:
 
 
 def test_reset_restores_a_fresh_phone(phone: VirtualPhone) -> None:
-    phone.run(f"ime set {ADB_KEYBOARD}; echo x > /sdcard/x; am start -n {SHOP}/.MainActivity; nope")
+    phone.run(f"ime enable {ADB_KEYBOARD}; ime set {ADB_KEYBOARD}; echo x > /sdcard/x; "
+              f"am start -n {SHOP}/.MainActivity; nope")
     phone.secure_screen = True
     phone.reset()
     state = phone.state()

@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import re
 import subprocess
-import sys
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from phone_agent.sim import VirtualPhone
 from phone_agent.sim.profiles import PROFILES, get_profile
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from tests.sim.helpers import adb
+from tests.support import invoke
 
 MID = PROFILES["mid-range"]
 
@@ -47,8 +47,7 @@ def test_instant_costs_nothing_and_unknown_profiles_are_refused() -> None:
     assert instant.link_bytes_per_s == 0
     with pytest.raises(ValueError, match="known: instant, flagship, mid-range, emulator"):
         VirtualPhone(profile="potato")
-    result = subprocess.run([sys.executable, "-m", "phone_agent", "sim", "--profile", "potato"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = invoke("sim", "--profile", "potato")
     assert result.returncode != 0 and "--profile must be one of" in result.stdout + result.stderr
 
 
