@@ -131,7 +131,7 @@ def test_shell_v2_gives_real_exit_codes(adb: AdbServer, phone: PhoneSession) -> 
 
 @pytest.mark.parametrize(("profile", "command"), [
     # USB 2: 10 MB of raw pixels take 0.3 s on the cable, deflating them on the phone less.
-    (PROFILES["mid-range"], "screencap 2>/dev/null | gzip -1"),
+    (PROFILES["mid-range"], "(screencap | gzip -1) 2>/dev/null"),
     (replace(PROFILES["mid-range"], deflate_bytes_per_s=20 * MB), "screencap 2>/dev/null"),  # a slow phone CPU
 ])
 def test_a_phone_slow_at_png_is_captured_raw_and_shows_the_same_screen(
@@ -170,7 +170,7 @@ def test_a_held_capture_tells_a_still_screen_from_a_moving_one_with_one_frame_on
         commands = session.phone.state()["commands"]
     assert held and served == [still.digest, still.digest]  # the frame, then the phone's digest of a later one
     assert not moving_held and moving.digest is not None
-    assert commands.count("screencap 2>/dev/null") == 2 and commands.count("screencap 2>/dev/null | md5sum") == 2
+    assert commands.count("screencap 2>/dev/null") == 2 and commands.count("(screencap | md5sum) 2>/dev/null") == 2
 
 
 def test_the_hold_of_a_held_capture_counts_from_the_phones_capture_not_from_a_thread_starting(adb: AdbServer) -> None:
@@ -223,3 +223,59 @@ def test_the_keyboard_comes_back_after_every_adb_kill_server(monkeypatch: pytest
 )
 def test_network_serials_are_told_from_usb_ones(serial: str, network: bool) -> None:
     assert is_network_serial(serial) is network
+
+
+def test_linker_warnings_on_stderr_break_neither_the_deflated_capture_nor_the_phones_digest(adb: AdbServer) -> None:
+    with running_phone(adb, profile="mid-range") as session:
+        session.phone.linker_warnings = True  # an old phone: every program it starts warns on stderr
+        device = AdbDevice.connect(session.phone.serial, port=adb.port)
+        device.screenshot()  # times one capture each way
+        commands = len(session.phone.state()["commands"])
+        shot, held = device.screenshot_held(0.05)
+        captured = [c for c in session.phone.state()["commands"][commands:] if "screencap" in c]
+    assert held and shot.digest is not None and not shot.secure
+    assert captured == ["(screencap | gzip -1) 2>/dev/null", "(screencap | md5sum) 2>/dev/null"]
+
+
+def screencaps(session: PhoneSession, since: int) -> list[str]:
+    """The screencap commands the phone ran since the ``since``-th command."""
+    return [command for command in list(session.phone.state()["commands"])[since:] if "screencap" in command]
+
+
+def test_the_way_moves_off_gzip_when_a_photo_screen_makes_it_slower_than_raw(adb: AdbServer) -> None:
+    deflated, raw = "(screencap | gzip -1) 2>/dev/null", "screencap 2>/dev/null"
+    with running_phone(adb, profile="mid-range") as session:
+        device = AdbDevice.connect(session.phone.serial, port=adb.port)
+        device.screenshot()  # times each way on the flat home screen: gzip wins
+        start = len(session.phone.state()["commands"])
+        for _ in range(5):
+            device.screenshot()
+        flat = screencaps(session, start)
+        device.launch("com.google.android.apps.photos")  # a camera photo deflates to ~80 %
+        photo = []
+        for _ in range(6):
+            before = len(session.phone.state()["commands"])
+            device.screenshot()
+            photo.append(screencaps(session, before))
+    assert flat == [deflated] * 5  # a steady way is not timed again
+    timing = photo.index(["screencap -p", raw, deflated])  # once three of the last five captures were slow
+    assert 3 <= timing < 5 and photo[:timing] == [[deflated]] * timing
+    assert photo[timing + 1:] == [[raw]] * (len(photo) - timing - 1)
+
+
+def test_a_way_timed_on_a_black_screen_is_timed_again_once_the_screen_shows_something(
+    adb: AdbServer, phone: PhoneSession
+) -> None:
+    device = AdbDevice.connect(phone.phone.serial, port=adb.port)
+    phone.phone.secure_screen = True  # locked, or a FLAG_SECURE window: every way's capture is black
+    device.screenshot()
+    device.screenshot()  # still black: its time is not what real screens cost
+    start = len(phone.phone.state()["commands"])
+    phone.phone.secure_screen = False
+    device.screenshot()
+    assert len(screencaps(phone, start)) == 1  # the screen seen, then timed again
+    start = len(phone.phone.state()["commands"])
+    device.screenshot()
+    device.screenshot()
+    timed = ["screencap -p", "screencap 2>/dev/null", "(screencap | gzip -1) 2>/dev/null"]
+    assert screencaps(phone, start)[:3] == timed and len(screencaps(phone, start)) == 4  # and kept

@@ -105,6 +105,19 @@ def test_a_raw_frame_gzipped_on_the_phone_is_the_same_frame_with_the_same_digest
     deflated, raw = frame_from_deflated(gzip.compress(data, 1)), frame_from_raw(data)
     assert np.array_equal(deflated.pixels(), raw.pixels()) and deflated.digest == raw.digest
     assert raw.digest == hashlib.md5(data).hexdigest()
+    warned = b"WARNING: linker: /system/bin/gzip: unused DT entry: type 0x6ffffffe arg 0x8a4\n"
+    assert frame_from_deflated(warned + gzip.compress(data, 1)).digest == raw.digest  # text before the stream
+
+
+def test_a_raw_frame_is_hashed_only_when_its_digest_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = struct.pack("<4I", 4, 8, 1, 1) + bytes(range(128))
+    hashed: list[int] = []
+    md5 = hashlib.md5
+    monkeypatch.setattr(hashlib, "md5", lambda given: hashed.append(len(given)) or md5(given))
+    asked, shown = frame_from_raw(data), frame_from_raw(data)
+    assert hashed == []
+    assert asked.digest == asked.digest == md5(data).hexdigest() and hashed == [len(data)]  # once
+    assert shown.png and shown.digest is None and hashed == [len(data)]  # let go with the raw bytes
 
 
 @pytest.mark.parametrize(("data", "reason"), [

@@ -260,3 +260,21 @@ def test_the_ui_dump_is_in_the_videos_pixels_which_taps_use(adb: AdbServer, jar:
         device.tap((x1 + x2) // 2, (y1 + y2) // 2)
         time.sleep(0.3)
         assert session.phone.state()["foreground"]["package"] == "com.android.settings"
+
+
+def test_the_server_file_is_found_once_for_the_app_list_and_the_channel(
+    quiet_phone: PhoneSession, adb: AdbServer, jar: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import phone_agent.device.channel as channel_module
+
+    found: list[Path] = []
+
+    def counted(server: Path | None) -> Path:
+        found.append(locate(server))  # the real search, counted
+        return found[-1]
+
+    monkeypatch.setattr(channel_module, "locate", counted)
+    phone = AdbDevice.connect(quiet_phone.phone.serial, port=adb.port)
+    with open_channel(phone, "scrcpy", jar) as channel:
+        assert channel.name == "scrcpy" and phone.apps.server == jar
+    assert found == [jar]

@@ -7,7 +7,7 @@ makes that reason an error; ``adb`` never starts the server.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -47,13 +47,16 @@ def open_channel(
         ChannelError: ``choice`` is ``scrcpy`` and the server cannot start (the message says why).
         DeviceError: the phone cannot be reached.
     """
-    with suppress(ChannelError):  # without the file, launches find apps by their packages only
-        adb.apps.server = locate(server)
+    found: Path | ChannelError
+    try:  # found once for both uses: finding it reads and hashes the file
+        found = adb.apps.server = locate(server)
+    except ChannelError as exc:  # without the file, launches find apps by their packages only
+        found = exc
     if choice == "adb":
         yield Channel(adb, "adb", "chosen with --channel adb")
         return
     try:
-        scrcpy = _start_scrcpy(adb, server, timeout)
+        scrcpy = _start_scrcpy(adb, found, timeout)
     except ChannelError as exc:
         if choice == "scrcpy":
             raise
@@ -65,11 +68,12 @@ def open_channel(
     yield Channel(adb, "adb", reason, fallback=True)
 
 
-def _start_scrcpy(adb: AdbDevice, server: Path | None, timeout: float) -> ScrcpyDevice:
-    """Start the scrcpy device, or say in a ChannelError why it cannot run."""
+def _start_scrcpy(adb: AdbDevice, server: Path | ChannelError, timeout: float) -> ScrcpyDevice:
+    """Start the scrcpy device from the server file found, or say in a ChannelError why it cannot run."""
     try:
         from phone_agent.device.scrcpy.device import ScrcpyDevice  # imports PyAV
     except ImportError as exc:  # PyAV (the H.264 decoder) is missing or broken
         raise ChannelError(f"cannot decode video ({exc}); install PyAV: pip install av") from None
-
-    return ScrcpyDevice.start(adb, locate(server), timeout=timeout)
+    if isinstance(server, ChannelError):
+        raise server
+    return ScrcpyDevice.start(adb, server, timeout=timeout)

@@ -90,11 +90,11 @@ class Frame(Screenshot):
         secure: bool = False,
         failure: str | None = None,
         pixels: Callable[[], np.ndarray] | None = None,
-        digest: str | None = None,
+        digest: str | Callable[[], str] | None = None,
     ) -> None:
         super().__init__(png, width, height, secure, failure)
         self.thumbnail = thumbnail
-        self.digest = digest  # the MD5 of the bytes the phone sent, when a later capture may be matched against it
+        self._digest = digest
         self._pixels = pixels
 
     @classmethod
@@ -106,17 +106,30 @@ class Frame(Screenshot):
 
     @classmethod
     def from_pixels(cls, pixels: Callable[[], np.ndarray], width: int, height: int, small: Thumbnail,
-                    *, black_level: int = _BLACK_LEVEL, digest: str | None = None) -> Frame:
+                    *, black_level: int = _BLACK_LEVEL, digest: Callable[[], str] | None = None) -> Frame:
         """A frame that reached the host as pixels (``pixels()`` gives them as BGR): PNG-encoded when first asked."""
         frame = cls(lambda: encode_png(frame.pixels()), width, height, small,
                     secure=int(small.max()) < black_level, pixels=pixels, digest=digest)
         return frame
 
     @property
+    def digest(self) -> str | None:
+        """The MD5 of the bytes the phone sent, for matching a later capture against (None when unknown).
+
+        Hashing 10 MB takes ~20 ms, so it happens when first asked; a digest not asked for before the PNG
+        exists is let go with the raw bytes (a frame already encoded for the model is not matched again).
+        """
+        if callable(self._digest):
+            self._digest = self._digest()
+        return self._digest
+
+    @property
     def png(self) -> bytes:
         """The frame as PNG; once it exists, the pixels it was made from are let go (frames are kept per step)."""
         png = super().png
         self._pixels = None
+        if callable(self._digest):
+            self._digest = None
         return png
 
     def pixels(self) -> np.ndarray:

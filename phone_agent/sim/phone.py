@@ -231,6 +231,7 @@ class VirtualPhone:
     screencap_delay_ms = FaultKnob[int]()  # extra time every screencap takes
     screencap_fails = FaultKnob[bool]()  # screencap prints an error and exits 1
     secure_screen = FaultKnob[bool]()  # every screencap is black whatever is showing
+    linker_warnings = FaultKnob[bool]()  # every program starts with a linker warning on stderr
 
     @property
     def latency_ms(self) -> int:

@@ -37,7 +37,7 @@ def test_state_reset_faults_popup_signed_in_and_shell(control: tuple[ControlServ
                                                      "latency_ms": 100}).json()["faults"]
         assert faults == {"drop_connection_after": None, "screencap_delay_ms": 5, "screencap_fails": False,
                           "secure_screen": True, "latency_ms": 100, "clipboard_set_fails": False,
-                          "scrcpy_accept_delay_ms": 0}
+                          "scrcpy_accept_delay_ms": 0, "linker_warnings": False}
         assert http.post("/phones/a/faults", json={"bogus": 1}).status_code == 400
         assert http.post("/phones/a/popup", json={"title": "Hi", "message": "There", "buttons": ["OK"]}).is_success
         assert "There" in phones[0].ui.hierarchy_xml()

@@ -28,6 +28,8 @@ class Faults:
     # Setting the clipboard silently does nothing (some Samsung phones; scrcpy issue 3611): the old text stays.
     clipboard_set_fails: bool = False
     scrcpy_accept_delay_ms: int = 0  # the scrcpy server accepts its first connection this late (a stalled VM)
+    # Every program prints a dynamic-linker warning on stderr as it starts, as on many Android 5-6 phones.
+    linker_warnings: bool = False
 
 
 class ShellPhone(Protocol):

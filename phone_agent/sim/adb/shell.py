@@ -324,6 +324,9 @@ class Session:
             if self.on_unknown is not None:
                 self.on_unknown(name, argv)
             return io.fail(f"{SHELL}: {name}: not found", 127)
+        if self.device is not None and self.device.faults.linker_warnings:
+            io.err(f"WARNING: linker: /system/bin/{name.removeprefix('/system/bin/')}: unused DT entry: "
+                   "type 0x6ffffffe arg 0x8a4\n")
         wait_ms, total_ms = self.cost_ms(argv)
         started = time.monotonic()
         # The phone's time is spent outside the lock: other streams keep using the phone meanwhile.

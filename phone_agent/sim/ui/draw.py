@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from phone_agent.sim.ui.widgets import Kind, Rect, Widget, intersect
@@ -137,6 +139,15 @@ def icon_colour(label: str) -> Color:
     return (int(40 + 170 * channel[0]), int(40 + 170 * channel[1]), int(40 + 170 * channel[2]))
 
 
+@functools.lru_cache(maxsize=2)
+def camera_photo(width: int, height: int) -> Image.Image:
+    """A stand-in for a camera photo: smooth light and colour under sensor noise, which deflate hardly shrinks."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    light = np.stack([255 * x / width, 255 * y / height, 128 + 64 * np.sin(x / 97 + y / 61)], axis=-1)
+    noise = np.random.default_rng(2024).normal(0, 12, light.shape)
+    return Image.fromarray(np.clip(light + noise, 0, 255).astype(np.uint8), "RGB")
+
+
 class Painter:
     """Draws widget trees onto RGB images at one pixel density."""
 
@@ -160,6 +171,8 @@ class Painter:
         """Draw one widget and its children, translated by `shift`."""
         box = (w.bounds[0] - shift[0], w.bounds[1] - shift[1], w.bounds[2] - shift[0], w.bounds[3] - shift[1])
         self._draw_own(draw, w, box, pal)
+        if w.kind is Kind.PHOTO:
+            image.paste(camera_photo(box[2] - box[0], box[3] - box[1]), box[:2])
         if w.kind is Kind.LIST:
             self._draw_list(image, w, box, pal)
             return

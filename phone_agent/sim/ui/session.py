@@ -9,12 +9,13 @@ from phone_agent.sim.ui.apps.clock import Clock
 from phone_agent.sim.ui.apps.contacts import Contacts
 from phone_agent.sim.ui.apps.launcher import LAUNCHER, HomePage, Launcher, RecentsPage
 from phone_agent.sim.ui.apps.messages import Messages
+from phone_agent.sim.ui.apps.photos import Photos
 from phone_agent.sim.ui.apps.settings import Settings
 from phone_agent.sim.ui.apps.shop import Shop
 from phone_agent.sim.ui.dialogs import Dialog
 from phone_agent.sim.ui.widgets import Action
 
-APP_TYPES: tuple[type[App], ...] = (Launcher, Shop, Settings, Contacts, Messages, Clock)
+APP_TYPES: tuple[type[App], ...] = (Launcher, Shop, Settings, Contacts, Messages, Clock, Photos)
 
 
 class Session:

@@ -24,6 +24,7 @@ class Kind(StrEnum):
     SWITCH = "switch"
     ICON = "icon"
     IMAGE = "image"
+    PHOTO = "photo"  # a camera photo: noise and all
     DIALOG = "dialog"
     PROGRESS = "progress"
 
@@ -38,6 +39,7 @@ ANDROID_CLASS = {
     Kind.SWITCH: "android.widget.Switch",
     Kind.ICON: "android.widget.TextView",
     Kind.IMAGE: "android.widget.ImageView",
+    Kind.PHOTO: "android.widget.ImageView",
     Kind.DIALOG: "android.widget.FrameLayout",
     Kind.PROGRESS: "android.widget.ProgressBar",
 }
