@@ -278,3 +278,12 @@ def test_the_server_file_is_found_once_for_the_app_list_and_the_channel(
     with open_channel(phone, "scrcpy", jar) as channel:
         assert channel.name == "scrcpy" and phone.apps.server == jar
     assert found == [jar]
+
+
+def test_the_first_screen_after_start_is_the_one_the_encoder_refined(scrcpy: ScrcpyDevice) -> None:
+    first = scrcpy.screenshot()
+    later = []
+    for _ in range(3):
+        time.sleep(0.15)  # the server repeats a still screen every 100 ms
+        later.append(scrcpy.screenshot())
+    assert all(first.same(frame) for frame in later)  # a still screen does not look changed at the first action

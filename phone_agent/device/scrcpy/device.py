@@ -25,6 +25,7 @@ from phone_agent.device.scrcpy.connection import ScrcpyConnection, ServerOptions
 from phone_agent.device.scrcpy.front import ASK_AFTER_QUIET, FrontApp
 from phone_agent.device.scrcpy.server import START_TIMEOUT
 from phone_agent.device.scrcpy.video import VideoReader
+from phone_agent.device.settle import SettleMode, Settler
 from phone_agent.errors import DeviceError, TextInputError
 
 # Video luma is limited range (black is 16): a frame is black when its brightest thumbnail pixel is below this.
@@ -68,7 +69,11 @@ class ScrcpyDevice:
             ChannelError: scrcpy cannot run there (the message says why).
             DeviceError: the phone cannot be reached.
         """
-        return cls(adb, ScrcpyConnection.start(adb, jar, options or ServerOptions(), timeout=timeout), sleep=sleep)
+        device = cls(adb, ScrcpyConnection.start(adb, jar, options or ServerOptions(), timeout=timeout), sleep=sleep)
+        # The encoder's first frame is its roughest; the repeats that follow (100 ms apart) refine it. The first
+        # screen counts once they stopped changing it, or a still screen would look changed at the first action.
+        Settler(SettleMode("auto"), time.monotonic, sleep).wait(device, None)
+        return device
 
     def __enter__(self) -> ScrcpyDevice:
         return self
