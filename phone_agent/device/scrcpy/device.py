@@ -215,9 +215,9 @@ class ScrcpyDevice:
 
         An explicit activity needs ``am start``, which the adb side runs.
         """
+        self._input()
         if activity:
             return self.adb.launch(package, activity)
-        self._input()
         mark = self._connection.output_mark()
         self._connection.send(protocol.start_app(package))
         # The server reports no failure to the client; it only prints one (Controller.startApp, Device.startApp).
@@ -282,6 +282,7 @@ class ScrcpyDevice:
         WAKEUP does nothing to a screen that is on."""
         self._key(protocol.KEYCODE_WAKEUP)
         self._changes_at_input = self._video().changes
+        self._front.forget()
 
     def _touch(self, action: int, x: int, y: int) -> None:
         # The server drops touches whose frame size is not the current video size (e.g. after a rotation).

@@ -1,7 +1,8 @@
 """The app in front, asked for while the screen settles, so the answer is ready when the next step needs it.
 
-Asking costs a ``dumpsys`` round trip (100-300 ms on a phone). The app in front cannot change without
-the screen changing, so an answer asked for after the last change stays true until the next one.
+Asking costs a ``dumpsys`` round trip (100-300 ms on a phone). Without an action, the app in front cannot
+change without the screen changing, so an answer asked for after the last change stays true until the next
+one or the next action (an app started can be in front before its first frame arrives).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class FrontApp:
         """Ask in the background when the screen (content number ``changes``) has been still long enough."""
         if quiet_for >= ASK_AFTER_QUIET and (self._asked is None or self._asked[0] != changes):
             self._asked = (changes, self._pool.submit(self._query))
+
+    def forget(self) -> None:
+        """An action may change the app in front before the screen: ask afresh."""
+        self._asked = None
 
     def get(self, changes: int) -> str:
         """The app in front of content number ``changes``: the answer asked for it, or a fresh one."""
