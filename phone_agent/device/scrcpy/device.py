@@ -93,11 +93,14 @@ class ScrcpyDevice:
         """How many frames with new content arrived since the last input.
 
         Settling calls this while it waits, so it is also where the app in front is asked for, and the
-        frame encoded, ahead of time.
+        frame encoded, ahead of time. Not before the screen changed: the phone may not have carried out the
+        input yet (Home from an app whose screen never showed leaves the same screen), so the answer could
+        be from before it and would then be kept.
         """
         video = self._video()
         quiet_for = time.monotonic() - video.changed_at
-        self._front.prefetch(video.changes, quiet_for)
+        if video.changes != self._changes_at_input:
+            self._front.prefetch(video.changes, quiet_for)
         if quiet_for >= ASK_AFTER_QUIET:
             self._newest()  # likely the settled screen: its PNG is encoded while the wait ends
         return video.changes - self._changes_at_input
