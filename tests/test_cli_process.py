@@ -60,6 +60,24 @@ def wait_until(condition: Callable[[], bool], process: subprocess.Popen[bytes], 
         time.sleep(0.05)
 
 
+def stopped_when_held(args: list[str], server: ReplayModelServer, requests: int, signum: int, tmp_path: Path,
+                      release: threading.Event, before: Callable[[], None] = lambda: None) -> tuple[int, str]:
+    """Run ``python ARGS``; once ``requests`` model requests came (a held one among them), run the checks of
+    ``before`` and send ``signum``. Its exit code and output (stderr included)."""
+    process = subprocess.Popen([sys.executable, *args], env=agent_env(tmp_path), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: len(server.requests) == requests, process)
+        before()
+        process.send_signal(signum)
+        out, _ = process.communicate(timeout=60)  # no reply comes: only cutting the requests ends the run
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, out.decode()
+
+
 def held_back_server() -> tuple[ReplayModelServer, threading.Event]:
     """The replay server whose held-back reply waits until the event is set."""
     release = threading.Event()

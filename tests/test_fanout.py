@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,12 @@ from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, adb_server, running_phone
 from phone_agent.trace import read_trace
 from tests.support import invoke
-from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, agent_env, agent_home, wait_until
+from tests.test_cli_process import (
+    ADB_KEYBOARD,
+    TYPED_THEN_WAITING,
+    agent_home,
+    stopped_when_held,
+)
 
 FINISH = '<answer>finish(message="done")</answer>'
 
@@ -129,20 +133,14 @@ def test_ctrl_c_cuts_the_model_requests_in_flight_and_stops_every_phone_in_order
 
     script = ReplayScript.model_validate({"replies": held})
     with ReplayModelServer(script, per_conversation=True, sleep=held_back) as server:
-        args = [sys.executable, "-m", "phone_agent", "run", "search earbuds", "--all-devices", "--channel", "adb",
+        args = ["-m", "phone_agent", "run", "search earbuds", "--all-devices", "--channel", "adb",
                 "--adb-port", str(adb.port), "--base-url", server.base_url, "--runs-dir", str(tmp_path / "runs")]
-        process = subprocess.Popen(args, env=agent_env(tmp_path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        try:
-            wait_until(lambda: len(server.requests) == 8, process)  # both phones wait for their fourth reply
+
+        def both_typing() -> None:  # both phones wait for their fourth reply, on ADB Keyboard
             assert [phone.phone.state()["ime"]["current"] for phone in two_phones] == [ADB_KEYBOARD] * 2
-            process.send_signal(signum)
-            out, err = process.communicate(timeout=60)  # no reply comes: only cutting the requests ends the run
-        finally:
-            release.set()
-            if process.poll() is None:
-                process.kill()
-    assert process.returncode == code, out + err
+
+        returncode, out = stopped_when_held(args, server, 8, signum, tmp_path, release, both_typing)
+    assert returncode == code, out
     assert out.count(f"INTERRUPTED: {message}") == 2
     _, reports = index_links(out)
     traces = [read_trace(report.parent) for report in reports]

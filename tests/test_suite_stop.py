@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from phone_agent.sim.model_server import ReplayModelServer, ReplayScript
 from phone_agent.sim.testing import AdbServer, PhoneSession, running_phone
 from phone_agent.trace import read_trace
-from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, agent_env, wait_until
+from tests.test_cli_process import ADB_KEYBOARD, TYPED_THEN_WAITING, stopped_when_held
 
 # Two phones: one takes the AI case (it types, so ADB Keyboard is on, then waits for a reply held back), the other
 # the scripted case (it waits for a text that never shows); the third case is never started.
@@ -31,6 +30,10 @@ SUITE = """cases:
   - name: never started
     steps: [home]
 """
+
+
+def on_adb_keyboard(phones: list[PhoneSession]) -> None:
+    assert ADB_KEYBOARD in [phone.phone.state()["ime"]["current"] for phone in phones]  # a case is typing
 
 
 @contextmanager
@@ -47,23 +50,6 @@ def held_back_server() -> Iterator[tuple[ReplayModelServer, threading.Event]]:
             yield server, release
     finally:
         release.set()
-
-
-def stopped_when_held(args: list[str], server: ReplayModelServer, phones: list[PhoneSession], signum: int,
-                      tmp_path: Path, release: threading.Event) -> tuple[int, str]:
-    """Run ``python ARGS``, send ``signum`` once the held reply is asked for; its exit code and output."""
-    process = subprocess.Popen([sys.executable, *args], env=agent_env(tmp_path), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: len(server.requests) == 4, process)
-        assert ADB_KEYBOARD in [phone.phone.state()["ime"]["current"] for phone in phones]
-        process.send_signal(signum)
-        out, _ = process.communicate(timeout=60)  # no reply comes: only cutting the request ends the case
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
-    return process.returncode, out.decode()
 
 
 @pytest.fixture
@@ -83,7 +69,8 @@ def test_a_stopped_suite_ends_the_running_cases_interrupted_and_reports_every_ca
         args = ["-m", "phone_agent", "suite", "run", str(tmp_path / "stop.yaml"), "--all-devices", "--adb-port",
                 str(adb.port), "--base-url", server.base_url, "--junit", str(junit), "--html", str(html),
                 "--runs-dir", str(runs)]
-        returncode, out = stopped_when_held(args, server, two_phones, signum, tmp_path, release)
+        typing = partial(on_adb_keyboard, two_phones)
+        returncode, out = stopped_when_held(args, server, 4, signum, tmp_path, release, typing)
     assert returncode == code, out
     outcomes = {case.get("name"): case for case in ElementTree.parse(junit).getroot().iter("testcase")}
     for name in ("the agent searches", "a long wait"):
@@ -117,7 +104,8 @@ def test_ctrl_c_stops_pytest_after_writing_the_running_cases_records(
     with held_back_server() as (server, release):
         args = ["-m", "pytest", str(suites), "-p", "no:cacheprovider", "--pa-device", phone.phone.serial,
                 "--pa-adb-port", str(adb.port), "--pa-base-url", server.base_url, "--pa-runs-dir", str(runs)]
-        returncode, out = stopped_when_held(args, server, [phone], signal.SIGINT, tmp_path, release)
+        typing = partial(on_adb_keyboard, [phone])
+        returncode, out = stopped_when_held(args, server, 4, signal.SIGINT, tmp_path, release, typing)
     assert returncode == pytest.ExitCode.INTERRUPTED, out  # pytest stopped: the next case did not run
     assert "KeyboardInterrupt" in out and "passed" not in out
     (record,) = [json.loads(path.read_text(encoding="utf-8")) for path in runs.rglob("case.json")]
